@@ -1,0 +1,1 @@
+"""SMS delivery-status bot for SMS Center: the domain half (everything but Telegram handlers)."""

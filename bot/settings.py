@@ -1,0 +1,167 @@
+"""Settings: one ``Settings`` object read from the environment and ``.env`` (PRODUCT.md §3).
+
+A bad value stops the start with one line naming the variable and what is expected
+(``SettingsError``); ``python -m bot`` prints that line and exits, never a traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+)
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+# SMS Center refuses a 4th identical history request within a minute, so an answer must be
+# served from cache for at least 20 s (three requests a minute at most).
+MIN_CACHE_TTL = 20.0
+# SMS Center answers at most 30 history requests an hour per account.
+SMSC_HOURLY_LIMIT = 30
+
+_LOG_LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
+
+
+class SettingsError(Exception):
+    """A setting has a bad value; ``str()`` is one line naming the variable."""
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    """``count`` lookups per ``window`` seconds (``USER_RATE_LIMIT=6/60``)."""
+
+    count: int
+    window: float
+
+    @classmethod
+    def parse(cls, text: str) -> RateLimit:
+        """Parse ``"N/SECONDS"``; raises ``ValueError`` with what is expected."""
+        count_text, sep, window_text = text.strip().partition("/")
+        try:
+            if not sep:
+                raise ValueError
+            count, window = int(count_text), float(window_text)
+        except ValueError:
+            raise ValueError("expected COUNT/SECONDS, e.g. 6/60") from None
+        if count < 1 or not window > 0:
+            raise ValueError("expected a positive count and window, e.g. 6/60")
+        return cls(count=count, window=window)
+
+    def __str__(self) -> str:
+        return f"{self.count}/{self.window:g}"
+
+
+class Settings(BaseSettings):
+    """Every variable of PRODUCT.md §3. Secrets are ``SecretStr``: never shown by ``repr``."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        case_sensitive=False,
+        hide_input_in_errors=True,
+    )
+
+    bot_token: SecretStr | None = None
+    telegram_api_url: str = "https://api.telegram.org"
+    smsc_base_url: str = "https://smsc.ru"
+    database_path: Path = Path("data/bot.sqlite3")
+    admin_ids: Annotated[frozenset[int], NoDecode] = frozenset()
+    allow_self_login: bool = True
+    encryption_key: SecretStr | None = None
+    cache_ttl: float = Field(default=60.0, ge=MIN_CACHE_TTL)
+    user_rate_limit: Annotated[RateLimit, NoDecode] = RateLimit(6, 60.0)
+    smsc_hourly_budget: int = Field(default=SMSC_HOURLY_LIMIT, ge=1, le=SMSC_HOURLY_LIMIT)
+    smsc_timeout: float = Field(default=10.0, gt=0, le=120)
+    timezone: Annotated[ZoneInfo, NoDecode] = ZoneInfo("Europe/Moscow")
+    log_level: str = "INFO"
+
+    @field_validator("telegram_api_url", "smsc_base_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        value = value.strip().rstrip("/")
+        if not value.startswith(("http://", "https://")) or len(value) < len("http://x"):
+            raise ValueError("expected an http(s) URL, e.g. https://smsc.ru")
+        return value
+
+    @field_validator("bot_token", "encryption_key", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: Any) -> Any:
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value
+
+    @field_validator("admin_ids", mode="before")
+    @classmethod
+    def _admin_ids(cls, value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        ids: set[int] = set()
+        for part in value.replace(" ", "").split(","):
+            if not part:
+                continue
+            if not part.isascii() or not part.isdigit():
+                raise ValueError("expected comma-separated Telegram user ids, e.g. 12345,67890")
+            ids.add(int(part))
+        return frozenset(ids)
+
+    @field_validator("user_rate_limit", mode="before")
+    @classmethod
+    def _rate_limit(cls, value: Any) -> Any:
+        return RateLimit.parse(value) if isinstance(value, str) else value
+
+    @field_validator("timezone", mode="before")
+    @classmethod
+    def _timezone(cls, value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        try:
+            return ZoneInfo(value.strip())
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError("expected an IANA time zone, e.g. Europe/Moscow") from None
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _log_level(cls, value: Any) -> Any:
+        if isinstance(value, str) and value.strip().upper() in _LOG_LEVELS:
+            return value.strip().upper()
+        raise ValueError("expected one of " + ", ".join(_LOG_LEVELS))
+
+    @property
+    def key_file(self) -> Path:
+        """Where the generated encryption key lives when ``ENCRYPTION_KEY`` is unset."""
+        return self.database_path.with_name(self.database_path.name + ".key")
+
+    @property
+    def log_level_number(self) -> int:
+        """``LOG_LEVEL`` as a ``logging`` level number."""
+        return logging.getLevelNamesMapping()[self.log_level]
+
+
+def load_settings(env_file: Path | str | None = ".env", **overrides: Any) -> Settings:
+    """Read settings from the environment and ``env_file``; ``overrides`` win over both.
+
+    Raises ``SettingsError`` whose text is one line naming the first bad variable.
+    """
+    try:
+        return Settings(_env_file=env_file, **overrides)
+    except ValidationError as exc:
+        raise SettingsError(_one_line(exc)) from None
+
+
+def _one_line(exc: ValidationError) -> str:
+    error = exc.errors(include_input=False, include_url=False)[0]
+    name = str(error["loc"][0]).upper() if error["loc"] else "settings"
+    message = error["msg"].removeprefix("Value error, ").replace("Input should be", "expected")
+    if error["type"] in {"float_parsing", "int_parsing"}:
+        message = "expected a number"
+    elif error["type"] == "bool_parsing":
+        message = "expected true or false"
+    return f"{name}: {message}"

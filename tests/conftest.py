@@ -1,0 +1,101 @@
+"""Shared fixtures: a fake clock, the simulated SMS Center on 127.0.0.1, storage, fetch layer."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import httpx
+import pytest
+
+from bot.cipher import KeyCipher
+from bot.fetch import Fetcher
+from bot.simulator import SimulatedSmsc
+from bot.smsc import SmscClient
+from bot.storage import Account, Storage
+from tests.fakes.clock import FakeClock
+
+API_KEY = "k3y-7c1d9e0b5a2f48e6b3d1c0a9f8e7d6c5"
+MOSCOW = ZoneInfo("Europe/Moscow")
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    """Time that moves only when a test says so."""
+    return FakeClock()
+
+
+@pytest.fixture
+async def sim(clock: FakeClock) -> AsyncIterator[SimulatedSmsc]:
+    """A simulated SMS Center with one empty account (``API_KEY``), serving on 127.0.0.1."""
+    async with SimulatedSmsc(clock=clock, with_demo=False, accounts={API_KEY: []}) as simulator:
+        yield simulator
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[httpx.AsyncClient]:
+    """One shared HTTP client, as in production."""
+    async with httpx.AsyncClient() as client:
+        yield client
+
+
+@pytest.fixture
+def client(sim: SimulatedSmsc, http: httpx.AsyncClient) -> SmscClient:
+    """The SMS Center client pointed at the simulator."""
+    return SmscClient(http, sim.base_url, timeout=2.0)
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    """Where the test's database lives."""
+    return tmp_path / "data" / "bot.sqlite3"
+
+
+@pytest.fixture
+def cipher(db_path: Path) -> KeyCipher:
+    """The key cipher with a generated key file beside the database."""
+    return KeyCipher.load(None, db_path.with_name("bot.sqlite3.key"))
+
+
+@pytest.fixture
+async def storage(db_path: Path, cipher: KeyCipher) -> AsyncIterator[Storage]:
+    """A real SQLite database in the test's temporary folder."""
+    store = await Storage.open(db_path, cipher)
+    try:
+        yield store
+    finally:
+        await store.close()
+
+
+@pytest.fixture
+async def account(storage: Storage, clock: FakeClock) -> Account:
+    """The account registered for ``API_KEY``."""
+    return await storage.add_account("main", API_KEY, added_by=1, now=clock())
+
+
+def make_fetcher(
+    client: SmscClient,
+    storage: Storage,
+    clock: FakeClock,
+    *,
+    budget: int = 30,
+    user_limit: tuple[int, float] = (1000, 60.0),
+    ttl: float = 60.0,
+) -> Fetcher:
+    """A fetch layer as production builds it, with test-sized limits."""
+    return Fetcher(
+        client,
+        storage,
+        cache_ttl=ttl,
+        user_limit=user_limit,
+        hourly_budget=budget,
+        tz=MOSCOW,
+        clock=clock,
+    )
+
+
+@pytest.fixture
+def fetcher(client: SmscClient, storage: Storage, clock: FakeClock) -> Fetcher:
+    """The fetch layer with SMS Center's own budget and a generous per-user guard."""
+    return make_fetcher(client, storage, clock)

@@ -1,0 +1,219 @@
+"""The SMS Center client against the simulated SMS Center over real HTTP on 127.0.0.1."""
+
+from __future__ import annotations
+
+import logging
+from decimal import Decimal
+
+import httpx
+import pytest
+
+from bot.simulator import SimulatedSmsc
+from bot.smsc import (
+    HistoryEntry,
+    SmscApiError,
+    SmscBadCredentials,
+    SmscBadParameters,
+    SmscClient,
+    SmscConnectError,
+    SmscDeleteFailed,
+    SmscHTTPError,
+    SmscIPBlocked,
+    SmscMalformedResponse,
+    SmscNotFound,
+    SmscRateLimited,
+    SmscTimeout,
+)
+from tests.conftest import API_KEY
+from tests.fakes.clock import FakeClock
+
+ERROR_CLASSES: dict[int, type[SmscApiError]] = {
+    1: SmscBadParameters,
+    2: SmscBadCredentials,
+    3: SmscNotFound,
+    4: SmscIPBlocked,
+    5: SmscDeleteFailed,
+    9: SmscRateLimited,
+}
+
+
+def assert_no_key(text: str) -> None:
+    assert API_KEY not in text
+    assert API_KEY[:12] not in text
+
+
+async def test_history_entry_carries_every_field(sim: SimulatedSmsc, client: SmscClient) -> None:
+    sim.add_message(API_KEY, phone="79161234567", status=20, err=6, message="Код: 4821")
+    [entry] = await client.get_messages(API_KEY, phone="79161234567", cnt=5)
+    assert isinstance(entry, HistoryEntry)
+    assert (entry.status, entry.err, entry.phone, entry.message) == (20, 6, "79161234567", "Код: 4821")
+    assert entry.send_timestamp is not None and entry.sent_at == float(entry.send_timestamp)
+    assert entry.last_timestamp is not None and entry.send_date and entry.last_date
+    assert entry.int_id is not None and entry.id is not None
+    assert isinstance(entry.cost, Decimal) and entry.sms_cnt == 1
+    assert entry.operator and entry.mccmnc and entry.sender and entry.status_name
+
+
+async def test_history_is_newest_first_and_pages_with_prev_id(
+    sim: SimulatedSmsc, client: SmscClient, clock: FakeClock
+) -> None:
+    for n in range(5):
+        sim.add_message(API_KEY, phone="79161234567", message=f"m{n}")
+        clock.advance(10)
+    first = await client.get_messages(API_KEY, phone="79161234567", cnt=2)
+    assert [e.message for e in first] == ["m4", "m3"]
+    older = await client.get_messages(API_KEY, phone="79161234567", cnt=2, prev_id=first[-1].int_id)
+    assert [e.message for e in older] == ["m2", "m1"]
+
+
+async def test_credentials_travel_in_the_post_body_not_the_url(
+    sim: SimulatedSmsc, client: SmscClient
+) -> None:
+    await client.balance(API_KEY)
+    request = sim.requests[-1]
+    assert request.method == "POST"
+    assert API_KEY not in request.query_string
+    assert request.params["apikey"] == API_KEY
+    assert request.params["fmt"] == "3" and request.params["charset"] == "utf-8"
+
+
+async def test_cnt_outside_the_protocol_is_refused_before_any_request(
+    sim: SimulatedSmsc, client: SmscClient
+) -> None:
+    for cnt in (0, 1001):
+        with pytest.raises(ValueError, match="cnt"):
+            await client.get_messages(API_KEY, cnt=cnt)
+    assert sim.count() == 0
+
+
+async def test_empty_history_is_an_empty_list_whether_or_not_smsc_says_error_3(
+    sim: SimulatedSmsc, client: SmscClient
+) -> None:
+    assert await client.get_messages(API_KEY, phone="79990001122", cnt=5) == []
+    sim.empty_as_error3 = True
+    assert await client.get_messages(API_KEY, phone="79990001122", cnt=5) == []
+
+
+@pytest.mark.parametrize(("code", "cls"), sorted(ERROR_CLASSES.items()))
+async def test_each_error_code_is_its_own_exception_without_the_key(
+    sim: SimulatedSmsc,
+    client: SmscClient,
+    caplog: pytest.LogCaptureFixture,
+    code: int,
+    cls: type[SmscApiError],
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    sim.faults.error_code = code
+    with pytest.raises(cls) as caught:
+        await client.status(API_KEY, phone="79161234567", message_id=1)
+    assert caught.value.error_code == code
+    assert_no_key(str(caught.value))
+    assert_no_key(repr(caught.value))
+    assert_no_key(caplog.text)
+
+
+async def test_an_unknown_error_code_is_the_base_api_error(
+    sim: SimulatedSmsc, client: SmscClient
+) -> None:
+    sim.faults.error_code = 7
+    with pytest.raises(SmscApiError) as caught:
+        await client.balance(API_KEY)
+    assert type(caught.value) is SmscApiError and caught.value.error_code == 7
+
+
+async def test_a_wrong_key_is_bad_credentials_for_real(sim: SimulatedSmsc, client: SmscClient) -> None:
+    with pytest.raises(SmscBadCredentials) as caught:
+        await client.balance("not-the-key")
+    assert "not-the-key" not in str(caught.value)
+
+
+@pytest.mark.parametrize("status", [500, 502, 503])
+async def test_http_errors(sim: SimulatedSmsc, client: SmscClient, status: int) -> None:
+    sim.faults.http_status = status
+    with pytest.raises(SmscHTTPError) as caught:
+        await client.get_messages(API_KEY, cnt=10)
+    assert caught.value.status == status
+    assert_no_key(str(caught.value))
+
+
+@pytest.mark.parametrize("kind", ["html", "truncated", "wrong_shape", "bad_types"])
+async def test_malformed_bodies(sim: SimulatedSmsc, client: SmscClient, kind: str) -> None:
+    sim.add_message(API_KEY)
+    sim.faults.malformed = kind  # type: ignore[assignment]
+    with pytest.raises(SmscMalformedResponse) as caught:
+        await client.get_messages(API_KEY, cnt=10)
+    assert_no_key(str(caught.value))
+
+
+async def test_a_slow_answer_is_a_timeout(sim: SimulatedSmsc, http: httpx.AsyncClient) -> None:
+    sim.faults.delay = 1.0
+    client = SmscClient(http, sim.base_url, timeout=0.1)
+    with pytest.raises(SmscTimeout) as caught:
+        await client.balance(API_KEY)
+    assert_no_key(str(caught.value))
+
+
+async def test_refused_connection_is_retried_once_then_a_connect_error(
+    sim: SimulatedSmsc, http: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    await sim.refuse()
+    client = SmscClient(http, sim.base_url, timeout=1.0)
+    with pytest.raises(SmscConnectError) as caught:
+        await client.balance(API_KEY)
+    assert_no_key(str(caught.value))
+    assert "retrying once" in caplog.text
+    assert_no_key(caplog.text)
+
+
+async def test_connect_error_retry_reaches_smsc_on_the_second_attempt(sim: SimulatedSmsc) -> None:
+    attempts: list[str] = []
+    real = httpx.AsyncHTTPTransport()
+
+    class FlakyOnce(httpx.AsyncBaseTransport):
+        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+            attempts.append(request.url.path)
+            if len(attempts) == 1:
+                raise httpx.ConnectError("refused", request=request)
+            return await real.handle_async_request(request)
+
+    async with httpx.AsyncClient(transport=FlakyOnce()) as http:
+        balance = await SmscClient(http, sim.base_url).balance(API_KEY)
+    await real.aclose()
+    assert balance == Decimal("100.00")
+    assert attempts == ["/sys/balance.php", "/sys/balance.php"]
+    assert sim.count("balance") == 1
+
+
+async def test_rate_limit_error_is_never_retried(sim: SimulatedSmsc, client: SmscClient) -> None:
+    sim.faults.error_code = 9
+    with pytest.raises(SmscRateLimited):
+        await client.get_messages(API_KEY, cnt=10)
+    assert sim.count("get") == 1
+
+
+async def test_status_of_an_unknown_message_is_not_found_not_an_error(
+    sim: SimulatedSmsc, client: SmscClient
+) -> None:
+    answer = await client.status(API_KEY, phone="79161234567", message_id=999)
+    assert not answer.found and answer.entry.status == -3
+
+
+async def test_status_with_full_information(sim: SimulatedSmsc, client: SmscClient) -> None:
+    sent = sim.add_message(API_KEY, phone="79161234567", status=1, sender="SHOP")
+    answer = await client.status(API_KEY, phone="79161234567", message_id=int(sent["id"]))
+    assert answer.found and answer.entry.status == 1
+    assert answer.entry.sender == "SHOP" and answer.entry.operator
+
+
+async def test_smsc_limits_are_real_three_identical_a_minute(
+    sim: SimulatedSmsc, client: SmscClient
+) -> None:
+    for _ in range(3):
+        await client.get_messages(API_KEY, phone="79161234567", cnt=5)
+    with pytest.raises(SmscRateLimited):
+        await client.get_messages(API_KEY, phone="79161234567", cnt=5)
+
+
+def test_client_repr_has_no_key(client: SmscClient) -> None:
+    assert "apikey" not in repr(client).lower()
