@@ -16,6 +16,7 @@ from handlers.middleware import CallerMiddleware, InFlight
 def make_dispatcher(services: Services) -> Dispatcher:
     """A Dispatcher with every router; ``services``' parts are handed to handlers by name."""
     dispatcher = Dispatcher(
+        disable_fsm=True,
         **services.workflow_data(),
         lookups=lookup.Lookups(services.fetcher, services.settings, services.clock),
     )

@@ -1,0 +1,43 @@
+"""Demo mode (``--demo``): the simulated SMS Center in-process on 127.0.0.1, with a ready account.
+
+The demo keeps its own database (``demo.sqlite3`` beside ``DATABASE_PATH``) so that trying it
+never touches real accounts; the console user and every admin are granted the demo account.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Callable, Iterable
+from contextlib import asynccontextmanager
+
+from bot.settings import Settings
+from bot.simulator import DEMO_API_KEY, SimulatedSmsc
+from bot.storage import Storage
+
+DEMO_ACCOUNT = "demo"
+
+
+@asynccontextmanager
+async def demo_smsc(
+    settings: Settings, *, clock: Callable[[], float] = time.time
+) -> AsyncIterator[Settings]:
+    """Run the simulated SMS Center; yields settings pointed at it and at the demo database."""
+    simulator = SimulatedSmsc(clock=clock, tz=settings.timezone.key)
+    base_url = await simulator.start()
+    try:
+        yield settings.model_copy(
+            update={
+                "smsc_base_url": base_url,
+                "database_path": settings.database_path.with_name("demo.sqlite3"),
+            }
+        )
+    finally:
+        await simulator.stop()
+
+
+async def prepare_demo_account(storage: Storage, users: Iterable[int], *, now: float) -> None:
+    """Register the demo account (once) and grant it to ``users``."""
+    if await storage.get_account(DEMO_ACCOUNT) is None:
+        await storage.add_account(DEMO_ACCOUNT, DEMO_API_KEY, added_by=0, now=now)
+    for user_id in users:
+        await storage.grant(user_id, DEMO_ACCOUNT, granted_by=0, now=now)

@@ -1,0 +1,342 @@
+"""Every user-visible line of the commands, in English and Russian, beside each other.
+
+Placeholders use ``str.format``; values that come from users or SMS Center are escaped by the
+caller before formatting (answers are sent in HTML parse mode). Answer layouts (``/last``,
+``/failed``, …) live in ``render.py`` with their own table.
+"""
+
+from __future__ import annotations
+
+from bot.codes import Text
+
+# --- roles and access ---------------------------------------------------------------------
+
+ROLE_ADMIN = Text("admin", "администратор")
+ROLE_MEMBER = Text("member", "участник")
+ROLE_GUEST = Text("no access", "нет доступа")
+
+NOT_MEMBER = Text(
+    "You have no access to SMS lookups yet. "
+    "Ask an admin to grant it (your id: <code>{user_id}</code>).",
+    "У вас пока нет доступа к проверке SMS. Попросите администратора выдать его "
+    "(ваш id: <code>{user_id}</code>).",
+)
+NOT_MEMBER_SELF_LOGIN = Text(
+    "Or send <code>/login YOUR_API_KEY</code> to me in a private chat.",
+    "Или пришлите мне в личном чате <code>/login ВАШ_API_КЛЮЧ</code>.",
+)
+ADMIN_ONLY = Text("This command is for admins only.", "Эта команда только для администраторов.")
+PRIVATE_ONLY = Text(
+    "Send this command to me in a private chat.",
+    "Пришлите эту команду мне в личном чате.",
+)
+BUTTON_NOT_YOURS = Text(
+    "This button belongs to another request; send the command yourself.",
+    "Эта кнопка от чужого запроса; отправьте команду сами.",
+)
+BUTTON_EXPIRED = Text(
+    "This button is no longer valid; send the command again.",
+    "Кнопка устарела; отправьте команду заново.",
+)
+
+# --- arguments ----------------------------------------------------------------------------
+
+BAD_PHONE = Text(
+    "That is not a phone number. Example: <code>/{command} +7 999 123-45-67</code>",
+    "Это не номер телефона. Пример: <code>/{command} +7 999 123-45-67</code>",
+)
+USAGE_LAST = Text(
+    "Which number? Example: <code>/last +7 999 123-45-67</code>",
+    "Какой номер? Пример: <code>/last +7 999 123-45-67</code>",
+)
+USAGE_HISTORY = Text(
+    "Usage: <code>/history PHONE [N]</code>, N from 1 to {max}. "
+    "Example: <code>/history +7 999 123-45-67 10</code>",
+    "Формат: <code>/history НОМЕР [N]</code>, N от 1 до {max}. "
+    "Пример: <code>/history +7 999 123-45-67 10</code>",
+)
+USAGE_RECENT = Text(
+    "Usage: <code>/recent [N]</code>, N from 1 to {max}. Example: <code>/recent 10</code>",
+    "Формат: <code>/recent [N]</code>, N от 1 до {max}. Пример: <code>/recent 10</code>",
+)
+USAGE_FAILED = Text(
+    "Usage: <code>/failed [HOURS]</code>, from 1 to {max}. Example: <code>/failed 3</code>",
+    "Формат: <code>/failed [ЧАСОВ]</code>, от 1 до {max}. Пример: <code>/failed 3</code>",
+)
+USAGE_STATUS = Text(
+    "Usage: <code>/status ID PHONE</code>. Example: <code>/status 1234 +7 999 123-45-67</code>",
+    "Формат: <code>/status ID НОМЕР</code>. Пример: <code>/status 1234 +7 999 123-45-67</code>",
+)
+USAGE_AUDIT = Text(
+    "Usage: <code>/audit [N]</code>, N from 1 to {max}.",
+    "Формат: <code>/audit [N]</code>, N от 1 до {max}.",
+)
+
+# --- limits -------------------------------------------------------------------------------
+
+USER_RATE_LIMITED = Text(
+    "Too many lookups in a row — try again in {seconds} s.",
+    "Слишком много запросов подряд — повторите через {seconds} с.",
+)
+QUOTA_EXHAUSTED = Text(
+    "This account's SMS Center request limit for the hour is used up; "
+    "a fresh request is possible at {time}.",
+    "Лимит запросов к SMS Center для этого аккаунта на этот час исчерпан; "
+    "новый запрос возможен в {time}.",
+)
+BACKING_OFF = Text(
+    "SMS Center asked the bot to slow down; the next request is possible at {time}.",
+    "SMS Center попросил бот снизить частоту запросов; следующий запрос возможен в {time}.",
+)
+
+# --- SMS Center failures (one line each) --------------------------------------------------
+
+SMSC_CONNECT = Text(
+    "SMS Center cannot be reached right now — try again in a minute.",
+    "SMS Center сейчас недоступен — попробуйте через минуту.",
+)
+SMSC_TIMEOUT = Text(
+    "SMS Center did not answer in {seconds} s — try again shortly.",
+    "SMS Center не ответил за {seconds} с — попробуйте чуть позже.",
+)
+SMSC_HTTP = Text(
+    "SMS Center is having trouble (HTTP {status}) — try again in a few minutes.",
+    "У SMS Center сбой (HTTP {status}) — попробуйте через несколько минут.",
+)
+SMSC_MALFORMED = Text(
+    "SMS Center sent an answer the bot cannot read — "
+    "try again later; if it repeats, tell an admin.",
+    "SMS Center прислал ответ, который бот не может разобрать — попробуйте позже; "
+    "если повторится, сообщите администратору.",
+)
+SMSC_BAD_PARAMETERS = Text(
+    "SMS Center rejected the request's parameters (error 1) — check the number or id.",
+    "SMS Center отклонил параметры запроса (ошибка 1) — проверьте номер или id.",
+)
+SMSC_BAD_CREDENTIALS = Text(
+    "SMS Center refused this account's API key (error 2): it was changed, or the bot's IP "
+    "is not allowed — ask an admin to check it.",
+    "SMS Center не принял API-ключ аккаунта (ошибка 2): ключ сменили или IP бота не разрешён — "
+    "попросите администратора проверить.",
+)
+SMSC_NOT_FOUND = Text(
+    "SMS Center found nothing (error 3).", "SMS Center ничего не нашёл (ошибка 3)."
+)
+SMSC_IP_BLOCKED = Text(
+    "SMS Center has temporarily blocked the bot's IP address (error 4) — "
+    "lookups resume in about 30 minutes.",
+    "SMS Center временно заблокировал IP-адрес бота (ошибка 4) — "
+    "проверка возобновится примерно через 30 минут.",
+)
+SMSC_RATE_LIMITED = Text(
+    "SMS Center says too many requests (error 9) — the bot waits before asking again.",
+    "SMS Center сообщает о слишком частых запросах (ошибка 9) — бот подождёт перед новым запросом.",
+)
+SMSC_OTHER = Text(
+    "SMS Center answered with error {code}: {description}",
+    "SMS Center ответил ошибкой {code}: {description}",
+)
+INTERNAL_ERROR = Text(
+    "Something went wrong on the bot's side; it is logged. Please try again.",
+    "Что-то пошло не так на стороне бота; ошибка записана. Попробуйте ещё раз.",
+)
+STORAGE_ERROR = Text(
+    "The bot's database is busy or unavailable — nothing was changed. Try again in a moment.",
+    "База данных бота занята или недоступна — ничего не изменено. Попробуйте через минуту.",
+)
+
+# --- start / help / whoami ----------------------------------------------------------------
+
+START = Text(
+    "I answer questions about SMS sent through SMS Center: what happened to a message, "
+    "why it failed, and whether sending it again can help.",
+    "Я отвечаю на вопросы об SMS, отправленных через SMS Center: что стало с сообщением, "
+    "почему оно не дошло и поможет ли отправить его снова.",
+)
+HELP_LOOKUPS = Text(
+    "<b>Lookups</b>\n"
+    "/last PHONE — the last message to a number\n"
+    "/history PHONE [N] — the last N messages to a number\n"
+    "/recent [N] — the account's last N messages\n"
+    "/failed [HOURS] — undelivered messages, by reason and operator\n"
+    "/status ID PHONE — one message's status\n"
+    "A bare phone number in a private chat works like /last.",
+    "<b>Проверка</b>\n"
+    "/last НОМЕР — последнее сообщение на номер\n"
+    "/history НОМЕР [N] — последние N сообщений на номер\n"
+    "/recent [N] — последние N сообщений аккаунта\n"
+    "/failed [ЧАСОВ] — недоставленные, по причинам и операторам\n"
+    "/status ID НОМЕР — статус одного сообщения\n"
+    "Просто номер телефона в личном чате работает как /last.",
+)
+HELP_ACCOUNT = Text(
+    "<b>You</b>\n/whoami — your role, account and quota\n/logout — drop your access",
+    "<b>Вы</b>\n/whoami — ваша роль, аккаунт и лимит\n/logout — отказаться от доступа",
+)
+HELP_LOGIN = Text(
+    "/login API_KEY — use your own SMS Center key (private chat only)",
+    "/login API_КЛЮЧ — использовать свой ключ SMS Center (только в личном чате)",
+)
+HELP_ADMIN = Text(
+    "<b>Admin</b>\n"
+    "/addkey NAME API_KEY — register an account (private chat)\n"
+    "/delkey NAME — remove an account\n"
+    "/keys — accounts\n"
+    "/grant USER_ID NAME — give a user access\n"
+    "/revoke USER_ID — take it away\n"
+    "/users — who has access\n"
+    "/audit [N] — the last lookups",
+    "<b>Администратор</b>\n"
+    "/addkey ИМЯ API_КЛЮЧ — добавить аккаунт (в личном чате)\n"
+    "/delkey ИМЯ — удалить аккаунт\n"
+    "/keys — аккаунты\n"
+    "/grant USER_ID ИМЯ — дать пользователю доступ\n"
+    "/revoke USER_ID — забрать доступ\n"
+    "/users — у кого есть доступ\n"
+    "/audit [N] — последние запросы",
+)
+WHOAMI = Text(
+    "Your id: <code>{user_id}</code>\nRole: {role}",
+    "Ваш id: <code>{user_id}</code>\nРоль: {role}",
+)
+WHOAMI_ACCOUNT = Text(
+    "Account: <b>{name}</b> (key {fingerprint})\n"
+    "SMS Center history requests left this hour: {left} of {limit}",
+    "Аккаунт: <b>{name}</b> (ключ {fingerprint})\n"
+    "Запросов истории к SMS Center осталось в этот час: {left} из {limit}",
+)
+
+# --- keys: /login, /addkey ----------------------------------------------------------------
+
+USAGE_LOGIN = Text(
+    "Send <code>/login YOUR_API_KEY</code> (SMS Center → Settings → API key). "
+    "I delete the message right after reading it.",
+    "Пришлите <code>/login ВАШ_API_КЛЮЧ</code> (SMS Center → Настройки → API-ключ). "
+    "Я удалю сообщение сразу после прочтения.",
+)
+LOGIN_DISABLED = Text(
+    "Self-login is turned off here; ask an admin to grant you access.",
+    "Самостоятельный вход отключён; попросите администратора выдать доступ.",
+)
+KEY_IN_GROUP = Text(
+    "⚠️ {name}, an API key must never be sent in a group: everyone here has seen it. "
+    "I did not use it. "
+    "Revoke that key in SMS Center now and send a new one to me in a private chat.",
+    "⚠️ {name}, API-ключ нельзя отправлять в группу: его видели все участники. "
+    "Я его не использовал. Отзовите этот ключ в SMS Center и пришлите новый мне в личном чате.",
+)
+KEY_NOT_DELETED = Text(
+    "I could not delete the message with the key — please delete it yourself.",
+    "Не удалось удалить сообщение с ключом — удалите его, пожалуйста, сами.",
+)
+KEY_REFUSED = Text(
+    "SMS Center did not accept that key (error 2). Check it and send it again.",
+    "SMS Center не принял этот ключ (ошибка 2). Проверьте его и пришлите снова.",
+)
+KEY_UNCHECKED = Text(
+    "The key could not be checked with SMS Center, so it was not saved: {reason}",
+    "Ключ не удалось проверить в SMS Center, поэтому он не сохранён: {reason}",
+)
+LOGIN_OK = Text(
+    "Done: you now use account <b>{name}</b> (key {fingerprint}, balance {balance}). "
+    "Your message with the key was deleted.",
+    "Готово: вы используете аккаунт <b>{name}</b> (ключ {fingerprint}, баланс {balance}). "
+    "Сообщение с ключом удалено.",
+)
+LOGOUT_OK = Text("Your access was removed.", "Ваш доступ удалён.")
+LOGOUT_NONE = Text("You had no access to remove.", "У вас и не было доступа.")
+USAGE_ADDKEY = Text(
+    "Usage: <code>/addkey NAME API_KEY</code>; NAME is 1–32 letters, digits, <code>-</code> or "
+    "<code>_</code>.",
+    "Формат: <code>/addkey ИМЯ API_КЛЮЧ</code>; ИМЯ — 1–32 буквы, цифры, <code>-</code> или "
+    "<code>_</code>.",
+)
+ADDKEY_OK = Text(
+    "Account <b>{name}</b> added (key {fingerprint}, balance {balance}). "
+    "Your message with the key was deleted. Now <code>/grant USER_ID {name}</code>.",
+    "Аккаунт <b>{name}</b> добавлен (ключ {fingerprint}, баланс {balance}). "
+    "Сообщение с ключом удалено. Теперь <code>/grant USER_ID {name}</code>.",
+)
+ADDKEY_EXISTS = Text(
+    "An account named <b>{name}</b> already exists; /delkey it first or pick another name.",
+    "Аккаунт <b>{name}</b> уже есть; удалите его через /delkey или выберите другое имя.",
+)
+
+# --- admin --------------------------------------------------------------------------------
+
+USAGE_DELKEY = Text("Usage: <code>/delkey NAME</code>", "Формат: <code>/delkey ИМЯ</code>")
+DELKEY_OK = Text(
+    "Account <b>{name}</b> removed; {members} member(s) lost access.",
+    "Аккаунт <b>{name}</b> удалён; доступ потеряли участников: {members}.",
+)
+NO_SUCH_ACCOUNT = Text(
+    "There is no account named <b>{name}</b>; see /keys.",
+    "Аккаунта <b>{name}</b> нет; см. /keys.",
+)
+KEYS_HEADER = Text("<b>Accounts</b>", "<b>Аккаунты</b>")
+KEYS_LINE = Text(
+    "• <b>{name}</b> — key {fingerprint}, {members} member(s){personal}",
+    "• <b>{name}</b> — ключ {fingerprint}, участников: {members}{personal}",
+)
+KEYS_PERSONAL = Text(" (own key via /login)", " (свой ключ через /login)")
+KEYS_EMPTY = Text(
+    "No accounts yet. Add one: <code>/addkey NAME API_KEY</code> in a private chat.",
+    "Аккаунтов пока нет. Добавьте: <code>/addkey ИМЯ API_КЛЮЧ</code> в личном чате.",
+)
+USAGE_GRANT = Text(
+    "Usage: <code>/grant USER_ID NAME</code> (the user sees their id in /whoami).",
+    "Формат: <code>/grant USER_ID ИМЯ</code> (пользователь видит свой id в /whoami).",
+)
+GRANT_OK = Text(
+    "User <code>{user_id}</code> now uses account <b>{name}</b>.",
+    "Пользователь <code>{user_id}</code> теперь использует аккаунт <b>{name}</b>.",
+)
+USAGE_REVOKE = Text("Usage: <code>/revoke USER_ID</code>", "Формат: <code>/revoke USER_ID</code>")
+REVOKE_OK = Text(
+    "User <code>{user_id}</code> has no access any more.",
+    "У пользователя <code>{user_id}</code> больше нет доступа.",
+)
+REVOKE_NONE = Text(
+    "User <code>{user_id}</code> had no access.",
+    "У пользователя <code>{user_id}</code> и не было доступа.",
+)
+USERS_HEADER = Text("<b>Members</b>", "<b>Участники</b>")
+USERS_LINE = Text(
+    "• <code>{user_id}</code> → <b>{name}</b>, {how} {when}",
+    "• <code>{user_id}</code> → <b>{name}</b>, {how} {when}",
+)
+USERS_GRANTED = Text("granted by {by}", "выдал {by}")
+USERS_SELF = Text("own key", "свой ключ")
+USERS_EMPTY = Text("Nobody has access yet.", "Пока ни у кого нет доступа.")
+AUDIT_HEADER = Text("<b>Last {n} lookups</b>", "<b>Последние запросы: {n}</b>")
+AUDIT_LINE = Text(
+    "{when} · <code>{user_id}</code> in {chat} · /{command} {argument} → {outcome}",
+    "{when} · <code>{user_id}</code> в {chat} · /{command} {argument} → {outcome}",
+)
+AUDIT_EMPTY = Text("The audit log is empty.", "Журнал пуст.")
+
+# --- buttons ------------------------------------------------------------------------------
+
+BUTTON_REFRESH = Text("🔄 Refresh", "🔄 Обновить")
+BUTTON_OLDER = Text("⬅️ Older", "⬅️ Раньше")
+
+# --- command menu (setMyCommands: descriptions of 3–256 characters) -----------------------
+
+MENU: dict[str, Text] = {
+    "last": Text("last message to a number", "последнее сообщение на номер"),
+    "history": Text("last messages to a number", "последние сообщения на номер"),
+    "recent": Text("account's last messages", "последние сообщения аккаунта"),
+    "failed": Text("undelivered messages by reason", "недоставленные по причинам"),
+    "status": Text("one message's status", "статус одного сообщения"),
+    "whoami": Text("your role, account and quota", "ваша роль, аккаунт и лимит"),
+    "help": Text("what I can do", "что я умею"),
+    "login": Text("use your own SMS Center key", "свой ключ SMS Center"),
+    "logout": Text("drop your access", "отказаться от доступа"),
+    "addkey": Text("register an account", "добавить аккаунт"),
+    "delkey": Text("remove an account", "удалить аккаунт"),
+    "keys": Text("accounts", "аккаунты"),
+    "grant": Text("give a user access", "дать доступ"),
+    "revoke": Text("take access away", "забрать доступ"),
+    "users": Text("who has access", "у кого есть доступ"),
+    "audit": Text("last lookups", "последние запросы"),
+}

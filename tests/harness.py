@@ -1,0 +1,102 @@
+"""End-to-end harness: the real Dispatcher and a real ``Bot`` (as ``python -m bot`` builds them)
+against the fake Telegram Bot API server and the simulated SMS Center, both on 127.0.0.1."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from aiogram import Bot, Dispatcher
+
+from bot.services import Services
+from bot.settings import Settings, load_settings
+from bot.simulator import SimulatedSmsc
+from bot.telegram import make_bot
+from handlers import make_dispatcher
+from tests.fakes.clock import FakeClock
+from tests.fakes.telegram import FakeTelegramServer
+from tests.fakes.updates import callback_update, message_update
+
+ADMIN = 500
+AGENT = 600
+STRANGER = 700
+
+
+class Harness:
+    """One running bot: feed it update JSON, read what it sent to Telegram and asked SMS Center."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        services: Services,
+        dispatcher: Dispatcher,
+        bot: Bot,
+        telegram: FakeTelegramServer,
+        smsc: SimulatedSmsc,
+        clock: FakeClock,
+    ) -> None:
+        self.settings = settings
+        self.services = services
+        self.dispatcher = dispatcher
+        self.bot = bot
+        self.telegram = telegram
+        self.smsc = smsc
+        self.clock = clock
+
+    async def feed(self, update: dict[str, Any]) -> None:
+        """Handle one update to the end, as polling would."""
+        self.telegram.observe_update(update)
+        await self.dispatcher.feed_raw_update(self.bot, update)
+
+    async def say(self, text: str, *, user_id: int = AGENT, **kwargs: Any) -> str:
+        """Send ``text`` as ``user_id``; returns the texts the bot sent in answer, joined."""
+        before = len(self.telegram.sent_texts())
+        await self.feed(message_update(text, user_id=user_id, **kwargs))
+        return "\n".join(self.telegram.sent_texts()[before:])
+
+    async def press(self, data: str, *, message_id: int, user_id: int = AGENT, **kw: Any) -> None:
+        """Press an inline button with callback ``data`` under the bot's message ``message_id``."""
+        await self.feed(callback_update(data, message_id=message_id, user_id=user_id, **kw))
+
+    def last_markup(self) -> dict[str, Any]:
+        """The inline keyboard of the bot's newest message."""
+        calls = self.telegram.calls_of("sendMessage") + self.telegram.calls_of("editMessageText")
+        markup: dict[str, Any] = calls[-1].params.get("reply_markup") or {}
+        return markup
+
+    def smsc_requests(self, script: str = "get") -> int:
+        """How many requests of ``script`` reached SMS Center."""
+        return self.smsc.count(script)
+
+
+@asynccontextmanager
+async def running_bot(
+    tmp_path: Path,
+    smsc: SimulatedSmsc,
+    clock: FakeClock,
+    *,
+    database: Path | None = None,
+    **overrides: Any,
+) -> AsyncIterator[Harness]:
+    """Start a fake Telegram server and the bot's services; close everything afterwards."""
+    async with FakeTelegramServer(clock=clock) as telegram:
+        values: dict[str, Any] = {
+            "bot_token": telegram.token,
+            "telegram_api_url": telegram.base_url,
+            "smsc_base_url": smsc.base_url,
+            "database_path": database or tmp_path / "data" / "bot.sqlite3",
+            "admin_ids": frozenset({ADMIN}),
+            "smsc_timeout": 2.0,
+        }
+        values.update(overrides)
+        settings = load_settings(None, **values)
+        services = await Services.open(settings, clock=clock)
+        bot = make_bot(telegram.token, telegram.base_url)
+        try:
+            dispatcher = make_dispatcher(services)
+            yield Harness(settings, services, dispatcher, bot, telegram, smsc, clock)
+        finally:
+            await bot.session.close()
+            await services.close()

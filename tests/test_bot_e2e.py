@@ -1,0 +1,309 @@
+"""The Telegram bot end to end (issue 3): real Dispatcher and Bot, fake Telegram, simulated SMSC."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.simulator import SimulatedSmsc
+from tests.conftest import API_KEY
+from tests.fakes.clock import FakeClock
+from tests.harness import ADMIN, AGENT, STRANGER, Harness, running_bot
+
+PHONE = "79161234567"
+
+
+@pytest.fixture
+async def harness(tmp_path: Path, sim: SimulatedSmsc, clock: FakeClock) -> AsyncIterator[Harness]:
+    async with running_bot(tmp_path, sim, clock) as running:
+        yield running
+
+
+async def grant_agent(h: Harness, user_id: int = AGENT) -> None:
+    """The admin registers the account and grants it to ``user_id``."""
+    await h.say(f"/addkey main {API_KEY}", user_id=ADMIN)
+    await h.say(f"/grant {user_id} main", user_id=ADMIN)
+
+
+async def test_stranger_is_refused_then_granted_user_gets_status_and_explanation(
+    harness: Harness, sim: SimulatedSmsc, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    sim.add_message(API_KEY, phone=PHONE, status=20, err=6, message="Ваш код 4821")
+    refused = await harness.say(f"/last {PHONE}")
+    assert "no access" in refused and str(AGENT) in refused
+    assert harness.smsc_requests() == 0
+
+    await harness.say(f"/addkey main {API_KEY}", user_id=ADMIN)
+    # The admin's message with the key was deleted, the key was never echoed or logged.
+    assert harness.telegram.calls_of("deleteMessage")
+    await harness.say(f"/grant {AGENT} main", user_id=ADMIN)
+    answer = await harness.say("/last +7 (916) 123-45-67")
+    assert "(20)" in answer and "offline" in answer
+    assert harness.smsc_requests() == 1
+    everything = "\n".join(harness.telegram.sent_texts()) + caplog.text
+    assert API_KEY not in everything
+    assert API_KEY not in json.dumps([c.params for c in harness.telegram.calls])
+
+
+async def test_russian_user_gets_russian_answer(harness: Harness, sim: SimulatedSmsc) -> None:
+    sim.add_message(API_KEY, phone=PHONE, status=1)
+    await grant_agent(harness)
+    answer = await harness.say(f"/last {PHONE}", language_code="ru")
+    assert "доставлено" in answer.lower()
+
+
+async def test_last_with_botname_in_a_group_answers_in_the_group(
+    harness: Harness, sim: SimulatedSmsc
+) -> None:
+    sim.add_message(API_KEY, phone=PHONE, status=1, message="Код 123456")
+    await grant_agent(harness)
+    group = -4242
+    answer = await harness.say(
+        f"/last@{harness.telegram.bot_username} {PHONE}", chat_id=group, chat_type="supergroup"
+    )
+    sent = harness.telegram.calls_of("sendMessage")[-1]
+    assert sent.int_param("chat_id") == group
+    assert "123456" not in answer  # one-time codes are masked in groups
+    before = harness.smsc_requests()
+    refusal = await harness.say(
+        f"/last {PHONE}", user_id=STRANGER, chat_id=group, chat_type="supergroup"
+    )
+    assert "no access" in refusal
+    assert harness.smsc_requests() == before
+    # A stranger spamming the group gets one refusal a minute, not one per message.
+    again = await harness.say(
+        f"/last {PHONE}", user_id=STRANGER, chat_id=group, chat_type="supergroup"
+    )
+    assert again == ""
+
+
+async def test_forged_callback_from_a_stranger_makes_no_request(
+    harness: Harness, sim: SimulatedSmsc
+) -> None:
+    sim.add_message(API_KEY, phone=PHONE)
+    await grant_agent(harness)
+    await harness.say(f"/last {PHONE}")
+    requests = harness.smsc_requests()
+    sent = harness.telegram.messages_in(AGENT)[-1]
+    data = harness.last_markup()["inline_keyboard"][0][0]["callback_data"]
+    harness.clock.advance(120)  # past the cache: a real press would ask SMS Center
+    await harness.press(data, message_id=sent["message_id"], user_id=STRANGER, chat_id=AGENT)
+    await harness.press("q:garbage", message_id=sent["message_id"], user_id=STRANGER, chat_id=AGENT)
+    assert harness.smsc_requests() == requests
+    # The owner's own press refreshes, through cache and quota.
+    await harness.press(data, message_id=sent["message_id"], user_id=AGENT, chat_id=AGENT)
+    assert harness.smsc_requests() == requests + 1
+    assert harness.telegram.calls_of("editMessageText")
+
+
+async def test_smsc_text_is_escaped(harness: Harness, sim: SimulatedSmsc) -> None:
+    sim.add_message(
+        API_KEY, phone=PHONE, message="<b>bold</b> & <script>alert(1)</script>", sender="A&B"
+    )
+    await grant_agent(harness)
+    await harness.say(f"/last {PHONE}")
+    call = harness.telegram.calls_of("sendMessage")[-1]
+    assert call.status == 200  # Telegram's own HTML parser accepted it
+    assert "&lt;script&gt;" in call.params["text"]
+    plain = str(harness.telegram.messages_in(AGENT)[-1].get("text", ""))
+    assert "<script>alert(1)</script>" in plain and "A&B" in plain
+
+
+async def test_twenty_long_messages_never_exceed_telegram_limit(
+    harness: Harness, sim: SimulatedSmsc
+) -> None:
+    for n in range(25):
+        sim.add_message(API_KEY, phone=PHONE, message=f"{n} " + "<&>x" * 1000)
+    await grant_agent(harness)
+    await harness.say(f"/history {PHONE} 20")
+    call = harness.telegram.calls_of("sendMessage")[-1]
+    assert call.status == 200 and len(call.params["text"]) <= 4096
+    assert "Older" in json.dumps(call.params["reply_markup"], ensure_ascii=False)
+
+
+async def test_older_button_pages_back(harness: Harness, sim: SimulatedSmsc) -> None:
+    for n in range(8):
+        sim.add_message(API_KEY, phone=PHONE, message=f"message number {n}")
+        harness.clock.advance(5)
+    await grant_agent(harness)
+    first = await harness.say(f"/history {PHONE} 3")
+    assert "message number 7" in first and "message number 4" not in first
+    buttons = harness.last_markup()["inline_keyboard"][0]
+    older = next(b for b in buttons if "Older" in b["text"])["callback_data"]
+    sent = harness.telegram.messages_in(AGENT)[-1]
+    before = len(harness.telegram.sent_texts())
+    await harness.press(older, message_id=sent["message_id"], chat_id=AGENT)
+    page = "\n".join(harness.telegram.sent_texts()[before:])
+    assert "message number 4" in page and "message number 7" not in page
+
+
+async def test_telegram_429_is_waited_out_and_the_answer_arrives(
+    harness: Harness, sim: SimulatedSmsc
+) -> None:
+    sim.add_message(API_KEY, phone=PHONE, status=1)
+    await grant_agent(harness)
+    harness.telegram.fail_next("sendMessage", status=429, retry_after=1)
+    answer = await harness.say(f"/last {PHONE}")
+    assert "(1)" in answer
+    assert [c.status for c in harness.telegram.failed_calls] == [429]
+
+
+@pytest.mark.parametrize(
+    ("fault", "expected"),
+    [
+        ({"http_status": 500}, "HTTP 500"),
+        ({"http_status": 503}, "HTTP 503"),
+        ({"malformed": "html"}, "cannot read"),
+        ({"malformed": "truncated"}, "cannot read"),
+        ({"malformed": "wrong_shape"}, "cannot read"),
+        ({"error_code": 1}, "error 1"),
+        ({"error_code": 2}, "error 2"),
+        ({"error_code": 4}, "error 4"),
+        ({"error_code": 9}, "error 9"),
+        ({"error_code": 7}, "error 7"),
+        ({"delay": 3.0}, "did not answer"),
+    ],
+)
+async def test_smsc_failures_answer_in_one_human_line_and_the_bot_keeps_serving(
+    harness: Harness, sim: SimulatedSmsc, fault: dict[str, object], expected: str
+) -> None:
+    sim.add_message(API_KEY, phone=PHONE, status=1)
+    await grant_agent(harness)
+    for name, value in fault.items():
+        setattr(sim.faults, name, value)
+    answer = await harness.say(f"/history {PHONE}")
+    assert expected in answer
+    assert "\n" not in answer.strip() and "Traceback" not in answer
+    for name in fault:
+        setattr(sim.faults, name, None if name != "delay" else 0.0)
+    answer = await harness.say("/whoami")
+    assert "member" in answer
+    audit = await harness.services.storage.recent_audit(5)
+    assert any(entry.command == "history" and entry.outcome != "fresh" for entry in audit)
+
+
+async def test_smsc_unreachable_answers_in_one_line(harness: Harness, sim: SimulatedSmsc) -> None:
+    await grant_agent(harness)
+    await sim.refuse()
+    answer = await harness.say(f"/last {PHONE}")
+    assert "cannot be reached" in answer
+
+
+async def test_grants_survive_a_restart(
+    tmp_path: Path, sim: SimulatedSmsc, clock: FakeClock
+) -> None:
+    sim.add_message(API_KEY, phone=PHONE, status=1)
+    async with running_bot(tmp_path, sim, clock) as first:
+        await grant_agent(first)
+    async with running_bot(tmp_path, sim, clock) as second:
+        answer = await second.say(f"/last {PHONE}")
+        assert "(1)" in answer
+        assert "member" in await second.say("/whoami")
+
+
+async def test_bad_arguments_get_one_line_with_an_example_and_no_request(
+    harness: Harness,
+) -> None:
+    await grant_agent(harness)
+    cases = {
+        "/last": "Example",
+        "/last hello": "not a phone number",
+        "/last 12": "not a phone number",
+        "/history": "/history",
+        f"/history {PHONE} 99": "1 to 20",
+        "/recent 0": "1 to 50",
+        "/recent many": "1 to 50",
+        "/failed 25": "1 to 24",
+        "/status abc 79161234567": "/status ID",
+        "/status 12": "/status ID",
+    }
+    for command, expected in cases.items():
+        answer = await harness.say(command)
+        assert expected in answer, command
+    assert harness.smsc_requests() == 0
+
+
+async def test_a_bare_number_in_private_works_like_last(
+    harness: Harness, sim: SimulatedSmsc
+) -> None:
+    sim.add_message(API_KEY, phone=PHONE, status=1)
+    await grant_agent(harness)
+    answer = await harness.say("8 916 123-45-67")
+    assert "(1)" in answer
+
+
+async def test_failed_groups_by_reason_and_operator(
+    harness: Harness, sim: SimulatedSmsc, clock: FakeClock
+) -> None:
+    now = int(clock())
+    for n in range(3):
+        sim.add_message(API_KEY, phone=f"7916000000{n}", status=20, err=6, send_timestamp=now - 60)
+    sim.add_message(API_KEY, phone="79160000009", status=22, err=249, send_timestamp=now - 60)
+    sim.add_message(API_KEY, phone="79160000008", status=1, send_timestamp=now - 60)
+    await grant_agent(harness)
+    answer = await harness.say("/failed")
+    assert "4" in answer and "5" in answer and "offline" in answer
+
+
+async def test_status_command(harness: Harness, sim: SimulatedSmsc) -> None:
+    sent = sim.add_message(API_KEY, phone=PHONE, status=1)
+    await grant_agent(harness)
+    answer = await harness.say(f"/status {sent['id']} {PHONE}")
+    assert "(1)" in answer
+    unknown = await harness.say(f"/status 999999 {PHONE}")
+    assert unknown and harness.smsc_requests("status") == 2
+
+
+async def test_login_in_private_validates_stores_and_deletes_the_key(
+    harness: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    answer = await harness.say(f"/login {API_KEY}", user_id=STRANGER)
+    assert "Done" in answer
+    assert harness.telegram.calls_of("deleteMessage")
+    assert harness.smsc_requests("balance") == 1
+    assert "member" in await harness.say("/whoami", user_id=STRANGER)
+    refused = await harness.say("/login wrong-key", user_id=AGENT)
+    assert "did not accept" in refused
+    assert API_KEY not in "\n".join(harness.telegram.sent_texts()) + caplog.text
+
+
+async def test_a_key_sent_in_a_group_is_burnt_not_used(harness: Harness) -> None:
+    answer = await harness.say(f"/login {API_KEY}", chat_id=-99, chat_type="group")
+    assert "Revoke" in answer
+    assert harness.smsc_requests("balance") == 0
+    assert harness.telegram.calls_of("deleteMessage")
+    assert await harness.services.storage.get_member(AGENT) is None
+
+
+async def test_admin_commands_are_refused_to_members(harness: Harness) -> None:
+    await grant_agent(harness)
+    for command in ("/keys", "/users", "/audit", f"/grant {STRANGER} main", "/delkey main"):
+        assert "admins only" in await harness.say(command)
+
+
+async def test_admin_views_and_delkey(harness: Harness, sim: SimulatedSmsc) -> None:
+    sim.add_message(API_KEY, phone=PHONE)
+    await grant_agent(harness)
+    await harness.say(f"/last {PHONE}")
+    keys = await harness.say("/keys", user_id=ADMIN)
+    assert "main" in keys and "1 member" in keys and API_KEY[:8] not in keys
+    assert str(AGENT) in await harness.say("/users", user_id=ADMIN)
+    audit = await harness.say("/audit", user_id=ADMIN)
+    assert "/last" in audit and PHONE in audit
+    assert "1 member" in await harness.say("/delkey main", user_id=ADMIN)
+    assert "no access" in await harness.say(f"/last {PHONE}")
+
+
+async def test_typing_is_shown_while_smsc_is_slow(harness: Harness, sim: SimulatedSmsc) -> None:
+    sim.add_message(API_KEY, phone=PHONE)
+    await grant_agent(harness)
+    sim.faults.delay = 0.6
+    await harness.say(f"/last {PHONE}")
+    actions = harness.telegram.calls_of("sendChatAction")
+    assert actions and actions[0].params["action"] == "typing"
