@@ -46,7 +46,12 @@ async def test_history_entry_carries_every_field(sim: SimulatedSmsc, client: Sms
     sim.add_message(API_KEY, phone="79161234567", status=20, err=6, message="Код: 4821")
     [entry] = await client.get_messages(API_KEY, phone="79161234567", cnt=5)
     assert isinstance(entry, HistoryEntry)
-    assert (entry.status, entry.err, entry.phone, entry.message) == (20, 6, "79161234567", "Код: 4821")
+    assert (entry.status, entry.err, entry.phone, entry.message) == (
+        20,
+        6,
+        "79161234567",
+        "Код: 4821",
+    )
     assert entry.send_timestamp is not None and entry.sent_at == float(entry.send_timestamp)
     assert entry.last_timestamp is not None and entry.send_date and entry.last_date
     assert entry.int_id is not None and entry.id is not None
@@ -121,7 +126,9 @@ async def test_an_unknown_error_code_is_the_base_api_error(
     assert type(caught.value) is SmscApiError and caught.value.error_code == 7
 
 
-async def test_a_wrong_key_is_bad_credentials_for_real(sim: SimulatedSmsc, client: SmscClient) -> None:
+async def test_a_wrong_key_is_bad_credentials_for_real(
+    sim: SimulatedSmsc, client: SmscClient
+) -> None:
     with pytest.raises(SmscBadCredentials) as caught:
         await client.balance("not-the-key")
     assert "not-the-key" not in str(caught.value)
