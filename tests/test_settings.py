@@ -1,0 +1,95 @@
+"""Settings: every variable of PRODUCT.md §3; a bad value is one line naming the variable."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.settings import RateLimit, SettingsError, load_settings
+
+ENV_NAMES = (
+    "BOT_TOKEN", "TELEGRAM_API_URL", "SMSC_BASE_URL", "DATABASE_PATH", "ADMIN_IDS",
+    "ALLOW_SELF_LOGIN", "ENCRYPTION_KEY", "CACHE_TTL", "USER_RATE_LIMIT", "SMSC_HOURLY_BUDGET",
+    "SMSC_TIMEOUT", "TIMEZONE", "LOG_LEVEL",
+)  # fmt: skip
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ENV_NAMES:
+        monkeypatch.delenv(name, raising=False)
+
+
+def test_defaults_match_the_product_contract() -> None:
+    settings = load_settings(None)
+    assert settings.bot_token is None
+    assert settings.telegram_api_url == "https://api.telegram.org"
+    assert settings.smsc_base_url == "https://smsc.ru"
+    assert settings.database_path == Path("data/bot.sqlite3")
+    assert settings.admin_ids == frozenset()
+    assert settings.allow_self_login is True
+    assert settings.cache_ttl == 60
+    assert settings.user_rate_limit == RateLimit(6, 60.0)
+    assert settings.smsc_hourly_budget == 30
+    assert settings.smsc_timeout == 10
+    assert settings.timezone.key == "Europe/Moscow"
+    assert settings.log_level == "INFO"
+
+
+def test_values_from_the_environment_and_env_file(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    env_file = tmp_path / ".env"
+    env_file.write_text("ADMIN_IDS=1, 2,3\nUSER_RATE_LIMIT=10/120\nTIMEZONE=Asia/Almaty\n")
+    monkeypatch.setenv("CACHE_TTL", "90")
+    monkeypatch.setenv("SMSC_BASE_URL", "https://smscentre.com/")
+    settings = load_settings(env_file)
+    assert settings.admin_ids == frozenset({1, 2, 3})
+    assert settings.user_rate_limit == RateLimit(10, 120.0)
+    assert settings.timezone.key == "Asia/Almaty"
+    assert settings.cache_ttl == 90
+    assert settings.smsc_base_url == "https://smscentre.com"
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("CACHE_TTL", "abc"),
+        ("CACHE_TTL", "5"),
+        ("ADMIN_IDS", "x"),
+        ("ADMIN_IDS", "12,-3"),
+        ("USER_RATE_LIMIT", "5"),
+        ("USER_RATE_LIMIT", "0/60"),
+        ("SMSC_HOURLY_BUDGET", "31"),
+        ("SMSC_HOURLY_BUDGET", "0"),
+        ("SMSC_TIMEOUT", "-1"),
+        ("TIMEZONE", "Mars/Olympus"),
+        ("LOG_LEVEL", "loud"),
+        ("ALLOW_SELF_LOGIN", "maybe"),
+        ("SMSC_BASE_URL", "smsc.ru"),
+        ("TELEGRAM_API_URL", "ftp://example"),
+    ],
+)
+def test_a_bad_value_is_one_line_naming_the_variable(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str
+) -> None:
+    monkeypatch.setenv(name, value)
+    with pytest.raises(SettingsError) as caught:
+        load_settings(None)
+    text = str(caught.value)
+    assert text.startswith(f"{name}: ")
+    assert "\n" not in text
+    assert "expected" in text
+
+
+def test_secrets_are_not_in_repr(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BOT_TOKEN", "123:SECRET-TOKEN")
+    monkeypatch.setenv("ENCRYPTION_KEY", "SECRET-FERNET-KEY")
+    settings = load_settings(None)
+    assert "SECRET" not in repr(settings) and "SECRET" not in str(settings)
+
+
+def test_key_file_lives_beside_the_database(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATABASE_PATH", "/data/bot.sqlite3")
+    assert load_settings(None).key_file == Path("/data/bot.sqlite3.key")
