@@ -16,6 +16,7 @@ from contextlib import AsyncExitStack
 
 from aiogram.exceptions import TelegramNetworkError, TelegramUnauthorizedError
 
+from bot.console import CONSOLE_USER_ID, run_console
 from bot.demo import demo_smsc, prepare_demo_account
 from bot.services import Services
 from bot.settings import Settings, SettingsError, load_settings
@@ -28,7 +29,6 @@ from handlers.middleware import InFlight
 logger = logging.getLogger("bot")
 
 EXIT_OK, EXIT_CONFIG = 0, 2
-CONSOLE_USER_ID = 1
 
 
 class StartError(Exception):
@@ -72,10 +72,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=settings.log_level_number,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    if settings.log_level != "DEBUG":
+        # httpx logs every request at INFO: noise at this level (and a URL never carries a key,
+        # since every SMS Center call is a POST, but fewer lines is fewer places to look).
+        logging.getLogger("httpx").setLevel(logging.WARNING)
     try:
         if args.command == "shell":
-            from bot.console import run_console
-
             user_id = args.user if args.user is not None else CONSOLE_USER_ID
             return asyncio.run(run_console(settings, user_id=user_id, demo=args.demo))
         return asyncio.run(run_polling(settings, demo=args.demo))

@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 
 from bot.cipher import KeyCipher, insecure_permissions
-from bot.fetch import Fetcher
+from bot.fetch import HOUR, Fetcher
 from bot.settings import Settings
 from bot.smsc import SmscClient
 from bot.storage import Storage
@@ -51,6 +51,8 @@ class Services:
             if path.exists() and insecure_permissions(path):
                 logger.warning("%s is readable by other users; chmod 600 it", path)
         storage = await Storage.open(settings.database_path, cipher)
+        # The budget looks one hour back; older ledger rows only take space.
+        await storage.prune_ledger(before=clock() - HOUR)
         http = httpx.AsyncClient(
             transport=transport,
             headers={"User-Agent": "smsc-status-bot/0.1"},

@@ -1,0 +1,225 @@
+"""``python -m bot shell``: lines typed become updates of the bot's own Dispatcher, answers are
+printed as plain text, buttons are pressed by number, and nothing reaches Telegram.
+
+One test runs the real command in a subprocess (as a user would, piped); the others call
+``run_console`` in-process with string streams, a fake clock and, where requests are counted,
+a simulated SMS Center of their own.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from aiogram import Bot
+from aiogram.client.default import DefaultBotProperties
+from aiogram.enums import ParseMode
+from aiogram.exceptions import TelegramBadRequest
+
+from bot import texts
+from bot.codes import Lang, error_info, status_info
+from bot.console import CONSOLE_BOT_ID, CONSOLE_USER_ID, ConsoleSession, html_to_text, run_console
+from bot.demo import prepare_demo_account
+from bot.services import Services
+from bot.settings import Settings
+from bot.simulator import DEMO_NUMBERS, SimulatedSmsc
+from tests.fakes.clock import FakeClock
+
+ROOT = Path(__file__).resolve().parent.parent
+# The demo number whose newest message failed with err 6 "subscriber offline".
+FAILED_PHONE = "79031112233"
+LONG_HISTORY_PHONE = "79257654321"
+_TAG = re.compile(r"</?(?:b|strong|i|em|u|s|code|pre|a|blockquote|tg-spoiler|span)\b[^>]*>")
+_ENTITY = re.compile(r"&(?:lt|gt|amp|quot|#\d+|#x[0-9a-fA-F]+);")
+_AS_OF = re.compile(r"as of (\d\d:\d\d:\d\d)")
+
+
+def _clean_env(tmp_path: Path) -> dict[str, str]:
+    """The environment without any of the bot's settings, with the database in ``tmp_path``."""
+    names = {name.upper() for name in Settings.model_fields}
+    env = {key: value for key, value in os.environ.items() if key.upper() not in names}
+    env["DATABASE_PATH"] = str(tmp_path / "data" / "bot.sqlite3")
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    env["PYTHONIOENCODING"] = "utf-8"
+    return env
+
+
+@pytest.fixture
+def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    """Default settings, whatever the environment says, with the database in ``tmp_path``."""
+    for name in Settings.model_fields:
+        monkeypatch.delenv(name.upper(), raising=False)
+    return Settings(_env_file=None, database_path=tmp_path / "data" / "bot.sqlite3")
+
+
+class TypedLines(io.StringIO):
+    """Input typed by someone who pauses ``pause`` seconds (on ``clock``) before each line."""
+
+    def __init__(self, text: str, clock: FakeClock, pause: float) -> None:
+        super().__init__(text)
+        self._clock = clock
+        self._pause = pause
+
+    # typeshed's _IOBase.readline returns bytes; StringIO's own returns str, as here.
+    def readline(self, size: int = -1, /) -> str:  # type: ignore[override]
+        self._clock.advance(self._pause)
+        return super().readline(size)
+
+
+# --- the real command -----------------------------------------------------------------------
+
+
+def test_piped_demo_shell_prints_plain_answers(tmp_path: Path) -> None:
+    """`/help`, `/last` of a failed number and `/failed`, piped: answers only, as plain text."""
+    assert "err 6" in DEMO_NUMBERS[FAILED_PHONE]
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "shell", "--demo"],
+        input=f"/help\n/last {FAILED_PHONE}\n/failed\n",
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        cwd=tmp_path,
+        env=_clean_env(tmp_path),
+        timeout=60,
+        check=False,
+    )
+    out = result.stdout
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    # /help
+    assert html_to_text(texts.HELP_LOOKUPS(Lang.EN)) in out
+    # /last: the status, the error code with its meaning and what helps
+    assert f"{status_info(20).name.en} (20)" in out
+    assert error_info(6).name.en in out
+    assert error_info(6).help.en in out
+    # /last and /failed each say how fresh they are
+    assert len(_AS_OF.findall(out)) == 2
+    # plain text: no tags, no entities; piped, so no banner and no prompt
+    assert not _TAG.search(out), _TAG.search(out)
+    assert not _ENTITY.search(out), _ENTITY.search(out)
+    assert "Numbers worth trying" not in out
+    assert not re.search(r"^> ", out, flags=re.MULTILINE)
+    # the demo database was created where DATABASE_PATH points, not in the repository
+    assert (tmp_path / "data" / "demo.sqlite3").is_file()
+
+
+# --- in-process -----------------------------------------------------------------------------
+
+
+async def test_typing_a_button_number_presses_it(settings: Settings) -> None:
+    """`/history`, then `1` refreshes that answer in place (fresh data a minute later) and `2`
+    sends the older page as a new answer."""
+    clock = FakeClock()
+    stdin = TypedLines(f"/history {LONG_HISTORY_PHONE}\n1\n2\n", clock, pause=61)
+    stdout = io.StringIO()
+
+    code = await run_console(
+        settings, user_id=CONSOLE_USER_ID, demo=True, stdin=stdin, stdout=stdout, clock=clock
+    )
+
+    out = stdout.getvalue()
+    assert code == 0
+    buttons = f"[1] {texts.BUTTON_REFRESH(Lang.EN)}  [2] {texts.BUTTON_OLDER(Lang.EN)}"
+    # Each history answer ends with its buttons; split the output there.
+    first, refreshed, older, rest = re.split(rf"^{re.escape(buttons)}\n\n", out, flags=re.M)
+    assert rest.strip() == ""
+    assert refreshed.startswith("(edited)\n")
+    assert not older.startswith("(edited)")
+    # the refresh fetched again a minute later; the older page is another page
+    assert _AS_OF.findall(first) != _AS_OF.findall(refreshed)
+    entries = re.compile(r"^\d.*\(.* ago\)$", flags=re.M)
+    assert entries.findall(first)
+    assert set(entries.findall(older)).isdisjoint(entries.findall(first))
+
+
+async def test_other_user_is_not_admin_and_makes_no_request(settings: Settings) -> None:
+    """`--user 42` (not in ADMIN_IDS, not granted) is refused lookups and admin commands
+    without any SMS Center request; a granted user gets answers through the same console."""
+    clock = FakeClock()
+    async with SimulatedSmsc(clock=clock) as smsc:
+        settings = settings.model_copy(update={"smsc_base_url": smsc.base_url})
+        services = await Services.open(settings, clock=clock)
+        try:
+            await prepare_demo_account(services.storage, [7], now=clock())
+        finally:
+            await services.close()
+        requests_before = smsc.count()
+
+        stranger = io.StringIO()
+        await run_console(
+            settings,
+            user_id=42,
+            demo=False,
+            stdin=io.StringIO(f"/last {FAILED_PHONE}\n{FAILED_PHONE}\n/keys\n"),
+            stdout=stranger,
+            clock=clock,
+        )
+        assert smsc.count() == requests_before
+        refusal = html_to_text(texts.NOT_MEMBER(Lang.EN).format(user_id=42))
+        assert stranger.getvalue().count(refusal) == 2
+        assert texts.ADMIN_ONLY(Lang.EN) in stranger.getvalue()
+
+        member = io.StringIO()
+        await run_console(
+            settings,
+            user_id=7,
+            demo=False,
+            stdin=io.StringIO(f"/last {FAILED_PHONE}\n"),
+            stdout=member,
+            clock=clock,
+        )
+        assert smsc.count("get") == 1
+        assert error_info(6).help.en in member.getvalue()
+
+
+async def test_demo_grants_only_admins_and_quit_stops_reading(settings: Settings) -> None:
+    """In the demo a non-admin `--user` is not granted the demo account (to see what a
+    stranger sees), and nothing after `/quit` is read."""
+    stdout = io.StringIO()
+    code = await run_console(
+        settings,
+        user_id=42,
+        demo=True,
+        stdin=io.StringIO(f"/last {FAILED_PHONE}\n/quit\n/keys\n"),
+        stdout=stdout,
+        clock=FakeClock(),
+    )
+    assert code == 0
+    out = stdout.getvalue()
+    assert html_to_text(texts.NOT_MEMBER(Lang.EN).format(user_id=42)) in out
+    assert texts.ADMIN_ONLY(Lang.EN) not in out
+
+
+# --- the Bot API in the console -------------------------------------------------------------
+
+
+async def test_console_session_refuses_what_telegram_refuses() -> None:
+    """HTML Telegram cannot parse, an empty text and a text over 4096 characters fail as they
+    would in Telegram (the console must not hide a rendering bug); good HTML prints as text."""
+    out = io.StringIO()
+    session = ConsoleSession(out, user_id=5, next_message_id=iter(range(1, 100)).__next__)
+    async with Bot(
+        f"{CONSOLE_BOT_ID}:console",
+        session=session,
+        default=DefaultBotProperties(parse_mode=ParseMode.HTML),
+    ) as bot:
+        for text in ("<p>x</p>", "<b>x", "x</i>", "<b> </b>", "x" * 4097):
+            with pytest.raises(TelegramBadRequest):
+                await bot.send_message(5, text)
+        assert out.getvalue() == ""
+
+        sent = await bot.send_message(
+            5, '<b>A &lt;b&gt; &amp; <a href="https://x.example">c</a></b>'
+        )
+        me = await bot.get_me()
+
+    assert out.getvalue() == "A <b> & c (https://x.example)\n\n"
+    assert sent.text == "A <b> & c (https://x.example)"
+    assert sent.message_id == 1
+    assert me.id == CONSOLE_BOT_ID
+    assert me.is_bot
