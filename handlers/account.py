@@ -84,15 +84,16 @@ def make_router() -> Router:
         apikey = (command.args or "").strip()
         if apikey and not await key_message_is_private(message, lang):
             return
+        # Whatever happens next, a message that carries a key does not stay in the chat.
+        deleted = await delete_quietly(message) if apikey else False
         if not settings.allow_self_login:
             await message.answer(texts.LOGIN_DISABLED(lang))
             return
         if message.chat.type != ChatType.PRIVATE:
             raise PrivateChatOnly
-        if not apikey or len(apikey) > MAX_KEY_LENGTH or any(ch.isspace() for ch in apikey):
+        if not looks_like_key(apikey):
             await message.answer(texts.USAGE_LOGIN(lang))
             return
-        deleted = await delete_quietly(message)
         balance = await check_key(message, fetcher, apikey, lang, settings)
         if balance is None:
             return
@@ -112,6 +113,11 @@ def make_router() -> Router:
         await message.answer((texts.LOGOUT_OK if removed else texts.LOGOUT_NONE)(caller.lang))
 
     return router
+
+
+def looks_like_key(apikey: str) -> bool:
+    """A plausible SMS Center API key: one word of printable characters, not too long."""
+    return 0 < len(apikey) <= MAX_KEY_LENGTH and not any(ch.isspace() for ch in apikey)
 
 
 async def delete_quietly(message: Message) -> bool:

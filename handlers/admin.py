@@ -17,7 +17,7 @@ from bot.access import BadArgument, Caller, PrivateChatOnly, require_admin
 from bot.fetch import Fetcher
 from bot.settings import Settings
 from bot.storage import AccountExists, NoSuchAccount, Storage
-from handlers.account import MAX_KEY_LENGTH, check_key, delete_quietly, key_message_is_private
+from handlers.account import check_key, delete_quietly, key_message_is_private, looks_like_key
 
 ACCOUNT_NAME = re.compile(r"[A-Za-z0-9_-]{1,32}")
 AUDIT_DEFAULT, AUDIT_MAX = 20, 100
@@ -48,10 +48,7 @@ def make_router() -> Router:
         require_admin(caller)
         if message.chat.type != ChatType.PRIVATE:
             raise PrivateChatOnly
-        valid_key = (
-            apikey and len(apikey) <= MAX_KEY_LENGTH and not any(c.isspace() for c in apikey)
-        )
-        if not ACCOUNT_NAME.fullmatch(name) or not valid_key:
+        if not ACCOUNT_NAME.fullmatch(name) or not looks_like_key(apikey):
             if apikey:
                 await delete_quietly(message)
             raise BadArgument(texts.USAGE_ADDKEY(lang))

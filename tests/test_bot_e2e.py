@@ -307,3 +307,19 @@ async def test_typing_is_shown_while_smsc_is_slow(harness: Harness, sim: Simulat
     await harness.say(f"/last {PHONE}")
     actions = harness.telegram.calls_of("sendChatAction")
     assert actions and actions[0].params["action"] == "typing"
+
+
+async def test_a_malformed_or_refused_login_still_deletes_the_key_message(harness: Harness) -> None:
+    await harness.say("/login two words", user_id=STRANGER)
+    assert len(harness.telegram.calls_of("deleteMessage")) == 1
+    assert harness.smsc_requests("balance") == 0
+
+
+async def test_login_disabled_still_deletes_the_key_message(
+    tmp_path: Path, sim: SimulatedSmsc, clock: FakeClock
+) -> None:
+    async with running_bot(tmp_path, sim, clock, allow_self_login=False) as h:
+        answer = await h.say(f"/login {API_KEY}", user_id=STRANGER)
+        assert "turned off" in answer
+        assert len(h.telegram.calls_of("deleteMessage")) == 1
+        assert h.smsc_requests("balance") == 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import ssl
 from collections import Counter
@@ -24,32 +25,12 @@ from bot.simulator import (
     Faults,
     SimulatedSmsc,
 )
+from bot.smsc import HistoryEntry
 from tests.fakes.clock import FakeClock
 
 MOSCOW = ZoneInfo("Europe/Moscow")
-HISTORY_FIELDS = {
-    "status",
-    "last_date",
-    "last_timestamp",
-    "err",
-    "send_date",
-    "send_timestamp",
-    "phone",
-    "country",
-    "operator",
-    "region",
-    "type",
-    "cost",
-    "sender",
-    "status_name",
-    "message",
-    "mccmnc",
-    "id",
-    "int_id",
-    "sms_cnt",
-    "format",
-    "crc",
-}
+# The simulator must answer every field the client reads: one protocol, one list.
+HISTORY_FIELDS = {field.name for field in dataclasses.fields(HistoryEntry)}
 STATUS_FIELDS_0 = {"status", "last_date", "last_timestamp", "flag", "err"}
 STATUS_FIELDS_1 = STATUS_FIELDS_0 | {
     "send_date",
