@@ -18,6 +18,7 @@ import contextlib
 import itertools
 import json
 import logging
+import os
 import sys
 import threading
 import time
@@ -45,6 +46,7 @@ from aiogram.methods import (
 from aiogram.methods.base import TelegramType
 from aiogram.types import InlineKeyboardMarkup, Update
 
+from bot.codes import Lang, Text, lang_for
 from bot.demo import DEMO_ACCOUNT, demo_smsc, prepare_demo_account
 from bot.services import Services
 from bot.settings import Settings
@@ -143,6 +145,35 @@ class Press:
     message: dict[str, Any]
 
 
+# The console's own lines, beside their translations (the bot's answers come from the bot).
+_DELETED = Text("(message deleted)", "(сообщение удалено)")
+_ALERT = Text("(alert)", "(уведомление)")
+_UNCHANGED = Text("(unchanged)", "(без изменений)")
+_EDITED = Text("(edited)", "(изменено)")
+_BUTTONS_CHANGED = Text("(buttons changed)", "(кнопки изменились)")
+_NO_ANSWER = Text("(no answer)", "(нет ответа)")
+_BOT_FAILED = Text(
+    "(the bot failed on this line; see the log)", "(бот не справился с этой строкой; см. журнал)"
+)
+_TITLE = Text("SMS status bot console", "Консоль бота статусов SMS")
+_TITLE_DEMO = Text(" (demo: simulated SMS Center)", " (демо: имитация SMS Center)")
+_YOU_ADMIN = Text("You are user {user_id}, an admin.", "Вы пользователь {user_id}, администратор.")
+_YOU_NOT_ADMIN = Text(
+    "You are user {user_id}, not an admin.", "Вы пользователь {user_id}, не администратор."
+)
+_HOW = Text(
+    "Type commands as in a chat (/help). A button's number presses it. /quit or Ctrl-D leaves.",
+    "Пишите команды как в чате (/help). Номер кнопки нажимает её. /quit или Ctrl-D — выход.",
+)
+_TRY = Text("Numbers worth trying:", "Номера, которые стоит попробовать:")
+_NO_ACCESS = Text(
+    "User {user_id} has no access: to try as a member, run the console without --user "
+    "and /grant {user_id} {account}.",
+    "У пользователя {user_id} нет доступа: чтобы попробовать как участник, запустите консоль "
+    "без --user и выполните /grant {user_id} {account}.",
+)
+
+
 class ConsoleSession(BaseSession):
     """An aiogram session that answers Bot API methods in-process and prints the chat.
 
@@ -161,8 +192,10 @@ class ConsoleSession(BaseSession):
         user_id: int,
         next_message_id: Callable[[], int],
         clock: Callable[[], float] = time.time,
+        lang: Lang = Lang.EN,
     ) -> None:
         super().__init__()
+        self._lang = lang
         self._out = out
         self._user_id = user_id
         self._next_message_id = next_message_id
@@ -200,11 +233,11 @@ class ConsoleSession(BaseSession):
             return self._edit_markup(method)
         if isinstance(method, DeleteMessage):
             self._messages.pop(method.message_id, None)
-            self.note("(message deleted)")
+            self.note(_DELETED(self._lang))
             return True
         if isinstance(method, AnswerCallbackQuery):
             if method.text:
-                self.note(("(alert) " if method.show_alert else "") + method.text)
+                self.note((_ALERT(self._lang) + " " if method.show_alert else "") + method.text)
             return True
         if isinstance(method, GetMe):
             return self._bot_user()
@@ -234,7 +267,7 @@ class ConsoleSession(BaseSession):
             message["text"],
             message.get("reply_markup"),
         ):
-            self.note("(unchanged)")
+            self.note(_UNCHANGED(self._lang))
             raise TelegramBadRequest(
                 method=method,
                 message="Bad Request: message is not modified: specified new message content "
@@ -242,7 +275,7 @@ class ConsoleSession(BaseSession):
                 "of the message",
             )
         self._messages[edited["message_id"]] = edited
-        self.note("(edited)")
+        self.note(_EDITED(self._lang))
         self._show(edited)
         return edited
 
@@ -251,7 +284,7 @@ class ConsoleSession(BaseSession):
         edited = dict(message, edit_date=int(self._clock()))
         self._set_markup(edited, method.reply_markup)
         self._messages[edited["message_id"]] = edited
-        self.note("(buttons changed)")
+        self.note(_BUTTONS_CHANGED(self._lang))
         self._show(edited)
         return edited
 
@@ -320,6 +353,11 @@ class ConsoleSession(BaseSession):
             self._buttons = buttons
         self.note("\n".join(lines) + "\n")
 
+    @property
+    def lang(self) -> Lang:
+        """The language of the console's own lines."""
+        return self._lang
+
     def note(self, text: str) -> None:
         """Print ``text`` as one entry of the chat (a line break is added)."""
         self.printed += 1
@@ -364,11 +402,13 @@ async def run_console(
     stdin: TextIO | None = None,
     stdout: TextIO | None = None,
     clock: Callable[[], float] = time.time,
+    lang: Lang | None = None,
 ) -> int:
     """Read lines until ``/quit``, ``exit`` or end of input and answer each through the bot's
     Dispatcher, one line at a time, in order; returns the exit code (0).
 
-    The console user ``user_id`` writes in a private chat with language ``en``. It is an admin
+    The console user ``user_id`` writes in a private chat in ``lang`` (by default Russian when
+    the ``LANG`` environment variable says ``ru…``, English otherwise). It is an admin
     of this session when it is :data:`CONSOLE_USER_ID` (the default) or in ``ADMIN_IDS``. With
     ``demo`` the simulated SMS Center runs in-process with its own database beside
     ``DATABASE_PATH``, and the session's admins are granted the demo account. No Telegram
@@ -377,6 +417,7 @@ async def run_console(
     stdin = stdin if stdin is not None else sys.stdin
     stdout = stdout if stdout is not None else sys.stdout
     terminal = _is_terminal(stdin)
+    lang = lang if lang is not None else lang_for(os.environ.get("LANG"))
     if user_id == CONSOLE_USER_ID:
         settings = settings.model_copy(update={"admin_ids": settings.admin_ids | {user_id}})
     async with AsyncExitStack() as stack:
@@ -395,7 +436,7 @@ async def run_console(
             await prepare_demo_account(services.storage, settings.admin_ids, now=clock())
         ids = itertools.count(1)
         session = ConsoleSession(
-            stdout, user_id=user_id, next_message_id=lambda: next(ids), clock=clock
+            stdout, user_id=user_id, next_message_id=lambda: next(ids), clock=clock, lang=lang
         )
         bot = Bot(
             _TOKEN,
@@ -407,8 +448,8 @@ async def run_console(
         await dispatcher.emit_startup(bot=bot, **dispatcher.workflow_data)
         stack.push_async_callback(dispatcher.emit_shutdown, bot=bot, **dispatcher.workflow_data)
         if terminal:
-            _write(stdout, _banner(settings, user_id, demo))
-        chat = _Chat(dispatcher, bot, session, user_id, ids, clock)
+            _write(stdout, _banner(settings, user_id, demo, lang))
+        chat = _Chat(dispatcher, bot, session, user_id, ids, clock, lang)
         while True:
             if terminal:
                 _write(stdout, "> ")
@@ -424,7 +465,7 @@ async def run_console(
                 continue
             handled = await chat.say(text)
             if not handled and terminal:
-                _write(stdout, "(no answer)\n\n")
+                _write(stdout, _NO_ANSWER(lang) + "\n\n")
     return 0
 
 
@@ -439,6 +480,7 @@ class _Chat:
         user_id: int,
         message_ids: itertools.count[int],
         clock: Callable[[], float],
+        lang: Lang,
     ) -> None:
         self._dispatcher = dispatcher
         self._bot = bot
@@ -447,7 +489,7 @@ class _Chat:
             "id": user_id,
             "is_bot": False,
             "first_name": "Console",
-            "language_code": "en",
+            "language_code": lang.value,
         }
         self._chat = {"id": user_id, "type": "private", "first_name": "Console"}
         self._message_ids = message_ids
@@ -485,26 +527,23 @@ class _Chat:
         except Exception:
             # The error router answers every failure; this is only reached if it failed too.
             logger.exception("update %s failed", update["update_id"])
-            self._session.note("(the bot failed on this line; see the log)\n")
+            self._session.note(_BOT_FAILED(self._session.lang) + "\n")
             return True
         return result is not UNHANDLED or self._session.printed != printed
 
 
-def _banner(settings: Settings, user_id: int, demo: bool) -> str:
+def _banner(settings: Settings, user_id: int, demo: bool, lang: Lang) -> str:
     admin = user_id in settings.admin_ids
     lines = [
-        "SMS status bot console" + (" (demo: simulated SMS Center)" if demo else "") + ".",
-        f"You are user {user_id}" + (", an admin." if admin else ", not an admin."),
-        "Type commands as in a chat (/help). A button's number presses it. /quit or Ctrl-D leaves.",
+        _TITLE(lang) + (_TITLE_DEMO(lang) if demo else "") + ".",
+        (_YOU_ADMIN if admin else _YOU_NOT_ADMIN)(lang).format(user_id=user_id),
+        _HOW(lang),
     ]
     if demo and admin:
-        lines.append("Numbers worth trying:")
+        lines.append(_TRY(lang))
         lines.extend(f"  {phone}  {what}" for phone, what in DEMO_NUMBERS.items())
     elif demo:
-        lines.append(
-            f"User {user_id} has no access: to try as a member, run the console without --user "
-            f"and /grant {user_id} {DEMO_ACCOUNT}."
-        )
+        lines.append(_NO_ACCESS(lang).format(user_id=user_id, account=DEMO_ACCOUNT))
     return "\n".join(lines) + "\n\n"
 
 

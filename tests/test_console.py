@@ -46,6 +46,7 @@ def _clean_env(tmp_path: Path) -> dict[str, str]:
     env["DATABASE_PATH"] = str(tmp_path / "data" / "bot.sqlite3")
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
     env["PYTHONIOENCODING"] = "utf-8"
+    env["LANG"] = "C.UTF-8"  # the console answers in Russian under a ru* locale
     return env
 
 
@@ -54,6 +55,7 @@ def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
     """Default settings, whatever the environment says, with the database in ``tmp_path``."""
     for name in Settings.model_fields:
         monkeypatch.delenv(name.upper(), raising=False)
+    monkeypatch.setenv("LANG", "C.UTF-8")
     return Settings(_env_file=None, database_path=tmp_path / "data" / "bot.sqlite3")
 
 
@@ -223,3 +225,20 @@ async def test_console_session_refuses_what_telegram_refuses() -> None:
     assert sent.message_id == 1
     assert me.id == CONSOLE_BOT_ID
     assert me.is_bot
+
+
+async def test_a_russian_locale_gets_russian_answers_and_console_lines(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LANG", "ru_RU.UTF-8")
+    clock = FakeClock()
+    stdin = TypedLines(f"/history {LONG_HISTORY_PHONE}\n1\n", clock, pause=61)
+    stdout = io.StringIO()
+    code = await run_console(
+        settings, user_id=CONSOLE_USER_ID, demo=True, stdin=stdin, stdout=stdout, clock=clock
+    )
+    out = stdout.getvalue()
+    assert code == 0
+    assert texts.BUTTON_REFRESH(Lang.RU) in out
+    assert "(изменено)" in out
+    assert "данные на" in out  # the freshness line, from the bot itself
