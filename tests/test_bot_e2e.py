@@ -247,7 +247,10 @@ async def test_failed_groups_by_reason_and_operator(
     sim.add_message(API_KEY, phone="79160000008", status=1, send_timestamp=now - 60)
     await grant_agent(harness)
     answer = await harness.say("/failed")
-    assert "4" in answer and "5" in answer and "offline" in answer
+    assert "Undelivered in the last 1 h: 4 of 5 sent" in answer
+    assert "impossible to deliver (20) · subscriber offline (6) — <b>3</b>" in answer
+    assert "wrong number (22) · wrong number format (249) — <b>1</b>" in answer
+    assert "МТС — <b>4</b> of 5" in answer
 
 
 async def test_status_command(harness: Harness, sim: SimulatedSmsc) -> None:

@@ -7,7 +7,6 @@ moment and SMS Center's own minute and hour limits are checked on the same time 
 from __future__ import annotations
 
 import asyncio
-import logging
 import random
 from collections import Counter
 from pathlib import Path
@@ -321,8 +320,3 @@ async def test_failed_window_covers_the_hours_asked(
     window = lookup.value
     assert [e.phone for e in window.entries] == ["79163333333", "79162222222"]
     assert window.complete and window.since == lookup.fetched_at - HOUR
-
-
-def test_fetch_logging_names_accounts_by_fingerprint_only(caplog: pytest.LogCaptureFixture) -> None:
-    logging.getLogger("bot.fetch").info("nothing")  # placeholder for the key-scan in secrets tests
-    assert API_KEY not in caplog.text
