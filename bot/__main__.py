@@ -22,7 +22,7 @@ from bot.services import Services
 from bot.settings import Settings, SettingsError, load_settings
 from bot.storage import StorageError
 from bot.telegram import make_bot
-from handlers import make_dispatcher
+from handlers import make_dispatcher, update_types
 from handlers.menu import register_menu
 from handlers.middleware import InFlight
 
@@ -125,7 +125,12 @@ async def run_polling(
                 logger.warning("%d update(s) still in flight at shutdown were cancelled", left)
 
         logger.info("started as @%s%s", me.username, " (demo)" if demo else "")
-        await dispatcher.start_polling(bot, handle_signals=handle_signals, close_bot_session=False)
+        await dispatcher.start_polling(
+            bot,
+            handle_signals=handle_signals,
+            close_bot_session=False,
+            allowed_updates=update_types(dispatcher),
+        )
         logger.info("stopped")
     return EXIT_OK
 

@@ -280,7 +280,16 @@ class AccountBudget:
         state = await self._state(key_id)
         if reached_upstream:
             if state.sent:
-                await self._ledger.record_upstream(key_id, state.sent[-1])
+                try:
+                    await self._ledger.record_upstream(key_id, state.sent[-1])
+                except Exception as exc:
+                    # A full disk or a locked database must not lose an answer already paid
+                    # for: the request stays counted in memory; only a restart would forget it.
+                    logger.warning(
+                        "could not record a request of account %s in the quota ledger: %s",
+                        key_id[:8],
+                        exc,
+                    )
         elif state.sent:
             state.sent.pop()
 

@@ -41,16 +41,22 @@ class Services:
         *,
         clock: Callable[[], float] = time.time,
         transport: httpx.AsyncBaseTransport | None = None,
+        storage: Storage | None = None,
     ) -> Services:
-        """Open the database (creating the key file if needed) and the SMS Center client."""
-        encryption_key = (
-            settings.encryption_key.get_secret_value() if settings.encryption_key else None
-        )
-        cipher = KeyCipher.load(encryption_key, settings.key_file)
-        for path in (settings.database_path, settings.key_file):
-            if path.exists() and insecure_permissions(path):
-                logger.warning("%s is readable by other users; chmod 600 it", path)
-        storage = await Storage.open(settings.database_path, cipher)
+        """Open the database (creating the key file if needed) and the SMS Center client.
+
+        ``transport`` and ``storage`` replace the real ones, as the fault tests do (an HTTP
+        transport, a database over a connection that fails on cue); ``close()`` closes them.
+        """
+        if storage is None:
+            encryption_key = (
+                settings.encryption_key.get_secret_value() if settings.encryption_key else None
+            )
+            cipher = KeyCipher.load(encryption_key, settings.key_file)
+            for path in (settings.database_path, settings.key_file):
+                if path.exists() and insecure_permissions(path):
+                    logger.warning("%s is readable by other users; chmod 600 it", path)
+            storage = await Storage.open(settings.database_path, cipher)
         # The budget looks one hour back; older ledger rows only take space.
         await storage.prune_ledger(before=clock() - HOUR)
         http = httpx.AsyncClient(

@@ -189,7 +189,9 @@ class Storage:
         written by a newer version of the bot.
         """
         try:
-            await asyncio.to_thread(path.parent.mkdir, parents=True, exist_ok=True)
+            await asyncio.to_thread(path.parent.mkdir, mode=0o700, parents=True, exist_ok=True)
+            # Created private: SQLite gives the -wal and -shm files the database file's mode.
+            await asyncio.to_thread(path.touch, mode=0o600, exist_ok=True)
             # isolation_level=None: no implicit transactions; ours are explicit BEGIN … COMMIT.
             connection = await aiosqlite.connect(path, isolation_level=None)
         except (OSError, sqlite3.Error) as exc:

@@ -8,13 +8,14 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 
-from bot.flood import RetryAfterMiddleware
+from bot.flood import RetryMiddleware
 
 
-def make_bot(token: str, api_url: str) -> Bot:
-    """A Bot with HTML answers and 429 flood control, talking to ``api_url``."""
+def make_bot(token: str, api_url: str, *, retry: RetryMiddleware | None = None) -> Bot:
+    """A Bot with HTML answers talking to ``api_url``; 429s and transient failures are retried
+    (by ``retry``, default ``RetryMiddleware()``; tests pass one whose waits take no time)."""
     session = AiohttpSession(api=TelegramAPIServer.from_base(api_url))
-    session.middleware(RetryAfterMiddleware())
+    session.middleware(retry or RetryMiddleware())
     return Bot(
         token,
         session=session,

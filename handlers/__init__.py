@@ -10,7 +10,7 @@ from aiogram import Dispatcher
 
 from bot.services import Services
 from handlers import account, admin, errors, lookup
-from handlers.middleware import CallerMiddleware, InFlight
+from handlers.middleware import CallerMiddleware, EditsAsNew, InFlight
 
 
 def make_dispatcher(services: Services) -> Dispatcher:
@@ -21,6 +21,7 @@ def make_dispatcher(services: Services) -> Dispatcher:
         lookups=lookup.Lookups(services.fetcher, services.settings, services.clock),
     )
     in_flight = InFlight()
+    dispatcher.update.outer_middleware(EditsAsNew())
     dispatcher.update.outer_middleware(in_flight)
     dispatcher.update.outer_middleware(CallerMiddleware())
     dispatcher["in_flight"] = in_flight
@@ -31,3 +32,9 @@ def make_dispatcher(services: Services) -> Dispatcher:
         errors.make_router(services.clock),
     )
     return dispatcher
+
+
+def update_types(dispatcher: Dispatcher) -> list[str]:
+    """The update types polling asks Telegram for: those with handlers, and edited messages
+    (``EditsAsNew`` hands them to the message handlers)."""
+    return sorted({*dispatcher.resolve_used_update_types(), "edited_message"})

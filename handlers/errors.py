@@ -18,7 +18,7 @@ from datetime import datetime
 
 from aiogram import Router
 from aiogram.enums import ChatType
-from aiogram.exceptions import TelegramAPIError
+from aiogram.exceptions import AiogramError, TelegramForbiddenError
 from aiogram.types import ErrorEvent, Message
 from cachetools import TTLCache
 
@@ -85,6 +85,13 @@ def make_router(clock: Callable[[], float] = time.time) -> Router:
     @router.error()
     async def on_error(event: ErrorEvent, settings: Settings, caller: Caller | None = None) -> bool:
         exc = event.exception
+        if isinstance(exc, TelegramForbiddenError):
+            # "bot was blocked by the user", "bot was kicked from the group chat": nobody to
+            # answer there, and trying again would only be refused again.
+            logger.info(
+                "update %s: Telegram refused the answer: %s", event.update.update_id, exc.message
+            )
+            return True
         lang = caller.lang if caller is not None else Lang.EN
         message = event.update.message
         callback = event.update.callback_query
@@ -107,8 +114,8 @@ def make_router(clock: Callable[[], float] = time.time) -> Router:
                 await callback.answer(_plain(text), show_alert=True)
             elif isinstance(message, Message):
                 await message.answer(text)
-        except TelegramAPIError as send_error:
-            logger.warning("could not send the error answer: %s", send_error.message)
+        except AiogramError as send_error:
+            logger.warning("could not send the error answer: %s", send_error)
         return True
 
     return router

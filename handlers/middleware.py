@@ -1,4 +1,5 @@
-"""Middlewares: who is asking (every update) and the audit log (every lookup)."""
+"""Middlewares: edits read as new messages, who is asking (every update), the audit log (every
+lookup), and the updates in flight."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram import BaseMiddleware
-from aiogram.types import CallbackQuery, Message, TelegramObject, User
+from aiogram.types import CallbackQuery, Message, TelegramObject, Update, User
 
 from bot.access import Caller
 from bot.codes import lang_for
@@ -19,6 +20,23 @@ logger = logging.getLogger(__name__)
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 _ARGUMENT_LIMIT = 64
+
+
+class EditsAsNew(BaseMiddleware):
+    """An edited message is handled like a new one (an update outer middleware).
+
+    Someone who fixes a typo in ``/last 7999…`` by editing it expects the answer to the corrected
+    question; an edited ``/login`` with a key gets its message deleted like a new one. The answer
+    is a new message, as for any command. Polling must ask Telegram for ``edited_message``
+    updates for this to work: see ``handlers.update_types``.
+    """
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        if isinstance(event, Update) and event.edited_message is not None and event.message is None:
+            event = event.model_copy(
+                update={"message": event.edited_message, "edited_message": None}
+            )
+        return await handler(event, data)
 
 
 class CallerMiddleware(BaseMiddleware):

@@ -3,6 +3,8 @@ against the fake Telegram Bot API server and the simulated SMS Center, both on 1
 
 from __future__ import annotations
 
+import asyncio
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -10,15 +12,19 @@ from typing import Any
 
 from aiogram import Bot, Dispatcher
 
+from bot.flood import RetryMiddleware
 from bot.services import Services
 from bot.settings import Settings, load_settings
 from bot.simulator import SimulatedSmsc
+from bot.storage import Storage
 from bot.telegram import make_bot
 from handlers import make_dispatcher
+from tests.conftest import API_KEY
 from tests.fakes.clock import FakeClock
 from tests.fakes.telegram import FakeTelegramServer
 from tests.fakes.updates import callback_update, message_update
 
+ROOT = Path(__file__).resolve().parent.parent
 ADMIN = 500
 AGENT = 600
 STRANGER = 700
@@ -44,6 +50,7 @@ class Harness:
         self.telegram = telegram
         self.smsc = smsc
         self.clock = clock
+        self.retry_waits: list[float] = []  # the waits of the Bot's retries, in seconds
 
     async def feed(self, update: dict[str, Any]) -> None:
         """Handle one update to the end, as polling would."""
@@ -59,6 +66,16 @@ class Harness:
     async def press(self, data: str, *, message_id: int, user_id: int = AGENT, **kw: Any) -> None:
         """Press an inline button with callback ``data`` under the bot's message ``message_id``."""
         await self.feed(callback_update(data, message_id=message_id, user_id=user_id, **kw))
+
+    async def grant(
+        self, user_id: int = AGENT, *, name: str = "main", apikey: str = API_KEY
+    ) -> None:
+        """The admin registers the account ``name`` (if new) and grants it to ``user_id``."""
+        if await self.services.storage.get_account(name) is None:
+            await self.say(f"/addkey {name} {apikey}", user_id=ADMIN)
+        await self.say(f"/grant {user_id} {name}", user_id=ADMIN)
+        member = await self.services.storage.get_member(user_id)
+        assert member is not None and member.account.name == name
 
     def last_markup(self) -> dict[str, Any]:
         """The inline keyboard of the bot's newest message."""
@@ -78,9 +95,13 @@ async def running_bot(
     clock: FakeClock,
     *,
     database: Path | None = None,
+    storage: Storage | None = None,
     **overrides: Any,
 ) -> AsyncIterator[Harness]:
-    """Start a fake Telegram server and the bot's services; close everything afterwards."""
+    """Start a fake Telegram server and the bot's services; close everything afterwards.
+
+    ``storage``: an already prepared database to use instead of one at ``database``.
+    """
     async with FakeTelegramServer(clock=clock) as telegram:
         values: dict[str, Any] = {
             "bot_token": telegram.token,
@@ -92,11 +113,28 @@ async def running_bot(
         }
         values.update(overrides)
         settings = load_settings(None, **values)
-        services = await Services.open(settings, clock=clock)
-        bot = make_bot(telegram.token, telegram.base_url)
+        services = await Services.open(settings, clock=clock, storage=storage)
+        waits: list[float] = []
+
+        async def wait(seconds: float) -> None:  # Telegram's retry waits, taken at once
+            waits.append(seconds)
+            await asyncio.sleep(0)
+
+        bot = make_bot(telegram.token, telegram.base_url, retry=RetryMiddleware(sleep=wait))
         try:
             dispatcher = make_dispatcher(services)
-            yield Harness(settings, services, dispatcher, bot, telegram, smsc, clock)
+            harness = Harness(settings, services, dispatcher, bot, telegram, smsc, clock)
+            harness.retry_waits = waits
+            yield harness
         finally:
             await bot.session.close()
             await services.close()
+
+
+def bot_env(tmp_path: Path, **values: str) -> dict[str, str]:
+    """A clean environment for ``python -m bot``: no inherited settings, data in tmp_path."""
+    env = {k: v for k, v in os.environ.items() if k in {"PATH", "HOME", "LANG", "SYSTEMROOT"}}
+    env["PYTHONPATH"] = str(ROOT)
+    env["DATABASE_PATH"] = str(tmp_path / "data" / "bot.sqlite3")
+    env.update(values)
+    return env

@@ -23,12 +23,6 @@ async def harness(tmp_path: Path, sim: SimulatedSmsc, clock: FakeClock) -> Async
         yield running
 
 
-async def grant_agent(h: Harness, user_id: int = AGENT) -> None:
-    """The admin registers the account and grants it to ``user_id``."""
-    await h.say(f"/addkey main {API_KEY}", user_id=ADMIN)
-    await h.say(f"/grant {user_id} main", user_id=ADMIN)
-
-
 async def test_stranger_is_refused_then_granted_user_gets_status_and_explanation(
     harness: Harness, sim: SimulatedSmsc, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -52,7 +46,7 @@ async def test_stranger_is_refused_then_granted_user_gets_status_and_explanation
 
 async def test_russian_user_gets_russian_answer(harness: Harness, sim: SimulatedSmsc) -> None:
     sim.add_message(API_KEY, phone=PHONE, status=1)
-    await grant_agent(harness)
+    await harness.grant()
     answer = await harness.say(f"/last {PHONE}", language_code="ru")
     assert "доставлено" in answer.lower()
 
@@ -61,7 +55,7 @@ async def test_last_with_botname_in_a_group_answers_in_the_group(
     harness: Harness, sim: SimulatedSmsc
 ) -> None:
     sim.add_message(API_KEY, phone=PHONE, status=1, message="Код 123456")
-    await grant_agent(harness)
+    await harness.grant()
     group = -4242
     answer = await harness.say(
         f"/last@{harness.telegram.bot_username} {PHONE}", chat_id=group, chat_type="supergroup"
@@ -86,7 +80,7 @@ async def test_forged_callback_from_a_stranger_makes_no_request(
     harness: Harness, sim: SimulatedSmsc
 ) -> None:
     sim.add_message(API_KEY, phone=PHONE)
-    await grant_agent(harness)
+    await harness.grant()
     await harness.say(f"/last {PHONE}")
     requests = harness.smsc_requests()
     sent = harness.telegram.messages_in(AGENT)[-1]
@@ -105,7 +99,7 @@ async def test_smsc_text_is_escaped(harness: Harness, sim: SimulatedSmsc) -> Non
     sim.add_message(
         API_KEY, phone=PHONE, message="<b>bold</b> & <script>alert(1)</script>", sender="A&B"
     )
-    await grant_agent(harness)
+    await harness.grant()
     await harness.say(f"/last {PHONE}")
     call = harness.telegram.calls_of("sendMessage")[-1]
     assert call.status == 200  # Telegram's own HTML parser accepted it
@@ -119,7 +113,7 @@ async def test_twenty_long_messages_never_exceed_telegram_limit(
 ) -> None:
     for n in range(25):
         sim.add_message(API_KEY, phone=PHONE, message=f"{n} " + "<&>x" * 1000)
-    await grant_agent(harness)
+    await harness.grant()
     await harness.say(f"/history {PHONE} 20")
     call = harness.telegram.calls_of("sendMessage")[-1]
     assert call.status == 200 and len(call.params["text"]) <= 4096
@@ -130,7 +124,7 @@ async def test_older_button_pages_back(harness: Harness, sim: SimulatedSmsc) -> 
     for n in range(8):
         sim.add_message(API_KEY, phone=PHONE, message=f"message number {n}")
         harness.clock.advance(5)
-    await grant_agent(harness)
+    await harness.grant()
     first = await harness.say(f"/history {PHONE} 3")
     assert "message number 7" in first and "message number 4" not in first
     buttons = harness.last_markup()["inline_keyboard"][0]
@@ -146,7 +140,7 @@ async def test_telegram_429_is_waited_out_and_the_answer_arrives(
     harness: Harness, sim: SimulatedSmsc
 ) -> None:
     sim.add_message(API_KEY, phone=PHONE, status=1)
-    await grant_agent(harness)
+    await harness.grant()
     harness.telegram.fail_next("sendMessage", status=429, retry_after=1)
     answer = await harness.say(f"/last {PHONE}")
     assert "(1)" in answer
@@ -173,7 +167,7 @@ async def test_smsc_failures_answer_in_one_human_line_and_the_bot_keeps_serving(
     harness: Harness, sim: SimulatedSmsc, fault: dict[str, object], expected: str
 ) -> None:
     sim.add_message(API_KEY, phone=PHONE, status=1)
-    await grant_agent(harness)
+    await harness.grant()
     for name, value in fault.items():
         setattr(sim.faults, name, value)
     answer = await harness.say(f"/history {PHONE}")
@@ -188,7 +182,7 @@ async def test_smsc_failures_answer_in_one_human_line_and_the_bot_keeps_serving(
 
 
 async def test_smsc_unreachable_answers_in_one_line(harness: Harness, sim: SimulatedSmsc) -> None:
-    await grant_agent(harness)
+    await harness.grant()
     await sim.refuse()
     answer = await harness.say(f"/last {PHONE}")
     assert "cannot be reached" in answer
@@ -199,7 +193,7 @@ async def test_grants_survive_a_restart(
 ) -> None:
     sim.add_message(API_KEY, phone=PHONE, status=1)
     async with running_bot(tmp_path, sim, clock) as first:
-        await grant_agent(first)
+        await first.grant()
     async with running_bot(tmp_path, sim, clock) as second:
         answer = await second.say(f"/last {PHONE}")
         assert "(1)" in answer
@@ -209,7 +203,7 @@ async def test_grants_survive_a_restart(
 async def test_bad_arguments_get_one_line_with_an_example_and_no_request(
     harness: Harness,
 ) -> None:
-    await grant_agent(harness)
+    await harness.grant()
     cases = {
         "/last": "Example",
         "/last hello": "not a phone number",
@@ -232,7 +226,7 @@ async def test_a_bare_number_in_private_works_like_last(
     harness: Harness, sim: SimulatedSmsc
 ) -> None:
     sim.add_message(API_KEY, phone=PHONE, status=1)
-    await grant_agent(harness)
+    await harness.grant()
     answer = await harness.say("8 916 123-45-67")
     assert "(1)" in answer
 
@@ -245,7 +239,7 @@ async def test_failed_groups_by_reason_and_operator(
         sim.add_message(API_KEY, phone=f"7916000000{n}", status=20, err=6, send_timestamp=now - 60)
     sim.add_message(API_KEY, phone="79160000009", status=22, err=249, send_timestamp=now - 60)
     sim.add_message(API_KEY, phone="79160000008", status=1, send_timestamp=now - 60)
-    await grant_agent(harness)
+    await harness.grant()
     answer = await harness.say("/failed")
     assert "Undelivered in the last 1 h: 4 of 5 sent" in answer
     assert "impossible to deliver (20) · subscriber offline (6) — <b>3</b>" in answer
@@ -255,7 +249,7 @@ async def test_failed_groups_by_reason_and_operator(
 
 async def test_status_command(harness: Harness, sim: SimulatedSmsc) -> None:
     sent = sim.add_message(API_KEY, phone=PHONE, status=1)
-    await grant_agent(harness)
+    await harness.grant()
     answer = await harness.say(f"/status {sent['id']} {PHONE}")
     assert "(1)" in answer
     unknown = await harness.say(f"/status 999999 {PHONE}")
@@ -285,14 +279,14 @@ async def test_a_key_sent_in_a_group_is_burnt_not_used(harness: Harness) -> None
 
 
 async def test_admin_commands_are_refused_to_members(harness: Harness) -> None:
-    await grant_agent(harness)
+    await harness.grant()
     for command in ("/keys", "/users", "/audit", f"/grant {STRANGER} main", "/delkey main"):
         assert "admins only" in await harness.say(command)
 
 
 async def test_admin_views_and_delkey(harness: Harness, sim: SimulatedSmsc) -> None:
     sim.add_message(API_KEY, phone=PHONE)
-    await grant_agent(harness)
+    await harness.grant()
     await harness.say(f"/last {PHONE}")
     keys = await harness.say("/keys", user_id=ADMIN)
     assert "main" in keys and "1 member" in keys and API_KEY[:8] not in keys
@@ -305,7 +299,7 @@ async def test_admin_views_and_delkey(harness: Harness, sim: SimulatedSmsc) -> N
 
 async def test_typing_is_shown_while_smsc_is_slow(harness: Harness, sim: SimulatedSmsc) -> None:
     sim.add_message(API_KEY, phone=PHONE)
-    await grant_agent(harness)
+    await harness.grant()
     sim.faults.delay = 0.6
     await harness.say(f"/last {PHONE}")
     actions = harness.telegram.calls_of("sendChatAction")

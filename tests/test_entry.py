@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import sys
 from pathlib import Path
@@ -15,17 +14,7 @@ from bot.settings import load_settings
 from bot.simulator import SimulatedSmsc
 from tests.fakes.telegram import FakeTelegramServer
 from tests.fakes.updates import message_update
-
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def bot_env(tmp_path: Path, **values: str) -> dict[str, str]:
-    """A clean environment for ``python -m bot``: no inherited settings, data in tmp_path."""
-    env = {k: v for k, v in os.environ.items() if k in {"PATH", "HOME", "LANG", "SYSTEMROOT"}}
-    env["PYTHONPATH"] = str(ROOT)
-    env["DATABASE_PATH"] = str(tmp_path / "data" / "bot.sqlite3")
-    env.update(values)
-    return env
+from tests.harness import bot_env
 
 
 async def run_bot(

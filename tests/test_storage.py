@@ -6,9 +6,7 @@ import asyncio
 import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any, cast
 
-import aiosqlite
 import pytest
 from cryptography.fernet import Fernet
 
@@ -22,6 +20,7 @@ from bot.storage import (
     Storage,
     StorageError,
 )
+from tests.fakes.sqlite import FailingConnection, open_failing
 
 KEY_A = "smscApiKeyALPHA-7Hq2Lx9Vb4Nz0Rt6"
 KEY_B = "smscApiKeyBRAVO-3Pd8Yw1Ck5Fj2Ms9"
@@ -62,33 +61,11 @@ def _tables(path: Path) -> set[str]:
     return {name for (name,) in rows}
 
 
-class FailingConnection:
-    """Wraps an aiosqlite connection; raises a disk-full error on the first statement matching
-    ``fail_on``, as SQLite does when the disk fills up in the middle of a transaction."""
-
-    def __init__(self, connection: aiosqlite.Connection) -> None:
-        self._connection = connection
-        self.fail_on: str | None = None
-        self.failures = 0
-
-    def execute(self, sql: str, parameters: Any = ()) -> Any:
-        if self.fail_on is not None and self.fail_on in sql:
-            self.failures += 1
-            raise sqlite3.OperationalError("database or disk is full")
-        return self._connection.execute(sql, parameters)
-
-    async def close(self) -> None:
-        await self._connection.close()
-
-
 @pytest.fixture
 async def failing(
     tmp_path: Path, cipher: KeyCipher
 ) -> AsyncIterator[tuple[Storage, FailingConnection]]:
-    connection = await aiosqlite.connect(tmp_path / "failing.sqlite3", isolation_level=None)
-    wrapper = FailingConnection(connection)
-    wrapped = Storage(cast(aiosqlite.Connection, wrapper), cipher)
-    await wrapped.prepare()
+    wrapped, wrapper = await open_failing(tmp_path / "failing.sqlite3", cipher)
     yield wrapped, wrapper
     await wrapped.close()
 
@@ -658,3 +635,14 @@ async def test_concurrent_changes_do_not_interleave(store: Storage) -> None:
     counts = {a.name: n for a, n in await store.list_accounts()}
     assert counts == {"team": 20, "personal-0": 10, "personal-1": 10}
     assert len(await store.upstream_since(key_id(KEY_A), T0)) == 20
+
+
+async def test_a_new_database_and_its_wal_files_are_readable_by_the_owner_only(
+    db_path: Path, cipher: KeyCipher
+) -> None:
+    async with await Storage.open(db_path, cipher) as opened:
+        await opened.add_account("team", KEY_A, added_by=ADMIN, now=T0)
+        files = [db_path, db_path.with_name(db_path.name + "-wal")]
+        assert all(path.exists() for path in files)
+        assert {oct(path.stat().st_mode & 0o777) for path in files} == {"0o600"}
+    assert oct(db_path.parent.stat().st_mode & 0o777) == "0o700"
