@@ -134,10 +134,13 @@ async def key_message_is_private(message: Message, lang: Lang) -> bool:
     the message is deleted where the bot can, and the sender is told to revoke the key."""
     if message.chat.type == ChatType.PRIVATE:
         return True
-    await delete_quietly(message)
+    deleted = await delete_quietly(message)
     name = html.escape(message.from_user.full_name) if message.from_user else ""
+    warning = texts.KEY_IN_GROUP(lang).format(name=name)
+    if not deleted:  # the bot has no right to delete messages in this group
+        warning += "\n" + texts.KEY_NOT_DELETED(lang)
     with contextlib.suppress(TelegramAPIError):
-        await message.answer(texts.KEY_IN_GROUP(lang).format(name=name))
+        await message.answer(warning)
     return False
 
 

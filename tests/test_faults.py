@@ -34,6 +34,7 @@ PHONE = "79161234567"
 OTHER_PHONE = "79035550011"
 OTHER_KEY = "k3y-0a1b2c3d4e5f60718293a4b5c6d7e8f9"
 OTHER_AGENT = 601
+NEWCOMER = 602  # no access yet
 TIMEOUT = 0.5  # SMSC_TIMEOUT in these tests: a slower answer is a timeout
 
 
@@ -274,6 +275,25 @@ async def test_key_message_that_cannot_be_deleted_is_reported_to_the_sender(
         assert "(1)" in answer
 
 
+async def test_a_key_in_a_group_the_bot_cannot_delete_asks_the_sender_to(
+    harness: Harness,
+) -> None:
+    harness.telegram.fail_next(
+        "deleteMessage", status=400, description="Bad Request: message can't be deleted"
+    )
+    answer = await harness.say(
+        f"/login {OTHER_KEY}", user_id=NEWCOMER, chat_id=-99, chat_type="group"
+    )
+    assert "Revoke that key in SMS Center now" in answer
+    assert answer.endswith(
+        "I could not delete the message with the key — please delete it yourself."
+    )
+    assert OTHER_KEY not in answer
+    assert harness.smsc_requests("balance") == 2  # the two /addkey checks, not this key
+    assert await harness.services.storage.get_member(NEWCOMER) is None
+    await assert_nothing_lost_and_still_serving(harness)
+
+
 def edited(update: dict[str, Any], text: str) -> dict[str, Any]:
     """The update Telegram sends when the message of ``update`` is edited to ``text``."""
     message = {**update["message"], "text": text, "edit_date": update["message"]["date"] + 30}
@@ -295,7 +315,6 @@ async def test_an_edited_command_is_answered_as_the_corrected_question(harness: 
 
 # -- storage -----------------------------------------------------------------------------------
 
-NEWCOMER = 602
 STORAGE_ERROR = (
     "The bot's database is busy or unavailable — nothing was changed. Try again in a moment."
 )
