@@ -491,3 +491,14 @@ async def test_sigterm_while_smsc_is_answering_sends_the_answer_then_exits_0(
     assert len(answers) == 3
     assert expected in answers[-1]
     assert "Traceback" not in err.decode()
+
+
+async def test_a_key_edited_into_a_message_is_deleted_like_a_new_one(harness: Harness) -> None:
+    draft = message_update("/login", user_id=NEWCOMER)
+    await harness.feed(draft)
+    await harness.feed(edited(draft, f"/login {OTHER_KEY}"))
+    deleted = harness.telegram.calls_of("deleteMessage")
+    assert deleted[-1].params["message_id"] == draft["message"]["message_id"]
+    assert all(OTHER_KEY not in m.get("text", "") for m in harness.telegram.messages_in(NEWCOMER))
+    member = await harness.services.storage.get_member(NEWCOMER)
+    assert member is not None and member.account.name == "other"  # the key's existing account
