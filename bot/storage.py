@@ -87,6 +87,18 @@ MIGRATIONS: list[list[str]] = [
         """,
         "CREATE INDEX quota_ledger_by_key_time ON quota_ledger (key_id, at)",
     ],
+    [
+        # An account id is never reused (buttons carry it: one of a deleted account must stay
+        # refused). The table was made without AUTOINCREMENT, so deleted ids are kept here and
+        # new ones are numbered above both tables (see `_insert_account`).
+        "CREATE TABLE retired_account_ids (id INTEGER PRIMARY KEY)",
+        """
+        CREATE TRIGGER accounts_retire_id AFTER DELETE ON accounts
+        BEGIN
+            INSERT OR IGNORE INTO retired_account_ids (id) VALUES (old.id);
+        END
+        """,
+    ],
 ]
 
 _BUSY_TIMEOUT_MS = 5000
@@ -514,8 +526,10 @@ class Storage:
     ) -> int:
         return await self._insert(
             "INSERT INTO accounts "
-            "(name, apikey_token, fingerprint, key_id, added_by, added_at, personal) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "(id, name, apikey_token, fingerprint, key_id, added_by, added_at, personal) "
+            "VALUES (1 + (SELECT MAX(used) FROM ("
+            "SELECT COALESCE(MAX(id), 0) AS used FROM accounts UNION ALL "
+            "SELECT COALESCE(MAX(id), 0) FROM retired_account_ids)), ?, ?, ?, ?, ?, ?, ?)",
             (name, token, fingerprint(apikey), key_id(apikey), added_by, now, int(personal)),
         )
 

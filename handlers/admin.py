@@ -38,18 +38,20 @@ def make_router() -> Router:
         clock: Callable[[], float],
     ) -> None:
         lang = caller.lang
-        name, _, apikey = (command.args or "").strip().partition(" ")
+        args = (command.args or "").strip()
+        name, _, apikey = args.partition(" ")
         apikey = apikey.strip()
-        # A key in a group is burnt whoever sent it; a key from a non-admin is deleted unused.
-        if apikey and not await key_message_is_private(message, lang):
+        # Any argument may be a key, one typed without a name too ("/addkey KEY"). A key in a
+        # group is burnt whoever sent it; a key from a non-admin is deleted unused.
+        if args and not await key_message_is_private(message, lang):
             return
-        if apikey and not caller.is_admin:
+        if args and not caller.is_admin:
             await delete_quietly(message)
         require_admin(caller)
         if message.chat.type != ChatType.PRIVATE:
             raise PrivateChatOnly
         if not ACCOUNT_NAME.fullmatch(name) or not looks_like_key(apikey):
-            if apikey:
+            if args:
                 await delete_quietly(message)
             raise BadArgument(texts.USAGE_ADDKEY(lang))
         deleted = await delete_quietly(message)

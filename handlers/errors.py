@@ -44,7 +44,8 @@ from bot.storage import StorageError
 
 logger = logging.getLogger(__name__)
 
-# A stranger spamming commands in a group gets one refusal a minute, not one per message.
+# Someone spamming refused commands in a group (no access, admin only, private chat only) gets
+# one refusal a minute, not one per message.
 REFUSAL_INTERVAL = 60.0
 _ALERT_LIMIT = 200  # Telegram's limit for a callback query's alert text
 _TAG = re.compile(r"<[^>]+>")
@@ -97,7 +98,8 @@ def make_router(clock: Callable[[], float] = time.time) -> Router:
         callback = event.update.callback_query
         chat = message.chat if message else None
         in_group = chat is not None and chat.type != ChatType.PRIVATE
-        if isinstance(exc, NotAuthorized) and in_group and chat is not None and caller is not None:
+        refusal = isinstance(exc, NotAuthorized | PrivateChatOnly)
+        if refusal and in_group and chat is not None and caller is not None:
             if (chat.id, caller.user_id) in refused:
                 return True
             refused[(chat.id, caller.user_id)] = True

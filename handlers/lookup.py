@@ -156,12 +156,14 @@ def make_router() -> Router:
             await callback.answer(texts.BUTTON_NOT_YOURS(caller.lang), show_alert=True)
             return "refused:not-owner"
         chat_message = callback.message
-        if callback_data.account != account.id or not isinstance(chat_message, Message):
+        query = _button_query(callback_data)
+        if (
+            callback_data.account != account.id
+            or not isinstance(chat_message, Message)
+            or query is None
+        ):
             await callback.answer(texts.BUTTON_EXPIRED(caller.lang), show_alert=True)
             return "refused:expired"
-        query = Query(
-            callback_data.kind, callback_data.phone, callback_data.n, callback_data.before
-        )
         chat = chat_message.chat
         text, markup, outcome = await lookups.answer(
             query, caller, account, chat.type, chat.id, bot
@@ -174,6 +176,13 @@ def make_router() -> Router:
             with contextlib.suppress(TelegramBadRequest):
                 await chat_message.edit_text(text, reply_markup=markup)
         return outcome
+
+    @router.callback_query()
+    async def unknown_button(callback: CallbackQuery, caller: Caller) -> str:
+        # Data no button of ours carries (forged, or from an older version of the bot): the
+        # press is still answered, or the user's client would show a spinner until it times out.
+        await callback.answer(texts.BUTTON_EXPIRED(caller.lang), show_alert=True)
+        return "refused:unknown"
 
     return router
 
@@ -242,6 +251,43 @@ class Lookups:
             return render_failed(window, query.n, view), window.origin, None
         status = await fetcher.status(user_id, account, query.phone, query.n)
         return render_status(status, view), status.origin, None
+
+
+# What each kind of query may carry in ``n`` (a count, hours, or a message id of up to 18
+# digits), as the commands accept it.
+_BUTTON_N: dict[Kind, tuple[int, int]] = {
+    Kind.LAST: (0, 0),
+    Kind.HISTORY: (1, PHONE_HISTORY_COUNT),
+    Kind.RECENT: (1, RECENT_MAX),
+    Kind.FAILED: (1, FAILED_MAX),
+    Kind.STATUS: (0, 10**18 - 1),
+}
+_NEEDS_PHONE = frozenset({Kind.LAST, Kind.HISTORY, Kind.STATUS})
+
+
+def _button_query(data: LookupButton) -> Query | None:
+    """The query a button carries, or None when no command could have made it.
+
+    Callback data comes from the client and can be forged: a phone that is not one
+    ``parse_phone`` returns, or a count out of range, must never reach SMS Center.
+    """
+    low, high = _BUTTON_N[data.kind]
+    if not low <= data.n <= high:
+        return None
+    if not 0 <= data.before < 2**63 or (data.before and data.kind is not Kind.HISTORY):
+        return None
+    if data.kind in _NEEDS_PHONE:
+        try:
+            # With "+": parse_phone's own output is international (a +81 number's digits
+            # read without "+" would be taken for a Russian trunk 8).
+            canonical = parse_phone("+" + data.phone)
+        except InvalidPhone:
+            return None
+        if canonical != data.phone:
+            return None
+    elif data.phone:
+        return None
+    return Query(data.kind, data.phone, data.n, data.before)
 
 
 def _phone(text: str, command: str, lang: Lang) -> str:

@@ -646,3 +646,15 @@ async def test_a_new_database_and_its_wal_files_are_readable_by_the_owner_only(
         assert all(path.exists() for path in files)
         assert {oct(path.stat().st_mode & 0o777) for path in files} == {"0o600"}
     assert oct(db_path.parent.stat().st_mode & 0o777) == "0o700"
+
+
+async def test_an_account_id_is_never_reused_after_deletion(store: Storage) -> None:
+    first = await store.add_account("first", KEY_A, added_by=ADMIN, now=T0)
+    newest = await store.add_account("newest", KEY_B, added_by=ADMIN, now=T0)
+    await store.delete_account("newest")
+    again = await store.add_account("again", KEY_C, added_by=ADMIN, now=T0)
+    personal = await store.login(5, KEY_B, now=T0)  # a personal account, then dropped
+    await store.revoke(5)
+    after = await store.add_account("after", KEY_B, added_by=ADMIN, now=T0)
+    ids = [first.id, newest.id, again.id, personal.account.id, after.id]
+    assert ids == sorted(set(ids))  # strictly increasing: no id handed out twice
