@@ -15,10 +15,12 @@ cause of a refusal. Every lookup goes through ``Fetcher``, which decides, in thi
 4. **Single-flight** — concurrent identical lookups share one upstream request.
 5. **Account budget** — ``AccountBudget`` counts history requests per account in a sliding hour
    (``SMSC_HOURLY_BUDGET``, default 30, kept in the database so a restart does not reset it).
-   A third of the hour is kept for *cold* questions (the bot holds no data for them); *warm*
-   refreshes of data it holds are paced evenly over the rest (at the default budget, one every
-   180 s). A question held back gets the newest data held, marked stale with its age, and the
-   time when a fresh request will be possible.
+   A sixth of the hour is kept for *cold* questions (the bot holds no data for them); *warm*
+   refreshes of data it holds are paced over the rest by a token bucket: up to ``WARM_BURST``
+   saved, one more every 180 s (at the default budget), so a wave of questions after a quiet
+   spell is answered fresh while a flood still gets one refresh per 180 s. A question held back
+   gets the newest data held, marked stale with its age, and the time when a fresh request will
+   be possible.
 6. **Back-off** — if SMS Center still answers "too many requests" (error 9), "IP blocked" (4)
    or "wrong key" (2, which turns into 4 when repeated), the account waits before the next
    request and the cause is logged. Transport failures (timeouts, HTTP 5xx, bad bodies) serve
@@ -37,6 +39,7 @@ import logging
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Hashable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
 from decimal import Decimal
@@ -79,6 +82,27 @@ BACKOFF_FIRST = 60.0
 BACKOFF_MAX = HOUR
 BACKOFF_IP_BLOCKED = 30 * 60.0
 BACKOFF_BAD_KEY = 5 * 60.0
+# SMS Center blocks an IP for 30 minutes after 5 authorization errors in 30 minutes (smsc-api.md,
+# IP blocking). Key checks stop after 3 refused keys in that window, leaving room for a key of a
+# stored account that was revoked meanwhile.
+AUTH_FAILURE_WINDOW = 30 * 60.0
+KEY_CHECK_FAILURES_MAX = 3
+# The asking user: set by each public lookup, read where the budget is spent (``_decide``).
+_ASKING: ContextVar[int | None] = ContextVar("asking_user", default=None)
+
+
+def user_share(hourly_budget: int) -> int:
+    """History requests one user may cause per account in the sliding hour: a third of the
+    budget, so that one person looking up new numbers cannot spend the whole team's hour."""
+    return max(1, hourly_budget // 3)
+
+
+# Share of the hourly budget kept for cold questions (the rest refreshes data already held).
+RESERVE_SHARE = 6
+# Refreshes of held data a quiet account may spend in a row (a cache TTL apart) when a wave of
+# questions comes. With one (refreshes always 180 s apart), the second minute of a wave and any
+# wave soon after another got stale answers (BENCHMARKS.md, quota economy).
+WARM_BURST = 5
 
 
 class Origin(StrEnum):
@@ -95,6 +119,7 @@ class HeldBack(StrEnum):
     BUDGET = "budget"  # the account's hourly budget is spent (or kept in reserve)
     BACKOFF = "backoff"  # SMS Center refused recently; waiting before asking again
     UPSTREAM = "upstream"  # SMS Center failed to answer (timeout, 5xx, bad body)
+    SHARE = "share"  # the asking user has used their share of the account's hour
 
 
 class UserRateLimited(Exception):
@@ -103,6 +128,14 @@ class UserRateLimited(Exception):
     def __init__(self, retry_after: float) -> None:
         super().__init__(f"user rate limit: retry in {retry_after:.0f} s")
         self.retry_after = retry_after
+
+
+class KeyChecksPaused(Exception):
+    """Too many refused keys lately: checking another could get the bot's IP blocked."""
+
+    def __init__(self, resume_at: float) -> None:
+        super().__init__(f"key checks paused until {resume_at:.0f}")
+        self.resume_at = resume_at
 
 
 class QuotaExhausted(Exception):
@@ -164,6 +197,39 @@ class QuotaLedger(Protocol):
     async def upstream_since(self, key_id: str, since: float) -> list[float]: ...
 
 
+class UserShare:
+    """Per (account, user): the history requests the user caused in the sliding hour."""
+
+    def __init__(self, limit: int, *, clock: Callable[[], float]) -> None:
+        self.limit = limit
+        self._clock = clock
+        self._sent: dict[tuple[str, int], deque[float]] = {}
+
+    def _recent(self, key_id: str, user_id: int) -> deque[float]:
+        sent = self._sent.setdefault((key_id, user_id), deque())
+        cutoff = self._clock() - HOUR
+        while sent and sent[0] <= cutoff:
+            sent.popleft()
+        return sent
+
+    def next_at(self, key_id: str, user_id: int) -> float:
+        """When the user may cause another request (now, if they may now)."""
+        sent = self._recent(key_id, user_id)
+        if len(sent) < self.limit:
+            return self._clock()
+        return sent[len(sent) - self.limit] + HOUR
+
+    def spend(self, key_id: str, user_id: int) -> None:
+        self._recent(key_id, user_id).append(self._clock())
+
+    def give_back(self, key_id: str, user_id: int) -> None:
+        sent = self._recent(key_id, user_id)
+        if sent:
+            sent.pop()
+        if not sent:
+            del self._sent[(key_id, user_id)]
+
+
 class UserGuard:
     """Per-user token bucket: ``count`` lookups per ``window`` seconds, refilled evenly."""
 
@@ -196,7 +262,8 @@ class UserGuard:
 @dataclass
 class _AccountState:
     sent: deque[float] = field(default_factory=deque)  # history requests in the last hour
-    last_warm: float | None = None  # when data already held was last refreshed
+    warm_tokens: float | None = None  # refreshes of held data saved up (None: a full bucket)
+    warm_at: float = 0.0  # when warm_tokens was last counted
     loaded: bool = False
     backoff_until: float = 0.0
     backoff_step: float = 0.0
@@ -208,9 +275,12 @@ class AccountBudget:
     """SMS Center's per-account history limit, mirrored: ``limit`` requests per sliding hour.
 
     The count is kept in ``ledger`` so it survives a restart. ``reserve`` requests of each hour
-    are kept for questions the bot holds no data for (``cold``); refreshes of data it holds
-    (warm) are spaced ``HOUR / (limit - reserve)`` apart, so that they spread over the hour
-    instead of spending it in its first minutes.
+    (a sixth) are kept for questions the bot holds no data for (``cold``). Refreshes of data it
+    holds (warm) take a token from a bucket that holds at most ``warm_burst`` and gains one every
+    ``warm_interval``: a wave of questions may spend what a quiet spell saved, and a steady flood
+    gets one refresh per ``warm_interval`` all hour long instead of spending the hour in its
+    first minutes. The bucket admits at most ``warm_burst + HOUR / warm_interval`` warm requests
+    in any hour, which is ``limit - reserve`` (at 30: 5 + 20 = 25, one per 180 s, reserve 5).
     """
 
     def __init__(
@@ -224,9 +294,11 @@ class AccountBudget:
     ) -> None:
         self._ledger = ledger
         self.limit = limit
-        self.reserve = reserve if reserve is not None else max(1, limit // 3)
+        self.reserve = reserve if reserve is not None else max(1, limit // RESERVE_SHARE)
         warm = limit - self.reserve
-        self.warm_interval = HOUR / warm if warm > 0 else float("inf")
+        self.warm_burst = max(1, min(WARM_BURST, warm // 5))  # at most a fifth of warm
+        refills = warm - self.warm_burst if warm > self.warm_burst else warm
+        self.warm_interval = HOUR / refills if refills > 0 else float("inf")
         self._clock = clock
         self._max_in_flight = max_in_flight
         self._accounts: dict[str, _AccountState] = {}
@@ -260,8 +332,10 @@ class AccountBudget:
             at = float("inf")
         elif excess >= 0:
             at = state.sent[excess] + HOUR
-        if not cold and state.last_warm is not None:
-            at = max(at, state.last_warm + self.warm_interval)
+        if not cold:
+            tokens = self._warm_tokens(state, now)
+            if tokens < 1.0:
+                at = max(at, now + (1.0 - tokens) * self.warm_interval)
         return max(at, state.backoff_until)
 
     async def try_spend(self, key_id: str, *, cold: bool) -> bool:
@@ -270,10 +344,19 @@ class AccountBudget:
             if await self.next_request_at(key_id, cold=cold) > self._clock():
                 return False
             state = await self._state(key_id)
-            state.sent.append(self._clock())
+            now = self._clock()
+            state.sent.append(now)
             if not cold:
-                state.last_warm = self._clock()
+                state.warm_tokens = self._warm_tokens(state, now) - 1.0
+                state.warm_at = now
             return True
+
+    def _warm_tokens(self, state: _AccountState, now: float) -> float:
+        """Warm refreshes saved up at ``now``: the bucket refills one per ``warm_interval``."""
+        if state.warm_tokens is None:
+            return float(self.warm_burst)
+        refill = (now - state.warm_at) / self.warm_interval
+        return min(float(self.warm_burst), state.warm_tokens + refill)
 
     async def settle(self, key_id: str, *, reached_upstream: bool) -> None:
         """Persist a reserved request, or give it back when it never reached SMS Center."""
@@ -361,6 +444,8 @@ class Fetcher:
         self._tz = tz
         self._clock = clock
         self.guard = UserGuard(*user_limit, clock=clock)
+        self.shares = UserShare(user_share(hourly_budget), clock=clock)
+        self._auth_failures: deque[float] = deque()
         self.budget = AccountBudget(ledger, hourly_budget, clock=clock, max_in_flight=max_in_flight)
         # The newest answer per (account, query), held for STALE_HORIZON so that it can still be
         # served, with its age, when a fresh request is held back; "fresh" is age < CACHE_TTL.
@@ -377,6 +462,7 @@ class Fetcher:
     async def last(self, user_id: int, account: Account, phone: str) -> Lookup[HistoryEntry | None]:
         """The newest message to ``phone`` (``None`` when there is none)."""
         self.guard.take(user_id)
+        _ASKING.set(user_id)
         lookup = await self._phone_history(account, phone, need=1)
         return lookup.map(lambda entries: entries[0] if entries else None)
 
@@ -385,6 +471,7 @@ class Fetcher:
     ) -> Lookup[list[HistoryEntry]]:
         """Up to ``count`` (≤ 20) messages to ``phone``, newest first; ``before`` pages back."""
         self.guard.take(user_id)
+        _ASKING.set(user_id)
         count = max(1, min(count, PHONE_HISTORY_COUNT))
         if before is None:
             lookup = await self._phone_history(account, phone, need=count)
@@ -405,12 +492,14 @@ class Fetcher:
     ) -> Lookup[list[HistoryEntry]]:
         """The account's newest ``count`` messages to any number (from the window)."""
         self.guard.take(user_id)
+        _ASKING.set(user_id)
         lookup = await self._window(account)
         return lookup.map(lambda entries: entries[:count])
 
     async def failed(self, user_id: int, account: Account, hours: float) -> Lookup[Window]:
         """Every message the account sent in the last ``hours`` (the caller picks failures)."""
         self.guard.take(user_id)
+        _ASKING.set(user_id)
         lookup = await self._window(account)
         since = lookup.fetched_at - hours * HOUR
 
@@ -427,6 +516,7 @@ class Fetcher:
     ) -> Lookup[MessageStatus]:
         """One message's status from ``status.php`` (not counted in the history budget)."""
         self.guard.take(user_id)
+        _ASKING.set(user_id)
         return await self._cached(
             account,
             ("status", phone, message_id),
@@ -435,9 +525,24 @@ class Fetcher:
             fetch=lambda: self._client.status(account.apikey, phone=phone, message_id=message_id),
         )
 
-    async def check_key(self, apikey: str) -> Decimal:
-        """Validate a key with ``balance.php`` (free of the history budget); returns the balance."""
-        return await self._client.balance(apikey)
+    async def check_key(self, user_id: int, apikey: str) -> Decimal:
+        """Validate a key with ``balance.php`` (free of the history budget); returns the balance.
+
+        Refused keys are counted: after ``KEY_CHECK_FAILURES_MAX`` in ``AUTH_FAILURE_WINDOW``,
+        checks pause (``KeyChecksPaused``) before SMS Center would block the bot's IP.
+        """
+        self.guard.take(user_id)
+        now = self._clock()
+        while self._auth_failures and self._auth_failures[0] <= now - AUTH_FAILURE_WINDOW:
+            self._auth_failures.popleft()
+        if len(self._auth_failures) >= KEY_CHECK_FAILURES_MAX:
+            raise KeyChecksPaused(self._auth_failures[0] + AUTH_FAILURE_WINDOW)
+        try:
+            return await self._client.balance(apikey)
+        except SmscBadCredentials:
+            self._auth_failures.append(self._clock())
+            logger.warning("a key check was refused (%d in 30 min)", len(self._auth_failures))
+            raise
 
     async def quota_left(self, account: Account) -> int:
         """History requests the account may still make in the sliding hour."""
@@ -558,14 +663,25 @@ class Fetcher:
         refusal = await self.budget.backoff_error(account.key_id)
         if isinstance(refusal, SmscBadCredentials):
             raise refusal  # the key was refused: asking again would get the IP blocked
+        user = _ASKING.get() if budgeted else None
+        if user is not None:
+            share_at = self.shares.next_at(account.key_id, user)
+            if share_at > self._clock():
+                if held is None:
+                    raise QuotaExhausted(share_at, HeldBack.SHARE)
+                return Lookup(held.value, Origin.STALE, held.fetched_at, HeldBack.SHARE, share_at)
         allowed = (
             await self.budget.try_spend(account.key_id, cold=cold) if budgeted else refusal is None
         )
         if not allowed:
             return await self._held_back(account, held, cold=cold)
+        if user is not None:
+            self.shares.spend(account.key_id, user)
         try:
             snapshot = await self._upstream(account, fetch, budgeted=budgeted)
-        except (SmscTransportError, SmscRateLimited, SmscIPBlocked):
+        except (SmscTransportError, SmscRateLimited, SmscIPBlocked) as exc:
+            if user is not None and isinstance(exc, SmscTransportError) and _never_sent(exc):
+                self.shares.give_back(account.key_id, user)  # it never reached SMS Center
             if held is None:
                 raise
             logger.info("serving held data for account %s: SMS Center failed", account.key_id[:8])

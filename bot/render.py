@@ -88,6 +88,10 @@ class Phrase:
         "SMS Center просит подождать: свежие данные после {time}",
     )
     HELD_BACKOFF_LATER = Text("SMS Center asked us to slow down", "SMS Center просит подождать")
+    HELD_SHARE = Text(
+        "your share of this hour's SMS Center requests is used: fresh data after {time}",
+        "ваша доля запросов к SMS Center на этот час исчерпана: свежие данные после {time}",
+    )
     HELD_UPSTREAM = Text(
         "SMS Center is not answering, showing the last data held",
         "SMS Center не отвечает, показаны последние полученные данные",
@@ -605,6 +609,8 @@ def _held_back(lookup: Lookup[Any], view: View) -> str:
         return (
             Phrase.HELD_BACKOFF(lang).format(time=time) if time else Phrase.HELD_BACKOFF_LATER(lang)
         )
+    if lookup.held_back is HeldBack.SHARE:
+        return Phrase.HELD_SHARE(lang).format(time=time) if time else Phrase.HELD_BUDGET_LATER(lang)
     if lookup.held_back is HeldBack.UPSTREAM:
         return Phrase.HELD_UPSTREAM(lang)
     return ""

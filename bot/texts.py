@@ -84,6 +84,18 @@ QUOTA_EXHAUSTED = Text(
     "Лимит запросов к SMS Center для этого аккаунта на этот час исчерпан; "
     "новый запрос возможен в {time}.",
 )
+USER_SHARE_SPENT = Text(
+    "You have used your share of this hour's SMS Center requests ({share} of {budget}), so that "
+    "colleagues can still ask; a fresh request is possible at {time}.",
+    "Вы использовали свою долю запросов к SMS Center на этот час ({share} из {budget}), чтобы "
+    "коллеги тоже могли спрашивать; новый запрос возможен в {time}.",
+)
+KEY_CHECKS_PAUSED = Text(
+    "Too many wrong API keys were tried recently. SMS Center blocks the bot's IP after five, "
+    "so keys are checked again from {time}.",
+    "Недавно было слишком много неверных API-ключей. После пяти SMS Center блокирует IP бота, "
+    "поэтому ключи снова проверяются с {time}.",
+)
 BACKING_OFF = Text(
     "SMS Center asked the bot to slow down; the next request is possible at {time}.",
     "SMS Center попросил бот снизить частоту запросов; следующий запрос возможен в {time}.",

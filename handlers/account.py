@@ -149,7 +149,7 @@ async def check_key(
 ) -> str | None:
     """Validate ``apikey`` with balance.php: the balance as text, or None after saying why not."""
     try:
-        balance = await fetcher.check_key(apikey)
+        balance = await fetcher.check_key(message.from_user.id if message.from_user else 0, apikey)
     except SmscBadCredentials:
         await message.answer(texts.KEY_REFUSED(lang))
         return None

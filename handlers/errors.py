@@ -25,7 +25,7 @@ from cachetools import TTLCache
 from bot import texts
 from bot.access import BadArgument, Caller, NotAuthorized, PrivateChatOnly
 from bot.codes import Lang, Text
-from bot.fetch import HeldBack, QuotaExhausted, UserRateLimited
+from bot.fetch import HeldBack, KeyChecksPaused, QuotaExhausted, UserRateLimited, user_share
 from bot.settings import Settings
 from bot.smsc import (
     SmscApiError,
@@ -140,15 +140,27 @@ def _answer_for(
     if isinstance(exc, UserRateLimited):
         return texts.USER_RATE_LIMITED(lang).format(seconds=max(1, math.ceil(exc.retry_after)))
     if isinstance(exc, QuotaExhausted):
-        at = datetime.fromtimestamp(exc.fresh_possible_at, settings.timezone).strftime("%H:%M")
+        at = _minute(exc.fresh_possible_at, settings)
+        if exc.reason is HeldBack.SHARE:
+            budget = settings.smsc_hourly_budget
+            return texts.USER_SHARE_SPENT(lang).format(
+                share=user_share(budget), budget=budget, time=at
+            )
         held = texts.BACKING_OFF if exc.reason is HeldBack.BACKOFF else texts.QUOTA_EXHAUSTED
         return held(lang).format(time=at)
+    if isinstance(exc, KeyChecksPaused):
+        return texts.KEY_CHECKS_PAUSED(lang).format(time=_minute(exc.resume_at, settings))
     if isinstance(exc, SmscError):
         return describe_error(exc, lang, settings)
     if isinstance(exc, StorageError | sqlite3.Error):
         logger.error("storage failed: %s", exc)
         return texts.STORAGE_ERROR(lang)
     return None
+
+
+def _minute(at: float, settings: Settings) -> str:
+    """``at`` as HH:MM, rounded up: a retry at that minute is never refused again."""
+    return datetime.fromtimestamp(math.ceil(at / 60) * 60, settings.timezone).strftime("%H:%M")
 
 
 def _plain(text: str) -> str:

@@ -19,6 +19,7 @@ from bot.fetch import (
     HOUR,
     Fetcher,
     HeldBack,
+    KeyChecksPaused,
     Lookup,
     Origin,
     QuotaExhausted,
@@ -138,11 +139,11 @@ async def test_spent_budget_serves_stale_with_age_and_when_fresh_is_possible(
     first_at = clock()
     first = await fetcher.history(1, account, numbers[0], 5)  # per-number request 1
     clock.advance(10)
-    await fetcher.history(1, account, numbers[1], 5)  # 2
+    await fetcher.history(2, account, numbers[1], 5)  # 2 (each user may spend a third)
     clock.advance(10)
-    await fetcher.history(1, account, numbers[2], 5)  # 3: the budget is spent
+    await fetcher.history(3, account, numbers[2], 5)  # 3: the budget is spent
     clock.advance(300)
-    stale = await fetcher.history(2, account, numbers[0], 5)
+    stale = await fetcher.history(4, account, numbers[0], 5)
     assert sim.count("get") == 3
     assert stale.origin is Origin.STALE and stale.held_back is HeldBack.BUDGET
     assert stale.fetched_at == first.fetched_at == first_at
@@ -150,8 +151,9 @@ async def test_spent_budget_serves_stale_with_age_and_when_fresh_is_possible(
     # possible again when the second request leaves the sliding hour.
     assert stale.fresh_possible_at == first_at + 10 + HOUR
     with pytest.raises(QuotaExhausted) as caught:
-        await fetcher.history(2, account, "79164444444", 5)  # nothing held for it
+        await fetcher.history(4, account, "79164444444", 5)  # nothing held for it
     assert caught.value.fresh_possible_at == first_at + HOUR
+    assert caught.value.reason is HeldBack.BUDGET
     assert sim.count("get") == 3
 
 
@@ -166,7 +168,7 @@ async def test_a_restart_on_the_same_database_keeps_the_spent_budget(
         account = await storage.add_account("main", API_KEY, added_by=1, now=clock())
         fetcher = make_fetcher(client, storage, clock, budget=2)
         await fetcher.history(1, account, "79161111111", 5)
-        await fetcher.history(1, account, "79162222222", 5)
+        await fetcher.history(2, account, "79162222222", 5)
         assert await fetcher.quota_left(account) == 0
     clock.advance(60)
     async with await Storage.open(db_path, cipher) as storage:
@@ -174,8 +176,9 @@ async def test_a_restart_on_the_same_database_keeps_the_spent_budget(
         account2 = await storage.get_account("main")
         assert account2 is not None
         assert await restarted.quota_left(account2) == 0
-        with pytest.raises(QuotaExhausted):
-            await restarted.history(1, account2, "79163333333", 5)
+        with pytest.raises(QuotaExhausted) as caught:
+            await restarted.history(3, account2, "79163333333", 5)
+        assert caught.value.reason is HeldBack.BUDGET
     assert sim.count("get") == 2
 
 
@@ -320,3 +323,41 @@ async def test_failed_window_covers_the_hours_asked(
     window = lookup.value
     assert [e.phone for e in window.entries] == ["79163333333", "79162222222"]
     assert window.complete and window.since == lookup.fetched_at - HOUR
+
+
+async def test_one_user_may_cause_only_a_third_of_the_accounts_hour(
+    sim: SimulatedSmsc, client: SmscClient, storage: Storage, account: Account, clock: FakeClock
+) -> None:
+    fetcher = make_fetcher(client, storage, clock, budget=9)  # a share of 3
+    numbers = [f"7916111110{n}" for n in range(5)]
+    for n, phone in enumerate(numbers[:3]):
+        await fetcher.history(1, account, phone, 5)
+        clock.advance(60 + n)
+    held = await fetcher.history(1, account, numbers[0], 5)  # held data: stale, with the reason
+    assert held.origin is Origin.STALE and held.held_back is HeldBack.SHARE
+    with pytest.raises(QuotaExhausted) as caught:
+        await fetcher.history(1, account, numbers[3], 5)  # nothing held
+    assert caught.value.reason is HeldBack.SHARE
+    assert caught.value.fresh_possible_at == held.fresh_possible_at
+    assert sim.count("get") == 3
+    colleague = await fetcher.history(2, account, numbers[4], 5)  # the team still asks
+    assert colleague.origin is Origin.FRESH and sim.count("get") == 4
+    clock.advance(HOUR - 60)  # the user's first request leaves their sliding hour
+    again = await fetcher.history(1, account, numbers[3], 5)
+    assert again.origin is Origin.FRESH and sim.count("get") == 5
+
+
+async def test_key_checks_pause_after_three_refused_keys_in_half_an_hour(
+    sim: SimulatedSmsc, fetcher: Fetcher, clock: FakeClock
+) -> None:
+    for n in range(3):
+        with pytest.raises(SmscBadCredentials):
+            await fetcher.check_key(10 + n, f"wrong-key-{n}")
+        clock.advance(60)
+    with pytest.raises(KeyChecksPaused) as caught:
+        await fetcher.check_key(20, API_KEY)  # even a good key: SMS Center is not asked
+    assert sim.count("balance") == 3
+    assert caught.value.resume_at == clock() - 180 + 30 * 60
+    clock.advance(30 * 60 - 180)  # the first refusal leaves the window
+    assert await fetcher.check_key(20, API_KEY) > 0
+    assert sim.count("balance") == 4
