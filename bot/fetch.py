@@ -17,8 +17,8 @@ cause of a refusal. Every lookup goes through ``Fetcher``, which decides, in thi
    (``SMSC_HOURLY_BUDGET``, default 30, kept in the database so a restart does not reset it).
    A sixth of the hour is kept for *cold* questions (the bot holds no data for them); *warm*
    refreshes of data it holds are paced over the rest by a token bucket: up to ``WARM_BURST``
-   saved, one more every 180 s (at the default budget), so a wave of questions after a quiet
-   spell is answered fresh while a flood still gets one refresh per 180 s. A question held back
+   saved, one more every 240 s (at the default budget), so a wave of questions after a quiet
+   spell is answered fresh while a flood still gets one refresh per 240 s. A question held back
    gets the newest data held, marked stale with its age, and the time when a fresh request will
    be possible.
 6. **Back-off** — if SMS Center still answers "too many requests" (error 9), "IP blocked" (4)
@@ -101,8 +101,9 @@ def user_share(hourly_budget: int) -> int:
 RESERVE_SHARE = 6
 # Refreshes of held data a quiet account may spend in a row (a cache TTL apart) when a wave of
 # questions comes. With one (refreshes always 180 s apart), the second minute of a wave and any
-# wave soon after another got stale answers (BENCHMARKS.md, quota economy).
-WARM_BURST = 5
+# wave soon after another got stale answers; five still left one benchmark hour in twenty at
+# 85 % fresh answers, ten none (BENCHMARKS.md, quota economy).
+WARM_BURST = 10
 
 
 class Origin(StrEnum):
@@ -280,7 +281,7 @@ class AccountBudget:
     ``warm_interval``: a wave of questions may spend what a quiet spell saved, and a steady flood
     gets one refresh per ``warm_interval`` all hour long instead of spending the hour in its
     first minutes. The bucket admits at most ``warm_burst + HOUR / warm_interval`` warm requests
-    in any hour, which is ``limit - reserve`` (at 30: 5 + 20 = 25, one per 180 s, reserve 5).
+    in any hour, which is ``limit - reserve`` (at 30: 10 + 15 = 25, one per 240 s, reserve 5).
     """
 
     def __init__(
@@ -296,7 +297,7 @@ class AccountBudget:
         self.limit = limit
         self.reserve = reserve if reserve is not None else max(1, limit // RESERVE_SHARE)
         warm = limit - self.reserve
-        self.warm_burst = max(1, min(WARM_BURST, warm // 5))  # at most a fifth of warm
+        self.warm_burst = max(1, min(WARM_BURST, warm * 2 // 5))  # at most two fifths of warm
         refills = warm - self.warm_burst if warm > self.warm_burst else warm
         self.warm_interval = HOUR / refills if refills > 0 else float("inf")
         self._clock = clock

@@ -10,8 +10,10 @@
   so the hourly budget of PRODUCT.md §7 survives restarts.
 
 Every change runs in one transaction (``BEGIN IMMEDIATE`` … ``COMMIT``, rolled back on any error),
-so a failure leaves no half-written state. Statements are serialised by one lock: all coroutines
-share one connection, and a statement of one must never land inside another's transaction.
+so a failure leaves no half-written state; a change of one statement (an audit line, a ledger
+row) is its own transaction in autocommit mode. Statements are serialised by one lock: all
+coroutines share one connection, and a statement of one must never land inside another's
+transaction.
 
 Errors::
 
@@ -404,7 +406,7 @@ class Storage:
         self, *, at: float, user_id: int, chat_id: int, command: str, argument: str, outcome: str
     ) -> None:
         """Append one entry to the audit log. The caller must not pass key material."""
-        async with self._transaction():
+        async with self._lock:  # one statement is its own transaction: no BEGIN … COMMIT trips
             await self._execute(
                 "INSERT INTO audit (at, user_id, chat_id, command, argument, outcome) "
                 "VALUES (?, ?, ?, ?, ?, ?)",
@@ -438,7 +440,7 @@ class Storage:
 
     async def record_upstream(self, key_id: str, at: float) -> None:
         """Record one upstream history request for the SMS Center account ``key_id`` at ``at``."""
-        async with self._transaction():
+        async with self._lock:  # one statement, its own transaction
             await self._execute("INSERT INTO quota_ledger (key_id, at) VALUES (?, ?)", (key_id, at))
 
     async def upstream_since(self, key_id: str, since: float) -> list[float]:

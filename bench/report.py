@@ -1,0 +1,273 @@
+"""The results as a table for people and as JSON for machines, with the machine they ran on."""
+
+from __future__ import annotations
+
+import datetime
+import os
+import platform
+import sys
+from collections.abc import Sequence
+from importlib import metadata
+from typing import Any, Final
+
+from bench.growth import ScaleResult
+from bench.quota import FRESH, QuotaResult
+
+MIB: Final = 1024 * 1024
+QUOTA_ERRORS_TARGET: Final = 0
+FRESH_TARGET: Final = 0.95
+OVERHEAD_TARGET: Final = 1.3
+
+
+def machine() -> dict[str, Any]:
+    """Where the figures were measured."""
+    cpu = ""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as info:
+            cpu = next((line.split(":", 1)[1].strip() for line in info if "model name" in line), "")
+    except OSError:
+        cpu = platform.processor()
+    memory = ""
+    try:
+        with open("/proc/meminfo", encoding="utf-8") as info:
+            memory = next((line.split(":", 1)[1].strip() for line in info), "")
+    except OSError:
+        pass
+    return {
+        "uname": " ".join(platform.uname()),
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "memory": memory,
+        "python": sys.version.split()[0],
+        "aiogram": metadata.version("aiogram"),
+        "load_average": os.getloadavg(),
+        "at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+    }
+
+
+def _seconds(value: float | None) -> str:
+    return "—" if value is None else f"{value:.0f} s"
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
+    widths = [max(len(str(cell)) for cell in column) for column in zip(header, *rows, strict=True)]
+    line = "  ".join(f"{{:<{width}}}" for width in widths)
+    return [
+        line.format(*header),
+        line.format(*("-" * width for width in widths)),
+        *(line.format(*row) for row in rows),
+    ]
+
+
+def quota_lines(results: Sequence[QuotaResult]) -> list[str]:
+    """The quota economy table."""
+    header = (
+        "load",
+        "client",
+        "questions",
+        "upstream",
+        "rate-limit errors",
+        "answered",
+        "stale",
+        f"≤{FRESH:.0f} s old: of answers",
+        "of questions",
+        "median age",
+        "worst age",
+    )
+    rows = [
+        (
+            f"{r.load}×",
+            r.client,
+            str(r.questions),
+            str(r.upstream_requests),
+            str(r.rate_limit_errors),
+            str(r.answered),
+            str(r.stale_answers),
+            f"{r.fresh_share:.1%} ({r.fresh_answers})",
+            f"{r.fresh_answers / r.questions:.1%}",
+            _seconds(r.median_age),
+            _seconds(r.worst_age),
+        )
+        for r in results
+    ]
+    lines = _table(header, rows)
+    seen: set[int] = set()
+    for r in results:
+        if r.load not in seen:
+            seen.add(r.load)
+            lines.append(
+                f"  {r.load}×: best any client could do with 30 requests: {r.ceiling_fresh}/"
+                f"{r.questions} questions answered ≤{FRESH:.0f} s old; fewest requests for 95 %:"
+                f" {r.requests_for_95}"
+            )
+    return lines
+
+
+def robustness_lines(results: Sequence[QuotaResult]) -> list[str]:
+    """The bot over several seeds: the spread of its figures per load."""
+    lines = []
+    groups = sorted({(r.load, r.client) for r in results}, key=lambda g: (g[0], g[1] != "bot"))
+    for load, client in groups:
+        runs = [r for r in results if r.load == load and r.client == client]
+        shares = [r.fresh_share for r in runs]
+        errors = sum(r.rate_limit_errors for r in runs)
+        unanswered = sum(r.questions - r.answered for r in runs)
+        lines.append(
+            f"  {load}× {client}, {len(runs)} seeds: ≤{FRESH:.0f} s old min {min(shares):.1%},"
+            f" mean {sum(shares) / len(shares):.1%}; rate-limit errors {errors}; unanswered "
+            f"{unanswered}; upstream requests at most {max(r.upstream_requests for r in runs)}"
+        )
+    return lines
+
+
+def overhead_lines(results: Sequence[ScaleResult]) -> list[str]:
+    """The overhead table: per update, the bot beside its baselines."""
+    header = (
+        "scale",
+        "users",
+        "numbers",
+        "side",
+        "updates",
+        "updates/s",
+        "p50",
+        "p99",
+        "bot ÷ side (mean)",
+    )
+    rows = []
+    for r in results:
+        o = r.overhead
+        for name, timing in (("bot", o.bot), ("echo", o.echo), ("same answer", o.reply)):
+            ratio = "" if name == "bot" else f"{o.bot.mean / timing.mean:.2f}×"
+            rows.append(
+                (
+                    f"{r.scale}×",
+                    str(r.users),
+                    str(r.numbers),
+                    name,
+                    str(timing.updates),
+                    f"{timing.per_second:.0f}",
+                    f"{timing.p50 * 1e3:.2f} ms",
+                    f"{timing.p99 * 1e3:.2f} ms",
+                    ratio,
+                )
+            )
+    lines = _table(header, rows)
+    for r in results:
+        parts = ", ".join(f"{name} {us:.0f} µs" for name, us in r.overhead.parts_us.items())
+        lines.append(f"  {r.scale}× alone: {parts}")
+        if r.overhead.upstream_while_timed:
+            lines.append(f"  {r.scale}×: {r.overhead.upstream_while_timed} SMS Center requests!")
+    return lines
+
+
+def memory_lines(results: Sequence[ScaleResult]) -> list[str]:
+    """The memory table: resident set of the bot process, beside the echo bot's."""
+    header = (
+        "scale",
+        "users",
+        "numbers",
+        "accounts",
+        "cache entries (bound)",
+        "messages held",
+        "guard buckets (bound)",
+        "RSS: imports",
+        "started",
+        "filled",
+        "peak",
+        "echo bot peak",
+    )
+    rows = [
+        (
+            f"{r.scale}×",
+            str(r.users),
+            str(r.numbers),
+            str(r.accounts),
+            f"{r.held['entries']} ({r.held['bound']})",
+            str(r.held["messages"]),
+            f"{r.held['guard_buckets']} ({r.held['guard_bound']})",
+            f"{r.memory.rss_imported / MIB:.0f} MiB",
+            f"{r.memory.rss_started / MIB:.0f} MiB",
+            f"{r.memory.rss_filled / MIB:.0f} MiB",
+            f"{r.memory.peak_rss / MIB:.0f} MiB",
+            f"{r.memory.echo_peak_rss / MIB:.0f} MiB",
+        )
+        for r in results
+    ]
+    lines = _table(header, rows)
+    largest = max(results, key=lambda r: r.held["messages"], default=None)
+    if largest is not None and largest.held["messages"]:
+        grown = largest.memory.rss_filled - largest.memory.rss_started
+        lines.append(
+            f"  filling the cache at {largest.scale}×: {grown / MIB:.0f} MiB for "
+            f"{largest.held['messages']} messages held, {grown / largest.held['messages']:.0f}"
+            " bytes a message"
+        )
+    return lines
+
+
+def profile_lines(result: ScaleResult) -> list[str]:
+    """cProfile's own time by component, per update, for the bot and its baselines."""
+    profile = result.overhead.profile
+    if not profile:
+        return []
+    names = list(profile)
+    components: list[str] = []
+    for name in names:
+        for component in profile[name]["components_us"]:
+            if component not in components:
+                components.append(component)
+    header = ("component (own time, µs per update)", *names)
+    rows = [
+        (component, *(f"{profile[n]['components_us'].get(component, 0.0):.0f}" for n in names))
+        for component in components
+    ]
+    rows.append(
+        (
+            "total under the profiler",
+            *(f"{profile[n]['us_per_update_profiled']:.0f}" for n in names),
+        )
+    )
+    lines = [f"Profile at {result.scale}× (cProfile, main thread):", *_table(header, rows)]
+    lines.append("  bot's top functions by own time (µs per update):")
+    lines += [f"    {us:7.1f}  {name}" for name, us in profile["bot"]["top_functions_us"][:12]]
+    return lines
+
+
+def targets(quota: Sequence[QuotaResult], scales: Sequence[ScaleResult]) -> list[dict[str, Any]]:
+    """Each target of issue 6, met or missed, with the measured figure."""
+    found: list[dict[str, Any]] = []
+    bots = [r for r in quota if r.client == "bot"]
+    if bots:
+        errors = sum(r.rate_limit_errors for r in bots)
+        found.append(
+            {
+                "target": "0 SMS Center rate-limit errors at every load (bot)",
+                "measured": {f"{r.load}x": r.rate_limit_errors for r in bots},
+                "met": errors == QUOTA_ERRORS_TARGET,
+            }
+        )
+        at_one = next((r for r in bots if r.load == 1), None)
+        if at_one is not None:
+            found.append(
+                {
+                    "target": f"≥ 95 % of answers ≤ {FRESH:.0f} s old at 1× (bot)",
+                    "measured": round(at_one.fresh_share, 4),
+                    "met": at_one.fresh_share >= FRESH_TARGET,
+                }
+            )
+    for r in scales:
+        found.append(
+            {
+                "target": f"overhead ≤ {OVERHEAD_TARGET}× the echo handler at {r.scale}×",
+                "measured": round(r.overhead.ratio, 2),
+                "met": r.overhead.ratio <= OVERHEAD_TARGET,
+            }
+        )
+    return found
+
+
+def target_lines(found: Sequence[dict[str, Any]]) -> list[str]:
+    """One line per target."""
+    return [
+        f"  {'met   ' if t['met'] else 'MISSED'}  {t['target']}: {t['measured']}" for t in found
+    ]
