@@ -38,7 +38,7 @@ import asyncio
 import logging
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable, Hashable
+from collections.abc import Awaitable, Callable, Hashable, Iterable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
@@ -198,37 +198,52 @@ class QuotaLedger(Protocol):
     async def upstream_since(self, key_id: str, since: float) -> list[float]: ...
 
 
+class SlidingLog(deque[float]):
+    """Times of events, oldest first; those within the last ``window`` seconds count.
+
+    One mechanism for every "at most N in a sliding window" rule here: the account budget, each
+    user's share of it, and refused key checks.
+    """
+
+    def __init__(self, window: float, times: Iterable[float] = ()) -> None:
+        super().__init__(times)
+        self.window = window
+
+    def prune(self, now: float) -> None:
+        """Forget the events that have left the window."""
+        while self and self[0] <= now - self.window:
+            self.popleft()
+
+    def next_at(self, limit: int, now: float) -> float:
+        """When one more event fits under ``limit`` in the window (``now`` if it fits now)."""
+        self.prune(now)
+        excess = len(self) - limit
+        return now if excess < 0 else self[excess] + self.window
+
+
 class UserShare:
     """Per (account, user): the history requests the user caused in the sliding hour."""
 
     def __init__(self, limit: int, *, clock: Callable[[], float]) -> None:
         self.limit = limit
         self._clock = clock
-        self._sent: dict[tuple[str, int], deque[float]] = {}
-
-    def _recent(self, key_id: str, user_id: int) -> deque[float]:
-        sent = self._sent.setdefault((key_id, user_id), deque())
-        cutoff = self._clock() - HOUR
-        while sent and sent[0] <= cutoff:
-            sent.popleft()
-        return sent
+        self._sent: dict[tuple[str, int], SlidingLog] = {}
 
     def next_at(self, key_id: str, user_id: int) -> float:
         """When the user may cause another request (now, if they may now)."""
-        sent = self._recent(key_id, user_id)
-        if len(sent) < self.limit:
-            return self._clock()
-        return sent[len(sent) - self.limit] + HOUR
+        sent = self._sent.get((key_id, user_id))
+        now = self._clock()
+        return now if sent is None else sent.next_at(self.limit, now)
 
     def spend(self, key_id: str, user_id: int) -> None:
-        self._recent(key_id, user_id).append(self._clock())
+        self._sent.setdefault((key_id, user_id), SlidingLog(HOUR)).append(self._clock())
 
     def give_back(self, key_id: str, user_id: int) -> None:
-        sent = self._recent(key_id, user_id)
+        sent = self._sent.get((key_id, user_id))
         if sent:
             sent.pop()
         if not sent:
-            del self._sent[(key_id, user_id)]
+            self._sent.pop((key_id, user_id), None)
 
 
 class UserGuard:
@@ -262,7 +277,7 @@ class UserGuard:
 
 @dataclass
 class _AccountState:
-    sent: deque[float] = field(default_factory=deque)  # history requests in the last hour
+    sent: SlidingLog = field(default_factory=lambda: SlidingLog(HOUR))  # history requests
     warm_tokens: float | None = None  # refreshes of held data saved up (None: a full bucket)
     warm_at: float = 0.0  # when warm_tokens was last counted
     loaded: bool = False
@@ -311,11 +326,9 @@ class AccountBudget:
             state = self._accounts[key_id] = _AccountState()
         if not state.loaded:
             now = self._clock()
-            state.sent = deque(await self._ledger.upstream_since(key_id, now - HOUR))
+            state.sent = SlidingLog(HOUR, await self._ledger.upstream_since(key_id, now - HOUR))
             state.loaded = True
-        cutoff = self._clock() - HOUR
-        while state.sent and state.sent[0] <= cutoff:
-            state.sent.popleft()
+        state.sent.prune(self._clock())
         return state
 
     async def remaining(self, key_id: str) -> int:
@@ -327,12 +340,7 @@ class AccountBudget:
         state = await self._state(key_id)
         now = self._clock()
         allowed = self.limit if cold else self.limit - self.reserve
-        at = now
-        excess = len(state.sent) - allowed
-        if allowed <= 0:
-            at = float("inf")
-        elif excess >= 0:
-            at = state.sent[excess] + HOUR
+        at = state.sent.next_at(allowed, now) if allowed > 0 else float("inf")
         if not cold:
             tokens = self._warm_tokens(state, now)
             if tokens < 1.0:
@@ -446,7 +454,7 @@ class Fetcher:
         self._clock = clock
         self.guard = UserGuard(*user_limit, clock=clock)
         self.shares = UserShare(user_share(hourly_budget), clock=clock)
-        self._auth_failures: deque[float] = deque()
+        self._auth_failures = SlidingLog(AUTH_FAILURE_WINDOW)  # refused key checks
         self.budget = AccountBudget(ledger, hourly_budget, clock=clock, max_in_flight=max_in_flight)
         # The newest answer per (account, query), held for STALE_HORIZON so that it can still be
         # served, with its age, when a fresh request is held back; "fresh" is age < CACHE_TTL.
@@ -462,8 +470,7 @@ class Fetcher:
 
     async def last(self, user_id: int, account: Account, phone: str) -> Lookup[HistoryEntry | None]:
         """The newest message to ``phone`` (``None`` when there is none)."""
-        self.guard.take(user_id)
-        _ASKING.set(user_id)
+        self._admit(user_id)
         lookup = await self._phone_history(account, phone, need=1)
         return lookup.map(lambda entries: entries[0] if entries else None)
 
@@ -471,8 +478,7 @@ class Fetcher:
         self, user_id: int, account: Account, phone: str, count: int, before: int | None = None
     ) -> Lookup[list[HistoryEntry]]:
         """Up to ``count`` (≤ 20) messages to ``phone``, newest first; ``before`` pages back."""
-        self.guard.take(user_id)
-        _ASKING.set(user_id)
+        self._admit(user_id)
         count = max(1, min(count, PHONE_HISTORY_COUNT))
         if before is None:
             lookup = await self._phone_history(account, phone, need=count)
@@ -492,15 +498,13 @@ class Fetcher:
         self, user_id: int, account: Account, count: int
     ) -> Lookup[list[HistoryEntry]]:
         """The account's newest ``count`` messages to any number (from the window)."""
-        self.guard.take(user_id)
-        _ASKING.set(user_id)
+        self._admit(user_id)
         lookup = await self._window(account)
         return lookup.map(lambda entries: entries[:count])
 
     async def failed(self, user_id: int, account: Account, hours: float) -> Lookup[Window]:
         """Every message the account sent in the last ``hours`` (the caller picks failures)."""
-        self.guard.take(user_id)
-        _ASKING.set(user_id)
+        self._admit(user_id)
         lookup = await self._window(account)
         since = lookup.fetched_at - hours * HOUR
 
@@ -516,8 +520,7 @@ class Fetcher:
         self, user_id: int, account: Account, phone: str, message_id: int
     ) -> Lookup[MessageStatus]:
         """One message's status from ``status.php`` (not counted in the history budget)."""
-        self.guard.take(user_id)
-        _ASKING.set(user_id)
+        self._admit(user_id)
         return await self._cached(
             account,
             ("status", phone, message_id),
@@ -534,10 +537,9 @@ class Fetcher:
         """
         self.guard.take(user_id)
         now = self._clock()
-        while self._auth_failures and self._auth_failures[0] <= now - AUTH_FAILURE_WINDOW:
-            self._auth_failures.popleft()
-        if len(self._auth_failures) >= KEY_CHECK_FAILURES_MAX:
-            raise KeyChecksPaused(self._auth_failures[0] + AUTH_FAILURE_WINDOW)
+        resume_at = self._auth_failures.next_at(KEY_CHECK_FAILURES_MAX, now)
+        if resume_at > now:
+            raise KeyChecksPaused(resume_at)
         try:
             return await self._client.balance(apikey)
         except SmscBadCredentials:
@@ -550,6 +552,12 @@ class Fetcher:
         return await self.budget.remaining(account.key_id)
 
     # --- decisions ------------------------------------------------------------------------
+
+    def _admit(self, user_id: int) -> None:
+        """The per-user guard first (UserRateLimited); then ``user_id`` is the one asking, whose
+        share of the account's hour a request made for this lookup is counted against."""
+        self.guard.take(user_id)
+        _ASKING.set(user_id)
 
     async def _phone_history(
         self, account: Account, phone: str, *, need: int
