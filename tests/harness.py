@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -138,3 +139,24 @@ def bot_env(tmp_path: Path, **values: str) -> dict[str, str]:
     env["DATABASE_PATH"] = str(tmp_path / "data" / "bot.sqlite3")
     env.update(values)
     return env
+
+
+async def start_polling(
+    tmp_path: Path, telegram: FakeTelegramServer, smsc_url: str, **values: str
+) -> asyncio.subprocess.Process:
+    """Start ``python -m bot`` polling ``telegram`` and asking SMS Center at ``smsc_url``, with
+    ADMIN as its admin; ``values`` are further settings. The caller stops it (SIGTERM)."""
+    return await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot",
+        cwd=tmp_path,
+        env=bot_env(
+            tmp_path,
+            BOT_TOKEN=telegram.token,
+            TELEGRAM_API_URL=telegram.base_url,
+            SMSC_BASE_URL=smsc_url,
+            ADMIN_IDS=str(ADMIN),
+            **values,
+        ),
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip

@@ -14,7 +14,7 @@ from bot.settings import load_settings
 from bot.simulator import SimulatedSmsc
 from tests.fakes.telegram import FakeTelegramServer
 from tests.fakes.updates import message_update
-from tests.harness import bot_env
+from tests.harness import bot_env, start_polling
 
 
 async def run_bot(
@@ -74,19 +74,7 @@ async def test_help_lists_the_shell(tmp_path: Path) -> None:
 
 async def test_polls_answers_registers_menu_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
     async with FakeTelegramServer() as telegram, SimulatedSmsc() as smsc:
-        process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot",
-            cwd=tmp_path,
-            env=bot_env(
-                tmp_path,
-                BOT_TOKEN=telegram.token,
-                TELEGRAM_API_URL=telegram.base_url,
-                SMSC_BASE_URL=smsc.base_url,
-                ADMIN_IDS="500",
-            ),
-            stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-        )  # fmt: skip
+        process = await start_polling(tmp_path, telegram, smsc.base_url)
         try:
             await telegram.wait_for_call("getUpdates", timeout=20)
             telegram.push_update(message_update("/whoami", user_id=500))

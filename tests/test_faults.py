@@ -28,7 +28,7 @@ from tests.fakes.clock import FakeClock
 from tests.fakes.sqlite import DISK_FULL, LOCKED, FailingConnection, open_failing
 from tests.fakes.telegram import FakeTelegramServer
 from tests.fakes.updates import message_update
-from tests.harness import ADMIN, AGENT, Harness, bot_env, running_bot
+from tests.harness import ADMIN, AGENT, Harness, running_bot, start_polling
 
 PHONE = "79161234567"
 OTHER_PHONE = "79035550011"
@@ -460,20 +460,7 @@ async def test_sigterm_while_smsc_is_answering_sends_the_answer_then_exits_0(
     tmp_path: Path, sim: SimulatedSmsc, delay: float, expected: str
 ) -> None:
     async with FakeTelegramServer() as telegram:
-        process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot",
-            cwd=tmp_path,
-            env=bot_env(
-                tmp_path,
-                BOT_TOKEN=telegram.token,
-                TELEGRAM_API_URL=telegram.base_url,
-                SMSC_BASE_URL=sim.base_url,
-                SMSC_TIMEOUT="2",
-                ADMIN_IDS=str(ADMIN),
-            ),
-            stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-        )  # fmt: skip
+        process = await start_polling(tmp_path, telegram, sim.base_url, SMSC_TIMEOUT="2")
         try:
             await telegram.wait_for_call("getUpdates", timeout=20)
             telegram.push_update(message_update(f"/addkey main {API_KEY}", user_id=ADMIN))
