@@ -68,15 +68,15 @@ class Harness:
         """Press an inline button with callback ``data`` under the bot's message ``message_id``."""
         await self.feed(callback_update(data, message_id=message_id, user_id=user_id, **kw))
 
-    async def grant(
-        self, user_id: int = AGENT, *, name: str = "main", apikey: str = API_KEY
-    ) -> None:
-        """The admin registers the account ``name`` (if new) and grants it to ``user_id``."""
+    async def grant(self, *users: int, name: str = "main", apikey: str = API_KEY) -> None:
+        """The admin registers the account ``name`` (if new) and grants it to ``users``
+        (default: AGENT)."""
         if await self.services.storage.get_account(name) is None:
             await self.say(f"/addkey {name} {apikey}", user_id=ADMIN)
-        await self.say(f"/grant {user_id} {name}", user_id=ADMIN)
-        member = await self.services.storage.get_member(user_id)
-        assert member is not None and member.account.name == name
+        for user_id in users or (AGENT,):
+            await self.say(f"/grant {user_id} {name}", user_id=ADMIN)
+            member = await self.services.storage.get_member(user_id)
+            assert member is not None and member.account.name == name
 
     def last_markup(self) -> dict[str, Any]:
         """The inline keyboard of the bot's newest message."""

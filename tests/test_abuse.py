@@ -24,7 +24,7 @@ from tests.conftest import API_KEY
 from tests.fakes.clock import FakeClock
 from tests.fakes.telegram import ApiCall
 from tests.fakes.updates import BOT_USERNAME, callback_update, message_update
-from tests.harness import ADMIN, AGENT, STRANGER, Harness, running_bot
+from tests.harness import AGENT, STRANGER, Harness, running_bot
 
 GUARD = 6  # USER_RATE_LIMIT's count per minute
 BUDGET = 30  # SMSC_HOURLY_BUDGET
@@ -44,12 +44,6 @@ async def harness(tmp_path: Path, sim: SimulatedSmsc, clock: FakeClock) -> Async
         yield running
 
 
-async def grant(h: Harness, *users: int) -> None:
-    await h.say(f"/addkey main {API_KEY}", user_id=ADMIN)
-    for user in users:
-        await h.say(f"/grant {user} main", user_id=ADMIN)
-
-
 def answers_in(h: Harness, chat_id: int, since: int = 0) -> list[str]:
     """Texts the bot sent to ``chat_id`` among its calls from index ``since`` on."""
     return [
@@ -57,6 +51,14 @@ def answers_in(h: Harness, chat_id: int, since: int = 0) -> list[str]:
         for call in h.telegram.calls[since:]
         if call.method == "sendMessage" and call.int_param("chat_id") == chat_id
     ]
+
+
+def add_colleagues_old_message(sim: SimulatedSmsc, clock: FakeClock) -> None:
+    """The colleague's number was last sent to three days ago: outside the account-wide window,
+    so their answer needs a request of its own."""
+    sim.add_message(
+        API_KEY, phone=COLLEAGUE_PHONE, status=1, send_timestamp=int(clock()) - 3 * 86400
+    )
 
 
 def flood_of_lookups(
@@ -88,10 +90,8 @@ async def test_a_burst_from_one_user_is_stopped_by_the_guard_and_a_colleague_sti
 ) -> None:
     # The colleague's number was last sent to three days ago: outside the account-wide window,
     # so their answer needs a request of its own, in the same queue as the flood's.
-    sim.add_message(
-        API_KEY, phone=COLLEAGUE_PHONE, status=1, send_timestamp=int(clock()) - 3 * 86400
-    )
-    await grant(harness, AGENT, COLLEAGUE)
+    add_colleagues_old_message(sim, clock)
+    await harness.grant(AGENT, COLLEAGUE)
     flood_answers, colleague_answer, ahead = await burst_with_a_colleague_in_the_middle(harness)
 
     assert len(flood_answers) == FLOOD  # every message is answered ...
@@ -115,11 +115,9 @@ async def test_without_the_guard_the_users_share_still_stops_the_burst(
 ) -> None:
     # The second line of defence, and the control for the test above (its request counts can
     # fail): with no per-user guard, the user's share of the hour stops the flood instead.
-    sim.add_message(
-        API_KEY, phone=COLLEAGUE_PHONE, status=1, send_timestamp=int(clock()) - 3 * 86400
-    )
+    add_colleagues_old_message(sim, clock)
     async with running_bot(tmp_path, sim, clock, user_rate_limit="1000/60") as h:
-        await grant(h, AGENT, COLLEAGUE)
+        await h.grant(AGENT, COLLEAGUE)
         flood_answers, colleague_answer, _ = await burst_with_a_colleague_in_the_middle(h)
     assert sim.count("get") == user_share(BUDGET) + 1  # the flood's share, the colleague's one
     assert not any(TRY_AGAIN in text for text in flood_answers)
@@ -133,7 +131,7 @@ async def test_hammering_refresh_makes_one_request_and_every_press_is_answered(
     harness: Harness, sim: SimulatedSmsc
 ) -> None:
     sim.add_message(API_KEY, phone="79161234567", status=1)
-    await grant(harness, AGENT)
+    await harness.grant(AGENT)
     await harness.say("/last 79161234567")
     data = harness.last_markup()["inline_keyboard"][0][0]["callback_data"]
     message_id = harness.telegram.messages_in(AGENT)[-1]["message_id"]
@@ -196,7 +194,7 @@ async def test_strangers_spamming_a_group_get_one_refusal_each_per_minute_and_no
     harness: Harness, sim: SimulatedSmsc
 ) -> None:
     sim.add_message(API_KEY, phone="79161234567", status=1)
-    await grant(harness, AGENT)
+    await harness.grant(AGENT)
     start = len(harness.telegram.calls)
     member = message_update(f"/last{_AT} 79161234567", user_id=AGENT, **IN_GROUP)
     spam = group_spam(rounds=3)
@@ -224,7 +222,7 @@ async def test_strangers_spamming_a_group_get_one_refusal_each_per_minute_and_no
 async def test_a_stranger_refused_in_one_group_is_still_told_once_in_another(
     harness: Harness,
 ) -> None:
-    await grant(harness, AGENT)
+    await harness.grant(AGENT)
     for chat_id in (GROUP, GROUP - 1):
         start = len(harness.telegram.calls)
         for _ in range(5):
@@ -245,7 +243,7 @@ async def test_strangers_sending_wrong_keys_cannot_get_the_bots_ip_blocked(
     harness: Harness, sim: SimulatedSmsc
 ) -> None:
     sim.add_message(API_KEY, phone="79161234567", status=1)
-    await grant(harness, AGENT)
+    await harness.grant(AGENT)
     for n in range(5):
         await harness.say(f"/login wrong-key-{n}", user_id=STRANGER + n)
     answer = await harness.say("/last 79161234567")
@@ -255,10 +253,8 @@ async def test_strangers_sending_wrong_keys_cannot_get_the_bots_ip_blocked(
 async def test_one_user_looking_up_new_numbers_at_the_guards_pace_cannot_spend_the_budget(
     harness: Harness, sim: SimulatedSmsc, clock: FakeClock
 ) -> None:
-    sim.add_message(
-        API_KEY, phone=COLLEAGUE_PHONE, status=1, send_timestamp=int(clock()) - 3 * 86400
-    )
-    await grant(harness, AGENT, COLLEAGUE)
+    add_colleagues_old_message(sim, clock)
+    await harness.grant(AGENT, COLLEAGUE)
     for minute in range(6):
         for update in flood_of_lookups(AGENT, GUARD, first=100 + GUARD * minute):
             await harness.feed(update)

@@ -142,16 +142,6 @@ def assert_nothing_logged_as_error(caplog: pytest.LogCaptureFixture) -> None:
     assert not errors, [r.getMessage() for r in errors]
 
 
-async def grant(h: Harness, *users: int) -> int:
-    """Register the account ``main`` and grant it to ``users``; returns the account's id."""
-    await h.say(f"/addkey main {API_KEY}", user_id=ADMIN)
-    for user in users:
-        await h.say(f"/grant {user} main", user_id=ADMIN)
-    account = await h.services.storage.get_account("main")
-    assert account is not None
-    return account.id
-
-
 # --- hostile text -------------------------------------------------------------------------------
 
 INVISIBLE = [
@@ -394,7 +384,7 @@ def test_hostile_arguments_to_lookup_commands_never_break_the_bot_or_reach_smsc(
 ) -> None:
     with bot_on_own_loop(tmp_path) as bot:
         h = bot.harness
-        bot.run(grant(h, AGENT))
+        bot.run(h.grant(AGENT))
         h.smsc.add_message(API_KEY, phone=PHONE, status=20, err=6, message="<b>код</b> 4821")
         h.smsc.add_message(API_KEY, phone="79031112233", status=1)
 
@@ -501,7 +491,7 @@ def test_hostile_arguments_to_account_and_admin_commands_answer_once_and_read_no
 ) -> None:
     with bot_on_own_loop(tmp_path) as bot:
         h = bot.harness
-        bot.run(grant(h, AGENT))
+        bot.run(h.grant(AGENT))
 
         @given(case=account_commands())
         @PROPERTY
@@ -589,7 +579,10 @@ def test_forged_callback_data_is_answered_and_never_asks_smsc_about_a_forged_num
 ) -> None:
     with bot_on_own_loop(tmp_path) as bot:
         h = bot.harness
-        account_id = bot.run(grant(h, AGENT))
+        bot.run(h.grant(AGENT))
+        account = bot.run(h.services.storage.get_account("main"))
+        assert account is not None
+        account_id = account.id
         h.smsc.add_message(API_KEY, phone=PHONE, status=1)
         bot.run(h.say(f"/last {PHONE}"))
         message_id = int(h.telegram.messages_in(AGENT)[-1]["message_id"])
@@ -634,7 +627,7 @@ async def test_another_members_button_is_refused_without_a_request(
     harness: Harness, sim: SimulatedSmsc
 ) -> None:
     sim.add_message(API_KEY, phone=PHONE, status=1)
-    await grant(harness, AGENT, OTHER_AGENT)
+    await harness.grant(AGENT, OTHER_AGENT)
     data, message_id = await _refresh_button(harness, GROUP)
     # Both are members of the same account, in the same group: only the owner may press.
     harness.clock.advance(HOUR)
@@ -650,7 +643,7 @@ async def test_a_button_replayed_after_its_account_was_deleted_is_refused_withou
     harness: Harness, sim: SimulatedSmsc
 ) -> None:
     sim.add_message(API_KEY, phone=PHONE, status=1)
-    await grant(harness, AGENT)
+    await harness.grant(AGENT)
     data, message_id = await _refresh_button(harness)
     assert "1 member" in await harness.say("/delkey main", user_id=ADMIN)
     harness.clock.advance(HOUR)
@@ -663,7 +656,7 @@ async def test_a_button_of_another_account_of_the_member_is_refused_without_a_re
     harness: Harness, sim: SimulatedSmsc
 ) -> None:
     sim.add_message(API_KEY, phone=PHONE, status=1)
-    await grant(harness, AGENT)
+    await harness.grant(AGENT)
     await harness.say(f"/addkey second {API_KEY}", user_id=ADMIN)
     data, message_id = await _refresh_button(harness)
     await harness.say(f"/grant {AGENT} second", user_id=ADMIN)  # moved to another account
@@ -681,7 +674,7 @@ async def test_a_deleted_accounts_button_stays_refused_after_a_new_account_is_ad
     harness: Harness, sim: SimulatedSmsc
 ) -> None:
     sim.add_message(API_KEY, phone=PHONE, status=1)
-    await grant(harness, AGENT)
+    await harness.grant(AGENT)
     data, message_id = await _refresh_button(harness)
     await harness.say("/delkey main", user_id=ADMIN)
     await harness.say(f"/addkey other {API_KEY}", user_id=ADMIN)
@@ -695,7 +688,7 @@ async def test_a_button_under_a_message_too_old_to_reach_is_refused_without_a_re
     harness: Harness, sim: SimulatedSmsc
 ) -> None:
     sim.add_message(API_KEY, phone=PHONE, status=1)
-    await grant(harness, AGENT)
+    await harness.grant(AGENT)
     data, message_id = await _refresh_button(harness)
     harness.clock.advance(3 * 24 * HOUR)
     update = callback_update(data, message_id=message_id, user_id=AGENT)
@@ -750,7 +743,7 @@ async def test_hostile_sms_center_texts_render_safely_in_every_answer(
                 operator="</code>Opera<b>",
                 region="&amp;\u202e",
             )
-    await grant(harness, AGENT)
+    await harness.grant(AGENT)
     for phone, literals in LITERALS.items():
         for command in (
             f"/last {phone}",
