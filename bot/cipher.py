@@ -103,7 +103,7 @@ def _create_key_file(key_file: Path) -> bytes:
     # A random name: a leftover from a killed start (same pid in a container) cannot block us.
     tmp = key_file.with_name(f".{key_file.name}.{secrets.token_hex(8)}.tmp")
     try:
-        key_file.parent.mkdir(parents=True, exist_ok=True)
+        key_file.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         # O_EXCL with 0o600: the file never exists, not even for a moment, with wider permissions.
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         try:

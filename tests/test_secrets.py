@@ -259,7 +259,9 @@ async def test_key_file_is_private_and_shared_files_are_warned_about(
     services = await Services.open(settings)
     await services.close()
     assert stat.S_IMODE(settings.key_file.stat().st_mode) == 0o600
-    os.chmod(settings.database_path, 0o600)
+    assert stat.S_IMODE(settings.database_path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(settings.database_path.parent.stat().st_mode) == 0o700
+    assert not [r for r in caplog.records if "readable by other users" in r.getMessage()]
     caplog.clear()
     services = await Services.open(settings)
     await services.close()
