@@ -19,7 +19,7 @@ from typing import Any, Final
 
 from bench.overhead import OverheadResult
 from bench.population import population, prepared_database, smsc_accounts
-from bot.simulator import SimulatedSmsc
+from bot.smsc.simulator import SimulatedSmsc
 from tests.fakes.telegram import FakeTelegramServer
 
 ROOT: Final = Path(__file__).resolve().parent.parent

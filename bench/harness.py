@@ -15,10 +15,9 @@ from typing import Any
 
 from aiogram import Bot, Dispatcher
 
-from bot.services import Services
+from bot.app import Services, make_dispatcher
+from bot.chat.telegram import make_bot
 from bot.settings import RateLimit, load_settings
-from bot.telegram import make_bot
-from handlers import make_dispatcher
 
 ADMIN = 1
 # The per-user guard still runs, but lets every update through: the overhead and memory figures

@@ -34,10 +34,9 @@ from aiogram.types import InlineKeyboardMarkup
 from bench.echo import echo_dispatcher, reply_dispatcher
 from bench.harness import RunningBot
 from bench.population import Population, last_updates
-from bot.access import Caller
-from bot.codes import Lang
-from bot.render import View, render_last
-from bot.storage import Account
+from bot.chat.caller import Caller
+from bot.store import Account
+from bot.text import Lang, View, render_last
 from handlers.lookup import Kind, Lookups, Query
 
 WARMUP: Final = 200  # untimed updates through each dispatcher first
@@ -271,9 +270,9 @@ async def _timed(feed: Feed, updates: Sequence[dict[str, Any]]) -> list[float]:
 
 # Where time goes: a profiled function's own time is summed by what its file belongs to.
 _COMPONENTS: Final = (
-    ("/bot/fetch.py", "bot: fetch layer"),
-    ("/bot/render.py", "bot: rendering"),
-    ("/bot/storage.py", "bot: storage (main thread part)"),
+    ("/bot/fetch/fetcher.py", "bot: fetch layer"),
+    ("/bot/text/render.py", "bot: rendering"),
+    ("/bot/store/database.py", "bot: storage (main thread part)"),
     ("/handlers/", "handlers and middlewares"),
     ("/bot/", "bot: other"),
     ("/tests/fakes/", "fake Telegram server"),

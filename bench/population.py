@@ -27,8 +27,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from bench.harness import ADMIN, RunningBot
-from bot.cipher import KeyCipher
-from bot.storage import Account, Storage
+from bot.store import Account, KeyCipher, Storage
 from tests.fakes.updates import message_update
 
 USERS_AT_1X: Final = 100

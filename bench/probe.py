@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.echo import echo_dispatcher
-from bot.telegram import make_bot
+from bot.chat.telegram import make_bot
 from tests.fakes.updates import message_update
 
 _PAGE = os.sysconf("SC_PAGE_SIZE")

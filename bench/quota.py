@@ -42,8 +42,8 @@ from bench.harness import ADMIN, running_bot
 from bench.smsc_log import RATE_LIMITED, SmscLog
 from bench.workload import HOUR, Question, Send, Workload
 from bot.fetch import RESERVE_SHARE, Fetcher, Lookup, Origin
-from bot.simulator import HISTORY_HOURLY_LIMIT, SimulatedSmsc
 from bot.smsc import SmscClient, SmscError
+from bot.smsc.simulator import HISTORY_HOURLY_LIMIT, SimulatedSmsc
 from tests.fakes.clock import FakeClock
 from tests.fakes.telegram import FakeTelegramServer
 from tests.fakes.updates import message_update

@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from bot.simulator import SimulatedSmsc
+from bot.smsc.simulator import SimulatedSmsc
 
 RATE_LIMITED = 9  # SMS Center's "too many requests"
 

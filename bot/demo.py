@@ -11,10 +11,10 @@ from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
 
 from bot.settings import Settings
-from bot.simulator import DEMO_API_KEY, SimulatedSmsc
-from bot.storage import Storage
+from bot.smsc.simulator import DEMO_ACCOUNT, DEMO_API_KEY, SimulatedSmsc
+from bot.store import Storage
 
-DEMO_ACCOUNT = "demo"
+__all__ = ["DEMO_ACCOUNT", "demo_smsc", "prepare_demo_account"]
 
 
 @asynccontextmanager

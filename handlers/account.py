@@ -13,13 +13,13 @@ from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.types import Message
 
-from bot import texts
-from bot.access import Caller, PrivateChatOnly, Role
-from bot.codes import Lang
+from bot.chat.caller import Caller, PrivateChatOnly, Role
 from bot.fetch import Fetcher
 from bot.settings import Settings
 from bot.smsc import SmscBadCredentials, SmscError
-from bot.storage import Storage
+from bot.store import Storage
+from bot.text import Lang
+from bot.text import catalogue as texts
 from handlers.errors import describe_error
 
 logger = logging.getLogger(__name__)

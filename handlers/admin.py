@@ -12,11 +12,11 @@ from aiogram.enums import ChatType
 from aiogram.filters import Command, CommandObject
 from aiogram.types import Message
 
-from bot import texts
-from bot.access import BadArgument, Caller, PrivateChatOnly, require_admin
+from bot.chat.caller import BadArgument, Caller, PrivateChatOnly, require_admin
 from bot.fetch import Fetcher
 from bot.settings import Settings
-from bot.storage import AccountExists, NoSuchAccount, Storage
+from bot.store import AccountExists, NoSuchAccount, Storage
+from bot.text import catalogue as texts
 from handlers.account import check_key, delete_quietly, key_message_is_private, looks_like_key
 
 ACCOUNT_NAME = re.compile(r"[A-Za-z0-9_-]{1,32}")

@@ -22,9 +22,7 @@ from aiogram.exceptions import AiogramError, TelegramForbiddenError
 from aiogram.types import ErrorEvent, Message
 from cachetools import TTLCache
 
-from bot import texts
-from bot.access import BadArgument, Caller, NotAuthorized, PrivateChatOnly
-from bot.codes import Lang, Text
+from bot.chat.caller import BadArgument, Caller, NotAuthorized, PrivateChatOnly
 from bot.fetch import HeldBack, KeyChecksPaused, QuotaExhausted, UserRateLimited, user_share
 from bot.settings import Settings
 from bot.smsc import (
@@ -40,7 +38,9 @@ from bot.smsc import (
     SmscRateLimited,
     SmscTimeout,
 )
-from bot.storage import StorageError
+from bot.store import StorageError
+from bot.text import Lang, Text
+from bot.text import catalogue as texts
 
 logger = logging.getLogger(__name__)
 

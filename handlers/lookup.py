@@ -20,21 +20,23 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.chat_action import ChatActionSender
 
-from bot import texts
-from bot.access import BadArgument, Caller, require_account
-from bot.codes import Lang
+from bot.chat.caller import BadArgument, Caller, require_account
 from bot.fetch import PHONE_HISTORY_COUNT, Fetcher
-from bot.phones import InvalidPhone, looks_like_phone, parse_phone
-from bot.render import (
+from bot.settings import Settings
+from bot.store import Account
+from bot.text import (
+    InvalidPhone,
+    Lang,
     View,
+    looks_like_phone,
+    parse_phone,
     render_failed,
     render_history,
     render_last,
     render_recent,
     render_status,
 )
-from bot.settings import Settings
-from bot.storage import Account
+from bot.text import catalogue as texts
 from handlers.middleware import AuditMiddleware
 
 HISTORY_DEFAULT = 5

@@ -5,9 +5,9 @@ from __future__ import annotations
 from aiogram import Bot
 from aiogram.types import BotCommand, BotCommandScopeChat, BotCommandScopeDefault
 
-from bot import texts
-from bot.codes import Lang
 from bot.settings import Settings
+from bot.text import Lang
+from bot.text import catalogue as texts
 
 MEMBER_COMMANDS = ("last", "history", "recent", "failed", "status", "whoami", "help")
 ADMIN_COMMANDS = ("addkey", "delkey", "keys", "grant", "revoke", "users", "audit")

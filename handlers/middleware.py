@@ -11,10 +11,10 @@ from typing import Any
 from aiogram import BaseMiddleware
 from aiogram.types import CallbackQuery, Message, TelegramObject, Update, User
 
-from bot.access import Caller
-from bot.codes import lang_for
+from bot.chat.caller import Caller
 from bot.settings import Settings
-from bot.storage import Storage
+from bot.store import Storage
+from bot.text import lang_for
 
 logger = logging.getLogger(__name__)
 

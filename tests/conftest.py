@@ -9,11 +9,10 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
-from bot.cipher import KeyCipher
 from bot.fetch import Fetcher
-from bot.simulator import SimulatedSmsc
 from bot.smsc import SmscClient
-from bot.storage import Account, Storage
+from bot.smsc.simulator import SimulatedSmsc
+from bot.store import Account, KeyCipher, Storage
 from tests.fakes.clock import FakeClock
 
 API_KEY = "k3y-7c1d9e0b5a2f48e6b3d1c0a9f8e7d6c5"

@@ -13,13 +13,12 @@ from typing import Any
 
 from aiogram import Bot, Dispatcher
 
-from bot.flood import RetryMiddleware
-from bot.services import Services
+from bot.app import Services, make_dispatcher
+from bot.chat.retry import RetryMiddleware
+from bot.chat.telegram import make_bot
 from bot.settings import Settings, load_settings
-from bot.simulator import SimulatedSmsc
-from bot.storage import Storage
-from bot.telegram import make_bot
-from handlers import make_dispatcher
+from bot.smsc.simulator import SimulatedSmsc
+from bot.store import Storage
 from tests.conftest import API_KEY
 from tests.fakes.clock import FakeClock
 from tests.fakes.telegram import FakeTelegramServer

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from bot.fetch import user_share
-from bot.simulator import SimulatedSmsc
+from bot.smsc.simulator import SimulatedSmsc
 from tests.conftest import API_KEY
 from tests.fakes.clock import FakeClock
 from tests.fakes.telegram import ApiCall

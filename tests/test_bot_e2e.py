@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.simulator import SimulatedSmsc
+from bot.smsc.simulator import SimulatedSmsc
 from tests.conftest import API_KEY
 from tests.fakes.clock import FakeClock
 from tests.harness import ADMIN, AGENT, STRANGER, Harness, running_bot

@@ -1,4 +1,4 @@
-"""KeyCipher, the key file, fingerprints and key ids (bot/cipher.py)."""
+"""KeyCipher, the key file, fingerprints and key ids (bot/store/cipher.py)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from cryptography.fernet import Fernet
 
-from bot.cipher import CipherError, KeyCipher, fingerprint, insecure_permissions, key_id
+from bot.store import CipherError, KeyCipher, fingerprint, insecure_permissions, key_id
 
 APIKEY = "smscApiKey-7Hq2Lx9Vb4Nz0Rt6Yw3Pd8"
 

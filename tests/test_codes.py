@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.codes import (
+from bot.text import (
     ERRORS,
     FAILURE_STATUSES,
     STATUSES,

@@ -2,7 +2,7 @@
 printed as plain text, buttons are pressed by number, and nothing reaches Telegram.
 
 One test runs the real command in a subprocess (as a user would, piped); the others call
-``run_console`` in-process with string streams, a fake clock and, where requests are counted,
+``run_shell`` in-process with string streams, a fake clock and, where requests are counted,
 a simulated SMS Center of their own.
 """
 
@@ -21,13 +21,13 @@ from aiogram.client.default import DefaultBotProperties
 from aiogram.enums import ParseMode
 from aiogram.exceptions import TelegramBadRequest
 
-from bot import texts
-from bot.codes import Lang, error_info, status_info
-from bot.console import CONSOLE_BOT_ID, CONSOLE_USER_ID, ConsoleSession, html_to_text, run_console
+from bot.app import Services, run_shell
+from bot.chat.console import CONSOLE_BOT_ID, CONSOLE_USER_ID, ConsoleSession, html_to_text
 from bot.demo import prepare_demo_account
-from bot.services import Services
 from bot.settings import Settings
-from bot.simulator import DEMO_NUMBERS, SimulatedSmsc
+from bot.smsc.simulator import DEMO_NUMBERS, SimulatedSmsc
+from bot.text import Lang, error_info, status_info
+from bot.text import catalogue as texts
 from tests.fakes.clock import FakeClock
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -120,7 +120,7 @@ async def test_typing_a_button_number_presses_it(settings: Settings) -> None:
     stdin = TypedLines(f"/history {LONG_HISTORY_PHONE}\n1\n2\n", clock, pause=61)
     stdout = io.StringIO()
 
-    code = await run_console(
+    code = await run_shell(
         settings, user_id=CONSOLE_USER_ID, demo=True, stdin=stdin, stdout=stdout, clock=clock
     )
 
@@ -153,7 +153,7 @@ async def test_other_user_is_not_admin_and_makes_no_request(settings: Settings) 
         requests_before = smsc.count()
 
         stranger = io.StringIO()
-        await run_console(
+        await run_shell(
             settings,
             user_id=42,
             demo=False,
@@ -167,7 +167,7 @@ async def test_other_user_is_not_admin_and_makes_no_request(settings: Settings) 
         assert texts.ADMIN_ONLY(Lang.EN) in stranger.getvalue()
 
         member = io.StringIO()
-        await run_console(
+        await run_shell(
             settings,
             user_id=7,
             demo=False,
@@ -183,7 +183,7 @@ async def test_demo_grants_only_admins_and_quit_stops_reading(settings: Settings
     """In the demo a non-admin `--user` is not granted the demo account (to see what a
     stranger sees), and nothing after `/quit` is read."""
     stdout = io.StringIO()
-    code = await run_console(
+    code = await run_shell(
         settings,
         user_id=42,
         demo=True,
@@ -234,7 +234,7 @@ async def test_a_russian_locale_gets_russian_answers_and_console_lines(
     clock = FakeClock()
     stdin = TypedLines(f"/history {LONG_HISTORY_PHONE}\n1\n", clock, pause=61)
     stdout = io.StringIO()
-    code = await run_console(
+    code = await run_shell(
         settings, user_id=CONSOLE_USER_ID, demo=True, stdin=stdin, stdout=stdout, clock=clock
     )
     out = stdout.getvalue()

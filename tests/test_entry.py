@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.__main__ import StartError, run_polling
+from bot.app import StartError, run_polling
 from bot.settings import load_settings
-from bot.simulator import SimulatedSmsc
+from bot.smsc.simulator import SimulatedSmsc
 from tests.fakes.telegram import FakeTelegramServer
 from tests.fakes.updates import message_update
 from tests.harness import bot_env, start_polling

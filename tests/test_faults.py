@@ -20,9 +20,8 @@ from typing import Any
 
 import pytest
 
-from bot.cipher import KeyCipher
-from bot.simulator import Faults, SimulatedSmsc
-from bot.storage import AuditEntry
+from bot.smsc.simulator import Faults, SimulatedSmsc
+from bot.store import AuditEntry, KeyCipher
 from tests.conftest import API_KEY
 from tests.fakes.clock import FakeClock
 from tests.fakes.sqlite import DISK_FULL, LOCKED, FailingConnection, open_failing

@@ -14,7 +14,6 @@ from typing import Any
 
 import pytest
 
-from bot.cipher import KeyCipher
 from bot.fetch import (
     HOUR,
     Fetcher,
@@ -25,7 +24,6 @@ from bot.fetch import (
     QuotaExhausted,
     UserRateLimited,
 )
-from bot.simulator import SimulatedSmsc
 from bot.smsc import (
     SmscBadCredentials,
     SmscClient,
@@ -33,7 +31,8 @@ from bot.smsc import (
     SmscHTTPError,
     SmscRateLimited,
 )
-from bot.storage import Account, Storage
+from bot.smsc.simulator import SimulatedSmsc
+from bot.store import Account, KeyCipher, Storage
 from tests.conftest import API_KEY, make_fetcher
 from tests.fakes.clock import FakeClock
 

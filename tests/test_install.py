@@ -165,7 +165,7 @@ def test_package_installed_as_in_the_dockerfile_runs_outside_the_repository(
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     where = _run(
-        python, "-c", "import bot, bot.console, handlers; print(bot.__file__, handlers.__file__)",
+        python, "-c", "import bot, bot.app, handlers; print(bot.__file__, handlers.__file__)",
         cwd=elsewhere,
     )  # fmt: skip
     for path in where.split():

@@ -8,7 +8,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 from phonenumbers import PhoneNumberFormat, PhoneNumberType
 
-from bot.phones import (
+from bot.text import (
     MAX_DIGITS,
     MAX_INPUT_LENGTH,
     MIN_DIGITS,

@@ -1,4 +1,4 @@
-"""bot.render: escaping, masking, diagnosis, freshness, times, length, well-formed HTML."""
+"""bot.text.render: escaping, masking, diagnosis, freshness, times, length, well-formed HTML."""
 
 from __future__ import annotations
 
@@ -14,11 +14,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.codes import Lang, error_info
 from bot.fetch import HeldBack, Lookup, Origin, Window
-from bot.render import (
+from bot.smsc import HistoryEntry, MessageStatus
+from bot.text import (
     MAX_MESSAGE,
+    Lang,
     View,
+    error_info,
     fit,
     freshness,
     mask_codes,
@@ -29,7 +31,6 @@ from bot.render import (
     render_status,
     when,
 )
-from bot.smsc import HistoryEntry, MessageStatus
 
 MOSCOW = ZoneInfo("Europe/Moscow")
 # 25.11.2025 14:15:00 in Moscow (11:15 UTC).

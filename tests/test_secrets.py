@@ -19,13 +19,12 @@ import httpx
 import pytest
 from cryptography.fernet import Fernet
 
-import bot.smsc
-from bot.cipher import KeyCipher, fingerprint
-from bot.services import Services
+import bot.smsc.client
+from bot.app import Services
 from bot.settings import load_settings
-from bot.simulator import SimulatedSmsc
 from bot.smsc import SmscApiError, SmscBadCredentials, SmscClient, SmscRateLimited
-from bot.storage import Storage
+from bot.smsc.simulator import SimulatedSmsc
+from bot.store import KeyCipher, Storage, fingerprint
 from tests.fakes.clock import FakeClock
 from tests.fakes.telegram import ApiCall
 from tests.fakes.updates import ChatType, message_update
@@ -107,14 +106,14 @@ async def test_a_full_session_leaves_no_key_in_logs_telegram_or_files(
 ) -> None:
     caplog.set_level(logging.DEBUG)
     raised: list[SmscApiError] = []
-    make_error = bot.smsc._api_error
+    make_error = bot.smsc.client._api_error
 
     def record_error(script: str, body: dict[str, object]) -> SmscApiError:
         error = make_error(script, body)
         raised.append(error)
         return error
 
-    monkeypatch.setattr(bot.smsc, "_api_error", record_error)
+    monkeypatch.setattr(bot.smsc.client, "_api_error", record_error)
     sim.add_account(MAIN_KEY)
     sim.add_account(OTHER_KEY)
     now = int(clock())
@@ -254,7 +253,7 @@ async def test_reprs_of_settings_clients_and_stored_objects_hide_keys(
 async def test_key_file_is_private_and_shared_files_are_warned_about(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.WARNING, logger="bot.services")
+    caplog.set_level(logging.WARNING, logger="bot.app")
     settings = load_settings(None, database_path=tmp_path / "data" / "bot.sqlite3")
     services = await Services.open(settings)
     await services.close()

@@ -1,4 +1,4 @@
-"""The simulated SMS Center (bot/simulator.py), spoken to over real HTTP on 127.0.0.1."""
+"""The simulated SMS Center (bot/smsc/simulator.py), spoken to over real HTTP on 127.0.0.1."""
 
 from __future__ import annotations
 
@@ -15,7 +15,8 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
-from bot.simulator import (
+from bot.smsc import HistoryEntry
+from bot.smsc.simulator import (
     BALANCE_MINUTE_LIMIT,
     DEMO_API_KEY,
     DEMO_BALANCE,
@@ -25,7 +26,6 @@ from bot.simulator import (
     Faults,
     SimulatedSmsc,
 )
-from bot.smsc import HistoryEntry
 from tests.fakes.clock import FakeClock
 
 MOSCOW = ZoneInfo("Europe/Moscow")

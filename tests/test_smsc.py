@@ -8,7 +8,6 @@ from decimal import Decimal
 import httpx
 import pytest
 
-from bot.simulator import SimulatedSmsc
 from bot.smsc import (
     HistoryEntry,
     SmscApiError,
@@ -24,6 +23,7 @@ from bot.smsc import (
     SmscRateLimited,
     SmscTimeout,
 )
+from bot.smsc.simulator import SimulatedSmsc
 from tests.conftest import API_KEY
 from tests.fakes.clock import FakeClock
 

@@ -1,4 +1,4 @@
-"""Storage on real SQLite files (bot/storage.py)."""
+"""Storage on real SQLite files (bot/store/database.py)."""
 
 from __future__ import annotations
 
@@ -10,16 +10,18 @@ from pathlib import Path
 import pytest
 from cryptography.fernet import Fernet
 
-from bot import storage as storage_module
-from bot.cipher import KeyCipher, fingerprint, key_id
-from bot.storage import (
+from bot.store import (
     MIGRATIONS,
     Account,
     AccountExists,
+    KeyCipher,
     NoSuchAccount,
     Storage,
     StorageError,
+    fingerprint,
+    key_id,
 )
+from bot.store import database as storage_module
 from tests.fakes.sqlite import FailingConnection, open_failing
 
 KEY_A = "smscApiKeyALPHA-7Hq2Lx9Vb4Nz0Rt6"

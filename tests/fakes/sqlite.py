@@ -9,8 +9,7 @@ from typing import Any, cast
 
 import aiosqlite
 
-from bot.cipher import KeyCipher
-from bot.storage import Storage
+from bot.store import KeyCipher, Storage
 
 DISK_FULL = "database or disk is full"
 LOCKED = "database is locked"

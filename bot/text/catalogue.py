@@ -7,7 +7,7 @@ caller before formatting (answers are sent in HTML parse mode). Answer layouts (
 
 from __future__ import annotations
 
-from bot.codes import Text
+from bot.text.codes import Text
 
 # --- roles and access ---------------------------------------------------------------------
 

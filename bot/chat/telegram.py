@@ -8,7 +8,7 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 
-from bot.flood import RetryMiddleware
+from bot.chat.retry import RetryMiddleware
 
 
 def make_bot(token: str, api_url: str, *, retry: RetryMiddleware | None = None) -> Bot:

@@ -1,8 +1,8 @@
 """Persistent state in one SQLite file (aiosqlite): accounts, members, audit log, quota ledger.
 
 - **accounts**: a named SMS Center API key. The key is stored only as a Fernet token (see
-  ``bot.cipher``) beside its public fingerprint and its ``key_id`` hash; it is decrypted when an
-  ``Account`` is read.
+  ``bot.store.cipher``) beside its public fingerprint and its ``key_id`` hash; it is decrypted
+  when an ``Account`` is read.
 - **members**: which account a Telegram user is mapped to (at most one), by an admin's grant or by
   the user's own login.
 - **audit**: every lookup: when, who, which chat, what was asked, the outcome.
@@ -38,7 +38,7 @@ from typing import Any, Self
 
 import aiosqlite
 
-from bot.cipher import CipherError, KeyCipher, fingerprint, key_id
+from bot.store.cipher import CipherError, KeyCipher, fingerprint, key_id
 
 logger = logging.getLogger(__name__)
 

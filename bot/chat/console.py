@@ -2,7 +2,7 @@
 
 In the convention of Hubot's shell adapter and Errbot's text mode, the chat is an adapter: each
 line typed becomes a Telegram message update from the console user in a private chat and goes
-through the very same ``make_dispatcher(services)`` the Telegram bot runs — no command is
+through the very same dispatcher the Telegram bot runs (``bot.app.make_dispatcher``) — no command is
 implemented twice. The bot's Bot API calls never leave the process: :class:`ConsoleSession`
 answers them locally and prints what a chat would show, as plain text, with inline buttons
 numbered (``[1] 🔄 Refresh  [2] ⬅️ Older``); typing a button's number presses it.
@@ -23,7 +23,7 @@ import sys
 import threading
 import time
 from collections.abc import AsyncGenerator, Callable
-from contextlib import AsyncExitStack
+from contextlib import AbstractAsyncContextManager, AsyncExitStack
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from typing import Any, Final, TextIO
@@ -46,12 +46,9 @@ from aiogram.methods import (
 from aiogram.methods.base import TelegramType
 from aiogram.types import InlineKeyboardMarkup, Update
 
-from bot.codes import Lang, Text, lang_for
-from bot.demo import DEMO_ACCOUNT, demo_smsc, prepare_demo_account
-from bot.services import Services
 from bot.settings import Settings
-from bot.simulator import DEMO_NUMBERS
-from handlers import make_dispatcher
+from bot.smsc.simulator import DEMO_ACCOUNT, DEMO_NUMBERS
+from bot.text import Lang, Text, lang_for
 
 __all__ = ["CONSOLE_BOT_ID", "CONSOLE_USER_ID", "ConsoleSession", "html_to_text", "run_console"]
 
@@ -399,6 +396,7 @@ async def run_console(
     *,
     user_id: int,
     demo: bool,
+    open_dispatcher: Callable[[Settings], AbstractAsyncContextManager[Dispatcher]],
     stdin: TextIO | None = None,
     stdout: TextIO | None = None,
     clock: Callable[[], float] = time.time,
@@ -409,10 +407,10 @@ async def run_console(
 
     The console user ``user_id`` writes in a private chat in ``lang`` (by default Russian when
     the ``LANG`` environment variable says ``ru…``, English otherwise). It is an admin
-    of this session when it is :data:`CONSOLE_USER_ID` (the default) or in ``ADMIN_IDS``. With
-    ``demo`` the simulated SMS Center runs in-process with its own database beside
-    ``DATABASE_PATH``, and the session's admins are granted the demo account. No Telegram
-    token is needed and no Bot API request leaves the process.
+    of this session when it is :data:`CONSOLE_USER_ID` (the default) or in ``ADMIN_IDS``.
+    ``open_dispatcher`` (the composition root's) opens the bot's parts for these settings;
+    ``demo`` only changes the banner. No Telegram token is needed and no Bot API request
+    leaves the process.
     """
     stdin = stdin if stdin is not None else sys.stdin
     stdout = stdout if stdout is not None else sys.stdout
@@ -428,12 +426,7 @@ async def run_console(
             if chatty.getEffectiveLevel() == logging.INFO:
                 stack.callback(chatty.setLevel, chatty.level)
                 chatty.setLevel(logging.WARNING)
-        if demo:
-            settings = await stack.enter_async_context(demo_smsc(settings, clock=clock))
-        services = await Services.open(settings, clock=clock)
-        stack.push_async_callback(services.close)
-        if demo:
-            await prepare_demo_account(services.storage, settings.admin_ids, now=clock())
+        dispatcher = await stack.enter_async_context(open_dispatcher(settings))
         ids = itertools.count(1)
         session = ConsoleSession(
             stdout, user_id=user_id, next_message_id=lambda: next(ids), clock=clock, lang=lang
@@ -444,7 +437,6 @@ async def run_console(
             default=DefaultBotProperties(parse_mode=ParseMode.HTML, link_preview_is_disabled=True),
         )
         stack.push_async_callback(bot.session.close)
-        dispatcher = make_dispatcher(services)
         await dispatcher.emit_startup(bot=bot, **dispatcher.workflow_data)
         stack.push_async_callback(dispatcher.emit_shutdown, bot=bot, **dispatcher.workflow_data)
         if terminal:

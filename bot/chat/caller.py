@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from bot.codes import Lang
-from bot.storage import Account, Member
+from bot.store import Account, Member
+from bot.text import Lang
 
 
 class Role(StrEnum):

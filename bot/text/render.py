@@ -11,7 +11,7 @@ Rules kept by every function here:
   phone) is cleaned (lone surrogates, control and bidi-override characters), shortened *before*
   it is escaped (so no half entity such as ``&am`` is ever left), then escaped with
   ``html.escape(..., quote=False)``. The only tags are our own ``<b>``, ``<i>`` and ``<code>``.
-- The status is named by our table (:mod:`bot.codes`), with the numeric code beside it.
+- The status is named by our table (:mod:`bot.text.codes`), with the numeric code beside it.
 - No answer is longer than :data:`MAX_MESSAGE`, whatever the input. Length is measured in
   UTF-16 code units, which is never less than ``len()`` and is how Telegram counts entities, so
   the bound holds however Telegram counts.
@@ -31,7 +31,9 @@ from datetime import datetime, tzinfo
 from decimal import Decimal
 from typing import Any, Final
 
-from bot.codes import (
+from bot.fetch import WINDOW_COUNT, WINDOW_DAYS, HeldBack, Lookup, Origin, Window
+from bot.smsc import HistoryEntry, MessageStatus
+from bot.text.codes import (
     ERRORS,
     FAILURE_STATUSES,
     STATUSES,
@@ -43,9 +45,7 @@ from bot.codes import (
     failure_retry,
     status_info,
 )
-from bot.fetch import WINDOW_COUNT, WINDOW_DAYS, HeldBack, Lookup, Origin, Window
-from bot.phones import format_phone
-from bot.smsc import HistoryEntry, MessageStatus
+from bot.text.phones import format_phone
 
 __all__ = [
     "MAX_MESSAGE",
@@ -382,7 +382,7 @@ def render_failed(lookup: Lookup[Window], hours: float, view: View, *, newest: i
     A header "Undelivered in the last N h: X of Y sent" (Y counts every message in the
     window), counts by reason (status and ``err`` together) and by operator (failed of sent),
     both largest first, then the ``newest`` newest failures. Undelivered means a status in
-    :data:`bot.codes.FAILURE_STATUSES`. A window cut short by SMS Center's page size says from
+    :data:`bot.text.codes.FAILURE_STATUSES`. A window cut short by SMS Center's page size says from
     when on it is whole; no failures at all gives one reassuring line.
     """
     lang = view.lang

@@ -34,7 +34,7 @@ Choices where SMS Center's pages are silent (``(check)`` items of the protocol n
 
 Test switches: :class:`Faults` (HTTP errors, malformed bodies, forced error codes, delays) and
 :meth:`SimulatedSmsc.refuse` / :meth:`SimulatedSmsc.resume` (connection refused on the same
-port). Run standalone with ``python -m bot.simulator --port 8080``.
+port). Run standalone with ``python -m bot.smsc.simulator --port 8080``.
 """
 
 from __future__ import annotations
@@ -82,6 +82,7 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 #: The demo account's key: a published constant, not a secret (it opens nothing but this server).
+DEMO_ACCOUNT: Final = "demo"  # the name the demo registers its account under
 DEMO_API_KEY: Final = "demo7f3a9c2e41b84d0e9a6c5b1f2e8d4c"
 DEMO_BALANCE: Final = "1843.20"
 
@@ -1371,7 +1372,9 @@ async def _serve(host: str, port: int) -> None:
 
 
 def main(argv: Iterable[str] | None = None) -> None:
-    """``python -m bot.simulator [--host H] [--port P]``: serve the demo account until Ctrl-C."""
+    """``python -m bot.smsc.simulator [--host H] [--port P]``: serve the demo account.
+
+    Until Ctrl-C."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8080)
