@@ -1,0 +1,242 @@
+"""Batched lookups: one history request answers every number waiting for it.
+
+Per account, numbers the picture cannot vouch for wait (``WaitingNumbers``); a loop per account
+gathers the questions of the same moment (``gather`` seconds), waits until the budget allows a
+request, and asks SMS Center for all of them at once with a comma-separated ``phone`` list
+(``cnt`` 1000, six months back). The answer goes into the account picture; a number it vouches
+for is answered, one it cannot (a thousand-row answer cut before reaching it) waits for the next
+request, at the front. A list refused with error 1 is split in halves to find the entry SMS
+Center does not accept, rather than failing everyone. Any other failure reaches every waiter of
+that request, who then get their held data with its age, or why not and when.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import date
+from typing import Protocol
+
+from bot.fetch.batch import BATCH_LIMIT, WaitingNumbers
+from bot.fetch.picture import AccountPicture
+from bot.smsc import (
+    HistoryEntry,
+    SmscApiError,
+    SmscBadCredentials,
+    SmscBadParameters,
+    SmscClient,
+    SmscConnectError,
+    SmscError,
+    SmscIPBlocked,
+    SmscRateLimited,
+    SmscTransportError,
+)
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["BATCH_COUNT", "Batcher", "BotStopping", "NumberRefused"]
+
+# Rows asked for in a batch: SMS Center's maximum, shared by the numbers of the list.
+BATCH_COUNT = 1000
+# Seconds the first question of a batch waits for the questions of the same moment.
+GATHER = 1.0
+# A number that this many answers in a row could not vouch for stops waiting (a number with
+# more than a thousand messages in six months, pushed out of every answer by itself).
+MAX_TRIES = 3
+
+
+class NumberRefused(SmscBadParameters):
+    """SMS Center refused this one number with error 1 (found by splitting the batch)."""
+
+
+class BotStopping(Exception):
+    """The bot is stopping: the question will not be answered by this process."""
+
+
+class Budget(Protocol):
+    """What the batcher needs of the account budget (``AccountBudget`` is one)."""
+
+    async def next_request_at(self, key_id: str, *, cold: bool = True) -> float: ...
+
+    async def try_spend(self, key_id: str, *, cold: bool) -> bool: ...
+
+    async def settle(self, key_id: str, *, reached_upstream: bool) -> None: ...
+
+    async def backoff(self, key_id: str, error: SmscApiError) -> float: ...
+
+    async def clear_backoff(self, key_id: str) -> None: ...
+
+    def gate(self, key_id: str) -> asyncio.Semaphore: ...
+
+
+class BatchAccount(Protocol):
+    """The identity and key of the account a batch is asked with."""
+
+    @property
+    def key_id(self) -> str: ...
+
+    @property
+    def apikey(self) -> str: ...
+
+
+class Batcher:
+    """Every account's waiting numbers, pictures and request loops (see the module docstring)."""
+
+    def __init__(
+        self,
+        client: SmscClient,
+        budget: Budget,
+        *,
+        clock: Callable[[], float],
+        sleep: Callable[[float], Awaitable[None]],
+        start: Callable[[], tuple[date, float]],
+        gather: float = GATHER,
+        limit: int = BATCH_LIMIT,
+        max_messages: int | None = None,
+    ) -> None:
+        self._client = client
+        self._budget = budget
+        self._clock = clock
+        self._sleep = sleep
+        self._start = start  # (the ``start`` date to send, its first moment as Unix time)
+        self._gather = gather
+        self._limit = limit
+        self._max_messages = max_messages
+        self._pictures: dict[str, AccountPicture] = {}
+        self._waiting: dict[str, WaitingNumbers] = {}
+        self._loops: dict[str, asyncio.Task[None]] = {}
+        self._due: dict[str, float] = {}
+        self._stopping = False
+
+    def picture(self, key_id: str) -> AccountPicture:
+        """The account's picture (created empty on first use)."""
+        picture = self._pictures.get(key_id)
+        if picture is None:
+            picture = self._pictures[key_id] = (
+                AccountPicture()
+                if self._max_messages is None
+                else AccountPicture(max_messages=self._max_messages)
+            )
+        return picture
+
+    def waiting(self, key_id: str) -> int:
+        """How many numbers of the account wait for a request."""
+        queue = self._waiting.get(key_id)
+        return len(queue) if queue is not None else 0
+
+    async def wait_for(
+        self, account: BatchAccount, phone: str, asker: int, *, cold: bool
+    ) -> tuple[asyncio.Future[None], float]:
+        """Queue ``phone``; returns the future of its answer and when it is expected at the
+        latest (the next request the budget allows)."""
+        if self._stopping:
+            raise BotStopping
+        queue = self._waiting.setdefault(account.key_id, WaitingNumbers())
+        future = queue.add(phone, asker)
+        loop = self._loops.get(account.key_id)
+        if loop is None or loop.done():
+            self._due[account.key_id] = max(
+                self._clock() + self._gather,
+                await self._budget.next_request_at(account.key_id, cold=cold),
+            )
+            self._loops[account.key_id] = asyncio.create_task(
+                self._run(account, cold=cold), name=f"batches-{account.key_id[:8]}"
+            )
+        return future, self._due.get(account.key_id, self._clock())
+
+    async def close(self) -> None:
+        """Stop every loop; questions still waiting get ``BotStopping``."""
+        self._stopping = True
+        for task in self._loops.values():
+            task.cancel()
+        for task in self._loops.values():
+            try:
+                await task
+            except asyncio.CancelledError:
+                pass
+            except Exception:  # the loop's own failure was already handed to its waiters
+                logger.debug("batch loop ended with an error at close", exc_info=True)
+        for queue in self._waiting.values():
+            queue.fail_all(BotStopping())
+
+    # --- the loop ---------------------------------------------------------------------------
+
+    async def _run(self, account: BatchAccount, *, cold: bool) -> None:
+        queue = self._waiting[account.key_id]
+        try:
+            await self._sleep(self._gather)
+            while len(queue):
+                await self._wait_for_budget(account, cold=cold)
+                phones = queue.take(self._limit)
+                await self._ask(account, queue, phones)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # never leave a waiter hanging
+            logger.exception("batch loop of account %s failed", account.key_id[:8])
+            queue.fail_all(exc)
+
+    async def _wait_for_budget(self, account: BatchAccount, *, cold: bool) -> None:
+        key_id = account.key_id
+        while True:
+            at = await self._budget.next_request_at(key_id, cold=cold)
+            self._due[key_id] = at
+            if at <= self._clock() and await self._budget.try_spend(key_id, cold=cold):
+                return
+            await self._sleep(max(at - self._clock(), 0.0))
+
+    async def _ask(self, account: BatchAccount, queue: WaitingNumbers, phones: list[str]) -> None:
+        start_date, start_at = self._start()
+        at = self._clock()
+        try:
+            entries = await self._upstream(account, phones, start_date)
+        except SmscBadParameters as exc:
+            if len(phones) == 1:
+                queue.failed(phones[0], NumberRefused("get", exc.error_code, exc.description))
+                return
+            # Find the entry SMS Center refuses: each half is a request of its own.
+            middle = len(phones) // 2
+            for half in (phones[:middle], phones[middle:]):
+                await self._wait_for_budget(account, cold=True)
+                await self._ask(account, queue, half)
+            return
+        except SmscError as exc:
+            for phone in phones:
+                queue.failed(phone, exc)
+            return
+        picture = self.picture(account.key_id)
+        picture.learn_history(entries, at=at, since=start_at, cnt=BATCH_COUNT, phones=phones)
+        for phone in phones:
+            if picture.newest(phone, start=start_at) is not None:
+                queue.answered(phone)
+            elif queue.unanswered(phone) >= MAX_TRIES:
+                queue.answered(phone)  # the picture holds what it could: its answer says how old
+
+    async def _upstream(
+        self, account: BatchAccount, phones: list[str], start: date
+    ) -> list[HistoryEntry]:
+        """One history request, spent from the budget (given back when it never left)."""
+        key_id = account.key_id
+        reached = True
+        try:
+            async with self._budget.gate(key_id):
+                entries = await self._client.get_messages(
+                    account.apikey, phone=",".join(phones), cnt=BATCH_COUNT, start=start
+                )
+        except (SmscRateLimited, SmscIPBlocked, SmscBadCredentials) as exc:
+            seconds = await self._budget.backoff(key_id, exc)
+            logger.warning(
+                "SMS Center refused account %s with error %s (%s); backing off %.0f s",
+                key_id[:8],
+                exc.error_code,
+                exc.description,
+                seconds,
+            )
+            raise
+        except SmscTransportError as exc:
+            reached = not isinstance(exc, SmscConnectError)
+            raise
+        finally:
+            await self._budget.settle(key_id, reached_upstream=reached)
+        await self._budget.clear_backoff(key_id)
+        return entries
