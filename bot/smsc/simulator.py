@@ -600,8 +600,8 @@ class SimulatedSmsc:
         message_format = _int_param(params, "format", 0)
         raw_phones = params.get("phone", "")
         phones = _phone_list(raw_phones) if raw_phones.strip() else None
-        if phones is not None and not phones:
-            raise _Refusal(1)  # something was sent, but no number in it
+        if phones is not None and (not phones or not _numbers_only(raw_phones)):
+            raise _Refusal(1)  # something was sent that is not a list of numbers
         today = datetime.fromtimestamp(now, self._tz).date()
         start = _date_param(params, "start")
         end = _date_param(params, "end")
@@ -852,6 +852,13 @@ def _normalise_phone(raw: str) -> str:
     if len(digits) == 10 and digits.startswith("9"):
         return "7" + digits
     return digits
+
+
+def _numbers_only(raw: str) -> bool:
+    """Whether every entry of a comma-separated list is written as a phone number."""
+    allowed = set("0123456789+-() ")
+    entries = [entry for entry in raw.replace(";", ",").split(",") if entry.strip()]
+    return all(set(entry) <= allowed for entry in entries)
 
 
 def _phone_list(raw: str) -> frozenset[str]:

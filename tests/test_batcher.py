@@ -1,0 +1,114 @@
+"""Batched lookups against the simulated SMS Center on the fake clock: one comma-list request
+for the numbers of the same moment, the budget's pace, error 1 split, failures to every waiter."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import date, datetime, timedelta
+
+import pytest
+
+from bot.fetch.batcher import Batcher, NumberRefused
+from bot.fetch.fetcher import AccountBudget
+from bot.smsc import SmscClient, SmscTransportError
+from bot.smsc.simulator import SimulatedSmsc
+from bot.store import Account, Storage
+from tests.conftest import API_KEY, MOSCOW
+from tests.fakes.clock import FakeClock
+
+NUMBERS = [f"7916111000{n}" for n in range(5)]
+
+
+def history_requests(sim: SimulatedSmsc) -> list[dict[str, str]]:
+    return [request.params for request in sim.requests if request.script == "get"]
+
+
+def six_months(clock: FakeClock) -> tuple[date, float]:
+    day = datetime.fromtimestamp(clock(), MOSCOW).date() - timedelta(days=180)
+    return day, datetime(day.year, day.month, day.day, tzinfo=MOSCOW).timestamp()
+
+
+@pytest.fixture
+async def batcher(client: SmscClient, storage: Storage, clock: FakeClock) -> AsyncIterator[Batcher]:
+    budget = AccountBudget(storage, 30, clock=clock)
+    batcher = Batcher(
+        client, budget, clock=clock, sleep=clock.sleep, start=lambda: six_months(clock)
+    )
+    yield batcher
+    await batcher.close()
+
+
+async def settle(clock: FakeClock, seconds: float, futures: list[asyncio.Future[None]]) -> None:
+    """Let the loop reach its sleep, move the clock, and wait for the answers."""
+    for _ in range(20):
+        await asyncio.sleep(0)
+    clock.advance(seconds)
+    await asyncio.wait_for(asyncio.gather(*futures, return_exceptions=True), timeout=10)
+
+
+async def test_five_cold_numbers_within_a_second_make_one_history_request(
+    sim: SimulatedSmsc, batcher: Batcher, account: Account, clock: FakeClock
+) -> None:
+    for n, phone in enumerate(NUMBERS[:3]):
+        sim.add_message(API_KEY, phone=phone, send_timestamp=int(clock() - 600 + n))
+    futures = []
+    for n, phone in enumerate(NUMBERS):
+        future, due = await batcher.wait_for(account, phone, asker=n, cold=True)
+        futures.append(future)
+        assert due <= clock() + 1.0
+        clock.advance(0.2)
+    await settle(clock, 1.0, futures)
+    requests = history_requests(sim)
+    assert len(requests) == 1
+    assert sorted(requests[0]["phone"].split(",")) == NUMBERS
+    picture = batcher.picture(account.key_id)
+    start = six_months(clock)[1]
+    for phone in NUMBERS[:3]:
+        newest = picture.newest(phone, start=start)
+        assert newest is not None and newest.held is not None
+        assert newest.held.entry.phone == phone
+    for phone in NUMBERS[3:]:
+        newest = picture.newest(phone, start=start)
+        assert newest is not None and newest.held is None  # no messages in six months
+
+
+async def test_a_spent_budget_holds_the_batch_until_the_next_request_it_allows(
+    sim: SimulatedSmsc, batcher: Batcher, account: Account, clock: FakeClock, storage: Storage
+) -> None:
+    for _ in range(30):  # the hour is spent
+        await storage.record_upstream(account.key_id, clock() - 1800)
+    future, due = await batcher.wait_for(account, NUMBERS[0], asker=1, cold=True)
+    assert due == pytest.approx(clock() + 1800)
+    await settle(clock, 600, [])
+    assert not future.done() and history_requests(sim) == []
+    await settle(clock, 1201, [future])
+    assert future.done() and len(history_requests(sim)) == 1
+
+
+async def test_error_1_splits_the_batch_to_find_the_refused_number(
+    sim: SimulatedSmsc, batcher: Batcher, account: Account, clock: FakeClock
+) -> None:
+    # The simulator refuses a list holding an entry that is not a number (error 1).
+    futures = [(await batcher.wait_for(account, p, asker=1, cold=True))[0] for p in NUMBERS[:3]]
+    bad, _ = await batcher.wait_for(account, "7916abc", asker=2, cold=True)
+    await settle(clock, 1.0, [*futures, bad])
+    assert all(f.exception() is None for f in futures)
+    assert isinstance(bad.exception(), NumberRefused)
+    assert len(history_requests(sim)) >= 3  # the whole list, then its halves
+
+
+async def test_sms_center_down_reaches_every_waiter(
+    sim: SimulatedSmsc, batcher: Batcher, account: Account, clock: FakeClock
+) -> None:
+    await sim.refuse()
+    futures = [(await batcher.wait_for(account, p, asker=1, cold=True))[0] for p in NUMBERS[:2]]
+    await settle(clock, 1.0, futures)
+    for future in futures:
+        assert isinstance(future.exception(), SmscTransportError)
+
+
+async def test_stopping_answers_every_waiter(batcher: Batcher, account: Account) -> None:
+    future, _ = await batcher.wait_for(account, NUMBERS[0], asker=1, cold=True)
+    await batcher.close()
+    assert future.done() and future.exception() is not None
