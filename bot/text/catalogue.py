@@ -411,3 +411,18 @@ CONSOLE_NO_ACCESS = Text(
     "У пользователя {user_id} нет доступа: чтобы попробовать как участник, запустите консоль "
     "без --user и выполните /grant {user_id} {account}.",
 )
+
+# --- phone numbers: ten digits without a country code, /history's count -------------------
+
+NO_COUNTRY_CODE = Text(
+    "Ten digits are read as a Russian number, and these are not one: add the country code, "
+    "e.g. <code>/{command} +375 29 123-45-67</code>",
+    "Десять цифр читаются как российский номер, а это не он: добавьте код страны, "
+    "например <code>/{command} +375 29 123-45-67</code>",
+)
+HISTORY_WHICH = Text(
+    "Is the {count} at the end part of the number? Send <code>/history +{whole}</code> for "
+    "{whole_shown}, or <code>/history +{split} {count}</code> for {split_shown} with N = {count}.",
+    "{count} в конце — часть номера? Отправьте <code>/history +{whole}</code> для "
+    "{whole_shown} или <code>/history +{split} {count}</code> для {split_shown} с N = {count}.",
+)
