@@ -270,8 +270,8 @@ async def _timed(feed: Feed, updates: Sequence[dict[str, Any]]) -> list[float]:
 
 # Where time goes: a profiled function's own time is summed by what its file belongs to.
 _COMPONENTS: Final = (
-    ("/bot/fetch/fetcher.py", "bot: fetch layer"),
-    ("/bot/text/render.py", "bot: rendering"),
+    ("/bot/fetch/", "bot: fetch layer"),
+    ("/bot/text/", "bot: rendering"),
     ("/bot/store/database.py", "bot: storage (main thread part)"),
     ("/handlers/", "handlers and middlewares"),
     ("/bot/", "bot: other"),

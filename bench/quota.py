@@ -36,8 +36,6 @@ from pathlib import Path
 from typing import Any, Final
 from zoneinfo import ZoneInfo
 
-import httpx
-
 from bench.harness import ADMIN, running_bot
 from bench.smsc_log import RATE_LIMITED, SmscLog
 from bench.workload import HOUR, Question, Send, Workload
@@ -229,8 +227,7 @@ async def run_naive(workload: Workload) -> QuotaResult:
     clock = FakeClock(START)
     sim = _sim(workload, clock)
     log = SmscLog(sim)
-    async with sim, httpx.AsyncClient() as http:
-        client = SmscClient(http, sim.base_url, timeout=10.0)
+    async with sim, SmscClient(sim.base_url, timeout=10.0) as client:
 
         async def ask(question: Question) -> _Answer:
             try:

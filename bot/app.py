@@ -42,7 +42,7 @@ class Services:
     settings: Settings
     storage: Storage
     fetcher: Fetcher
-    http: httpx.AsyncClient
+    smsc: SmscClient
     clock: Callable[[], float] = field(default=time.time)
 
     @classmethod
@@ -70,12 +70,9 @@ class Services:
             storage = await Storage.open(settings.database_path, cipher)
         # The budget looks one hour back; older ledger rows only take space.
         await storage.prune_ledger(before=clock() - HOUR)
-        http = httpx.AsyncClient(
-            transport=transport,
-            headers={"User-Agent": "smsc-status-bot/0.1"},
-            limits=httpx.Limits(max_connections=20, max_keepalive_connections=10),
+        client = SmscClient(
+            settings.smsc_base_url, timeout=settings.smsc_timeout, transport=transport
         )
-        client = SmscClient(http, settings.smsc_base_url, timeout=settings.smsc_timeout)
         fetcher = Fetcher(
             client,
             storage,
@@ -85,7 +82,7 @@ class Services:
             tz=settings.timezone,
             clock=clock,
         )
-        return cls(settings=settings, storage=storage, fetcher=fetcher, http=http, clock=clock)
+        return cls(settings=settings, storage=storage, fetcher=fetcher, smsc=client, clock=clock)
 
     def workflow_data(self) -> dict[str, Any]:
         """What handlers receive by parameter name."""
@@ -97,8 +94,8 @@ class Services:
         }
 
     async def close(self) -> None:
-        """Close the HTTP client and the database."""
-        await self.http.aclose()
+        """Close the SMS Center client and the database."""
+        await self.smsc.aclose()
         await self.storage.close()
 
 

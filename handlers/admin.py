@@ -82,7 +82,7 @@ def make_router() -> Router:
         members = await store.delete_account(name)
         if members is None:
             raise BadArgument(texts.NO_SUCH_ACCOUNT(caller.lang).format(name=name))
-        await message.answer(texts.DELKEY_OK(caller.lang).format(name=name, members=members))
+        await message.answer(texts.DELKEY_OK(caller.lang, members, name=name))
 
     @router.message(Command("keys"))
     async def keys(message: Message, caller: Caller, store: Storage) -> None:
@@ -96,10 +96,11 @@ def make_router() -> Router:
         for account, members in accounts:
             personal = texts.KEYS_PERSONAL(lang) if account.personal else ""
             lines.append(
-                texts.KEYS_LINE(lang).format(
+                texts.KEYS_LINE(
+                    lang,
+                    members,
                     name=html.escape(account.name),
                     fingerprint=account.fingerprint,
-                    members=members,
                     personal=personal,
                 )
             )
@@ -184,7 +185,7 @@ def make_router() -> Router:
         if not entries:
             await message.answer(texts.AUDIT_EMPTY(lang))
             return
-        lines = [texts.AUDIT_HEADER(lang).format(n=len(entries))]
+        lines = [texts.AUDIT_HEADER(lang, len(entries))]
         for entry in entries:
             lines.append(
                 texts.AUDIT_LINE(lang).format(

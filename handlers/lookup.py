@@ -25,11 +25,14 @@ from bot.fetch import PHONE_HISTORY_COUNT, Fetcher
 from bot.settings import Settings
 from bot.store import Account
 from bot.text import (
+    AmbiguousCount,
     InvalidPhone,
     Lang,
     View,
+    format_phone,
     looks_like_phone,
     parse_phone,
+    read_phone_and_count,
     render_failed,
     render_history,
     render_last,
@@ -295,8 +298,14 @@ def _button_query(data: LookupButton) -> Query | None:
 def _phone(text: str, command: str, lang: Lang) -> str:
     try:
         return parse_phone(text)
-    except InvalidPhone:
-        raise BadArgument(texts.BAD_PHONE(lang).format(command=command)) from None
+    except InvalidPhone as exc:
+        raise _bad_phone(exc, command, lang) from None
+
+
+def _bad_phone(exc: InvalidPhone, command: str, lang: Lang) -> BadArgument:
+    """The refusal of a number: ten digits that are not Russian are asked for a country code."""
+    line = texts.NO_COUNTRY_CODE if exc.reason == "no_country_code" else texts.BAD_PHONE
+    return BadArgument(line(lang).format(command=command))
 
 
 def _count(args: str | None, usage: str, default: int, maximum: int) -> int:
@@ -310,14 +319,22 @@ def _count(args: str | None, usage: str, default: int, maximum: int) -> int:
 
 
 def _phone_and_count(args: str | None, usage: str, lang: Lang) -> tuple[str, int]:
-    """``"PHONE [N]"``: the whole text is tried as a number first, so that a number typed with
-    spaces ("+7 999 123 45 67") never loses its last group to N."""
+    """``"PHONE [N]"`` as ``read_phone_and_count`` reads it; a text that reads as two different
+    numbers is answered with both, and how to write each, instead of a guess."""
     text = (args or "").strip()
     if not text:
         raise BadArgument(usage)
-    with contextlib.suppress(InvalidPhone):
-        return parse_phone(text), HISTORY_DEFAULT
-    head, _, tail = text.rpartition(" ")
-    if not head:
-        raise BadArgument(texts.BAD_PHONE(lang).format(command="history"))
-    return _phone(head, "history", lang), _count(tail, usage, HISTORY_DEFAULT, PHONE_HISTORY_COUNT)
+    try:
+        reading = read_phone_and_count(text, PHONE_HISTORY_COUNT)
+    except InvalidPhone as exc:
+        raise _bad_phone(exc, "history", lang) from None
+    if isinstance(reading, AmbiguousCount):
+        which = texts.HISTORY_WHICH(lang).format(
+            count=reading.split.count,
+            whole=reading.whole,
+            whole_shown=format_phone(reading.whole),
+            split=reading.split.phone,
+            split_shown=format_phone(reading.split.phone),
+        )
+        raise BadArgument(which)
+    return reading.phone, _count(reading.count, usage, HISTORY_DEFAULT, PHONE_HISTORY_COUNT)

@@ -6,7 +6,6 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import httpx
 import pytest
 
 from bot.fetch import Fetcher
@@ -33,16 +32,10 @@ async def sim(clock: FakeClock) -> AsyncIterator[SimulatedSmsc]:
 
 
 @pytest.fixture
-async def http() -> AsyncIterator[httpx.AsyncClient]:
-    """One shared HTTP client, as in production."""
-    async with httpx.AsyncClient() as client:
-        yield client
-
-
-@pytest.fixture
-def client(sim: SimulatedSmsc, http: httpx.AsyncClient) -> SmscClient:
+async def client(sim: SimulatedSmsc) -> AsyncIterator[SmscClient]:
     """The SMS Center client pointed at the simulator."""
-    return SmscClient(http, sim.base_url, timeout=2.0)
+    async with SmscClient(sim.base_url, timeout=2.0) as smsc:
+        yield smsc
 
 
 @pytest.fixture

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
+import subprocess
+import sys
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from bot.smsc import codes as protocol
 from bot.text import (
     ERRORS,
     FAILURE_STATUSES,
@@ -242,3 +245,65 @@ def test_failure_retry(status: int, err: int | None, expected: Retry) -> None:
 )
 def test_lang_for(code: str | None, expected: Lang) -> None:
     assert lang_for(code) is expected
+
+
+# --- what a code is: the protocol's table, without words ------------------------------------
+
+
+def test_the_words_and_the_protocol_describe_the_same_codes() -> None:
+    assert STATUSES.keys() == protocol.STATUS_CODES.keys()
+    assert ERRORS.keys() == protocol.ERROR_CODES.keys()
+    for code, info in STATUSES.items():
+        kind = protocol.STATUS_CODES[code]
+        assert (info.phase, info.final, info.retry) == (kind.phase, kind.final, kind.retry)
+    for code, error in ERRORS.items():
+        assert error.retry is protocol.ERROR_CODES[code].retry
+    assert protocol.FAILURE_STATUSES is FAILURE_STATUSES
+    assert protocol.failure_retry is failure_retry
+
+
+def test_the_protocol_table_imports_no_words() -> None:
+    loaded = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys, bot.smsc.codes; "
+            "print(sorted(m for m in sys.modules if m.startswith('bot')))",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert "bot.smsc.codes" in loaded
+    assert "bot.text" not in loaded
+
+
+@given(st.integers())
+def test_unknown_codes_are_cautious(code: int) -> None:
+    status = protocol.status_code(code)
+    assert status.code == code
+    if code not in protocol.STATUS_CODES:
+        assert (status.phase, status.final, status.retry) == (Phase.PENDING, False, Retry.UNKNOWN)
+        assert status_info(code).retry is Retry.UNKNOWN
+    if code not in protocol.ERROR_CODES:
+        assert protocol.error_code(code).retry is Retry.UNKNOWN
+
+
+@pytest.mark.parametrize(
+    ("status", "sent_before", "overdue"),
+    [
+        (0, 600, False),
+        (0, 601, True),
+        (0, 7200, True),
+        (-1, 601, True),
+        (-1, -3600, False),  # scheduled for later
+        (1, 7200, False),
+        (-2, 7200, False),  # stopped: paused on purpose, not overdue
+        (20, 7200, False),
+        (None, 7200, False),
+    ],
+)
+def test_is_overdue(status: int | None, sent_before: int, overdue: bool) -> None:
+    as_of = 1_764_000_000.0
+    assert protocol.is_overdue(status, as_of - sent_before, as_of) is overdue
+    assert protocol.is_overdue(status, None, as_of) is False

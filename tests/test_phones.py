@@ -1,6 +1,10 @@
-"""Phone parsing: the formats of PRODUCT.md §5, the refusals, and properties over any text."""
+"""Phone parsing: the formats of PRODUCT.md §5, the refusals, /history's ``PHONE [N]``, and
+properties over any text: a parsed number's digits are the typed ones, and ten digits are never
+another country's number."""
 
 from __future__ import annotations
+
+import string
 
 import phonenumbers
 import pytest
@@ -12,10 +16,13 @@ from bot.text import (
     MAX_DIGITS,
     MAX_INPUT_LENGTH,
     MIN_DIGITS,
+    AmbiguousCount,
     InvalidPhone,
+    PhoneAndCount,
     format_phone,
     looks_like_phone,
     parse_phone,
+    read_phone_and_count,
 )
 
 ACCEPTED = [
@@ -223,8 +230,12 @@ def test_parse_phone_returns_ascii_digits_or_raises_invalid_phone(text: str) -> 
 
 
 @given(st.one_of(st.text(max_size=80), _PHONEISH, _PLUS_DIGITS, st.sampled_from(_EXAMPLES)))
-def test_looks_like_phone_never_raises(text: str) -> None:
-    assert looks_like_phone(text) in (True, False)
+@example("+7 999 123-45-67")
+@example("(495) 123.45.67")
+def test_every_number_parse_phone_accepts_with_10_to_15_digits_looks_like_one(text: str) -> None:
+    # A bare message holding a number the bot would look up is never ignored as chat.
+    if _parse_or_none(text) is not None and 10 <= sum(c in string.digits for c in text) <= 15:
+        assert looks_like_phone(text)
 
 
 @given(st.one_of(_PHONEISH, _PLUS_DIGITS, st.sampled_from(_EXAMPLES)))
@@ -234,9 +245,11 @@ def test_format_then_parse_gives_the_same_digits(text: str) -> None:
         assert parse_phone(format_phone(digits)) == digits
 
 
-@given(st.text(max_size=80))
-def test_format_phone_never_raises(text: str) -> None:
-    assert isinstance(format_phone(text), str)
+@given(st.one_of(st.text(max_size=80), _PLUS_DIGITS, st.text("0123456789", max_size=20)))
+def test_format_phone_never_raises_nor_changes_the_number_shown(text: str) -> None:
+    shown = format_phone(text)
+    if shown != text:
+        assert "".join(c for c in shown if c in string.digits) == text.removeprefix("+")
 
 
 def test_every_example_number_with_plus_parses_to_its_own_digits() -> None:
@@ -250,3 +263,247 @@ def test_every_example_number_with_plus_parses_to_its_own_digits() -> None:
         assert parse_phone(text) == digits, text
         parsed += 1
     assert parsed > 400
+
+
+# --- a number never turns into another --------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("495 123 45 67", "74951234567"),  # Moscow
+        ("(499) 123-45-67", "74991234567"),  # Moscow
+        ("812 123 45 67", "78121234567"),  # St Petersburg
+        ("383 123 45 67", "73831234567"),  # Novosibirsk
+        ("800 123 45 67", "78001234567"),  # free-phone
+    ],
+)
+def test_ten_digit_russian_landline_is_russian_not_a_foreign_number(
+    text: str, expected: str
+) -> None:
+    # "495 123 45 67" once became +49 5123 4567, a German number nobody typed.
+    assert parse_phone(text) == expected
+    assert phonenumbers.region_code_for_number(phonenumbers.parse("+" + expected)) == "RU"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "0123456789",
+        "212 555 0100",  # a US number without its 1
+        "44 20 7946 09",  # a UK number missing digits
+        "701 234 56 78",  # +7 7xx is Kazakhstan: ten digits are read as Russian only
+        "899 912 34 56",  # trunk 8 and a mobile with a digit missing
+        "8 10 1234567",  # the international prefix and too few digits
+        "00 44 20 7946",  # the same with 00
+    ],
+)
+def test_ten_digits_outside_russian_numbering_are_refused_asking_for_the_country_code(
+    text: str,
+) -> None:
+    with pytest.raises(InvalidPhone) as caught:
+        parse_phone(text)
+    assert caught.value.reason == "no_country_code"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("8 10 375 29 1234567", "375291234567"),
+        ("810 44 20 7946 0958", "442079460958"),
+        ("8 10 1 212 555 0100", "12125550100"),
+    ],
+)
+def test_old_long_distance_prefix_8_10_dials_abroad(text: str, expected: str) -> None:
+    assert parse_phone(text) == expected
+
+
+def test_phonenumbers_may_drop_a_national_prefix_but_never_insert_digits() -> None:
+    # phonenumbers turns an Argentine "11 15 ..." into "9 11 ..." and prefixes San Marino's
+    # six digits with 0549: numbers the person did not type, so they are refused.
+    for text in ("+54 11 15 1234 5678", "+378 89 1234"):
+        with pytest.raises(InvalidPhone) as caught:
+            parse_phone(text)
+        assert caught.value.reason == "impossible", text
+    assert parse_phone("+54 9 11 1234 5678") == "5491112345678"
+    assert parse_phone("+378 0549 891234") == "3780549891234"
+
+
+def _ascii_digits(text: str) -> str:
+    return "".join(c for c in text if c in string.digits)
+
+
+def _rewritten(text: str) -> str:
+    """The typed digits after the rewrites the module docstring documents (rule 3), written
+    out again here as the specification: ``+`` keeps them; ten digits get ``7`` in front; a
+    leading ``00`` or ``810`` is dropped; eleven digits starting with ``8`` start with ``7``."""
+    digits = _ascii_digits(text)
+    if "+" in text:
+        return digits
+    if len(digits) == 10:
+        return "7" + digits
+    if digits.startswith("00"):
+        return digits[2:]
+    if digits.startswith("810"):
+        return digits[3:]
+    if len(digits) == 11 and digits.startswith("8"):
+        return "7" + digits[1:]
+    return digits
+
+
+_SEPARATOR = st.sampled_from(["", "", "", " ", " ", "-", "(", ")", ".", "\u00a0", "\u2013"])
+
+
+@st.composite
+def _typed(draw: st.DrawFn, digits: st.SearchStrategy[str]) -> str:
+    """``digits`` as a person might type them: separators anywhere, maybe a leading prefix."""
+    typed = "".join(draw(_SEPARATOR) + digit for digit in draw(digits))
+    return draw(st.sampled_from(["", "", "+", "00", "8 10 ", "8 "])) + typed
+
+
+_NUMBERS = st.one_of(
+    _PHONEISH,
+    _PLUS_DIGITS,
+    st.sampled_from(_EXAMPLES),
+    _typed(st.text("0123456789", min_size=7, max_size=16)),
+    # example numbers with a national prefix typed after the country code, or dialled with 00
+    _typed(st.sampled_from(_EXAMPLES).map(_ascii_digits)),
+    st.builds(
+        lambda text, prefix: text.replace(" ", " " + prefix + " ", 1),
+        st.sampled_from(_EXAMPLES),
+        st.sampled_from(["0", "8", "1", "15", "06"]),
+    ),
+)
+
+
+@given(_NUMBERS)
+@example("+7 8 999 123 45 67")
+@example("+44 (0) 20 7946 0958")
+@example("8 10 375 29 1234567")
+@example("495 123 45 67")
+@example("+54 11 15 1234 5678")
+def test_parsed_digits_are_the_typed_digits_in_order(text: str) -> None:
+    """What the property allows: the documented prefix rewrites (``_rewritten``), then one run
+    of digits dropped right after the country code (a national prefix typed there, ``+7 8 ...``,
+    ``+44 (0) ...``). Nothing else: no digit inserted, reordered or changed."""
+    result = _parse_or_none(text)
+    if result is None:
+        return
+    rewritten = _rewritten(text)
+    code = str(phonenumbers.parse("+" + result).country_code)
+    assert result.startswith(code)
+    assert rewritten.startswith(code)
+    assert rewritten[len(code) :].endswith(result[len(code) :])
+
+
+@given(st.one_of(_typed(st.text("0123456789", min_size=10, max_size=10)), _PHONEISH, _PLUS_DIGITS))
+@example("495 123 45 67")
+@example("499 123 45 67")
+@example("812 123 45 67")
+@example("701 234 56 78")
+@example("00 44 20 7946")
+@example("8 10 1234567")
+def test_ten_digits_without_plus_are_a_russian_number_or_refused(text: str) -> None:
+    digits = _ascii_digits(text)
+    if "+" in text or len(digits) != 10:
+        return
+    result = _parse_or_none(text)
+    if result is not None:
+        assert result == "7" + digits
+        # Russia's codes start with 3, 4, 8 or 9; +7 6xx and 7xx are Kazakhstan.
+        assert digits[0] in "3489"
+
+
+# --- /history's PHONE [N] ---------------------------------------------------------------------
+
+HISTORY_MAX = 20
+
+
+def test_history_count_after_a_foreign_number_typed_in_groups_is_the_count() -> None:
+    # "+375 29 123 45 67 3" once became +375 2912345673 with the default count.
+    assert read_phone_and_count("+375 29 123 45 67 3", HISTORY_MAX) == PhoneAndCount(
+        "375291234567", "3"
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("+375 29 123 45 67", PhoneAndCount("375291234567")),
+        ("+7 999 123 45 67", PhoneAndCount("79991234567")),
+        ("+7 999 123 45 67 10", PhoneAndCount("79991234567", "10")),
+        ("79991234567 3", PhoneAndCount("79991234567", "3")),
+        ("495 123 45 67", PhoneAndCount("74951234567")),
+        ("8 495 123 45 67 3", PhoneAndCount("74951234567", "3")),
+        ("+44 20 7946 0958 5", PhoneAndCount("442079460958", "5")),
+        # both possible, only one in an allocated range: that one
+        ("+61 412 345 67 8", PhoneAndCount("61412345678")),  # an Australian mobile, whole
+        # the count is returned as typed when only the split reading is a number
+        ("+7 999 123 45 67 50", PhoneAndCount("79991234567", "50")),
+        ("+7 999 123 45 67 abc", PhoneAndCount("79991234567", "abc")),
+        # one block of digits, a space, a count: the count (the ambiguity answer's own advice)
+        ("+49301234567 8", PhoneAndCount("49301234567", "8")),
+        ("+493012345678", PhoneAndCount("493012345678")),
+    ],
+)
+def test_history_argument_reads_as_one_number_and_its_count(
+    text: str, expected: PhoneAndCount
+) -> None:
+    assert read_phone_and_count(text, HISTORY_MAX) == expected
+
+
+def test_history_argument_that_reads_as_two_valid_numbers_is_ambiguous() -> None:
+    # Berlin numbers have 7 or 8 digits: both +49 30 12345678 and +49 30 1234567 (N = 8) exist.
+    reading = read_phone_and_count("+49 30 1234567 8", HISTORY_MAX)
+    assert reading == AmbiguousCount("493012345678", PhoneAndCount("49301234567", "8"))
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("0123456789 3", "no_country_code"),
+        ("123 456 78 90", "no_country_code"),
+        ("abc 5", "not_a_number"),
+        ("+7 999 12", "too_short"),
+    ],
+)
+def test_history_argument_without_a_number_names_the_reason(text: str, reason: str) -> None:
+    with pytest.raises(InvalidPhone) as caught:
+        read_phone_and_count(text, HISTORY_MAX)
+    assert caught.value.reason == reason
+
+
+_GROUPED_EXAMPLES = [text for text in _EXAMPLES if " " in text.strip()]
+
+
+@given(
+    st.one_of(
+        st.builds(
+            lambda number, count: f"{number} {count}",
+            st.sampled_from(_GROUPED_EXAMPLES),
+            st.integers(0, 30).map(str),
+        ),
+        _PHONEISH,
+        st.sampled_from(_EXAMPLES),
+    )
+)
+@example("+49 30 1234567 8")
+@example("+375 29 123 45 67 3")
+def test_history_argument_reads_only_numbers_typed_and_ambiguity_advice_resolves(
+    text: str,
+) -> None:
+    try:
+        reading = read_phone_and_count(text, HISTORY_MAX)
+    except InvalidPhone:
+        return
+    head = text.strip().rpartition(" ")[0]
+    typed = {_parse_or_none(text), _parse_or_none(head)} - {None}
+    if isinstance(reading, PhoneAndCount):
+        assert reading.phone in typed
+        return
+    assert {reading.whole, reading.split.phone} == typed
+    assert reading.whole != reading.split.phone
+    # The two ways the answer offers to write it each read one way only.
+    assert read_phone_and_count("+" + reading.whole, HISTORY_MAX) == PhoneAndCount(reading.whole)
+    split = f"+{reading.split.phone} {reading.split.count}"
+    assert read_phone_and_count(split, HISTORY_MAX) == reading.split

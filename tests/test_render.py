@@ -125,13 +125,13 @@ def assert_sendable(text: str) -> None:
     [
         (30, Lang.EN, "14:14 (just now)"),
         (30, Lang.RU, "14:14 (только что)"),
-        (12 * 60, Lang.EN, "14:03 (12 min ago)"),
-        (12 * 60, Lang.RU, "14:03 (12 мин назад)"),
-        (2 * 3600 + 300, Lang.EN, "12:10 (2 h ago)"),
-        (2 * 3600 + 300, Lang.RU, "12:10 (2 ч назад)"),
+        (12 * 60, Lang.EN, "14:03 (12 minutes ago)"),
+        (12 * 60, Lang.RU, "14:03 (12 минут назад)"),
+        (2 * 3600 + 300, Lang.EN, "12:10 (2 hours ago)"),
+        (2 * 3600 + 300, Lang.RU, "12:10 (2 часа назад)"),
         (86400 + 60, Lang.EN, "24.11 14:14 (1 day ago)"),
         (3 * 86400, Lang.EN, "22.11 14:15 (3 days ago)"),
-        (3 * 86400, Lang.RU, "22.11 14:15 (3 дн назад)"),
+        (3 * 86400, Lang.RU, "22.11 14:15 (3 дня назад)"),
     ],
 )
 def test_when_relative_in_both_languages(ago: int, lang: Lang, expected: str) -> None:
@@ -144,8 +144,8 @@ def test_when_date_boundary_depends_on_the_time_zone() -> None:
     now = datetime(2025, 11, 25, 0, 30, tzinfo=UTC).timestamp()
     moscow = View(Lang.EN, MOSCOW, now, mask_codes=False)
     utc = View(Lang.EN, ZoneInfo("UTC"), now, mask_codes=False)
-    assert when(ts, moscow) == "02:30 (1 h ago)"
-    assert when(ts, utc) == "24.11 23:30 (1 h ago)"
+    assert when(ts, moscow) == "02:30 (1 hour ago)"
+    assert when(ts, utc) == "24.11 23:30 (1 hour ago)"
 
 
 def test_when_other_year_none_future_and_nonsense() -> None:
@@ -295,8 +295,8 @@ def test_last_shows_every_field() -> None:
     assert lines[0] == f"📱 <b>{SHOWN_PHONE}</b>"
     assert lines[1] == "✅ <b>delivered</b> (1)"
     for expected in [
-        "Sent: 14:03 (12 min ago)",
-        "Status changed: 14:05 (10 min ago)",
+        "Sent: 14:03 (12 minutes ago)",
+        "Status changed: 14:05 (10 minutes ago)",
         "Operator: MTS",
         "Region: Almaty, Kazakhstan",
         "Sender: <code>SMSC</code>",
@@ -347,13 +347,89 @@ def test_status_not_found(lang: Lang, expected: str) -> None:
 
 
 def test_status_found_renders_like_last() -> None:
-    status = MessageStatus(entry(status=0, operator=""), flag=0, comment="queued")
+    sent_two_minutes_ago = entry(status=0, operator="", send_timestamp=int(NOW - 120))
+    status = MessageStatus(sent_two_minutes_ago, flag=0, comment="queued")
     answer = render_status(fresh(status), view())
     assert_sendable(answer)
     assert "⏳ <b>passed to operator</b> (0)" in answer
     assert "ℹ️ the operator has it" in answer
     assert "Comment: queued" in answer
     assert "Operator:" not in answer
+
+
+# --- advice that depends on age ----------------------------------------------------------
+
+OVERDUE_REPORT = {
+    Lang.EN: "💡 the operator has had it for long with no delivery report — the report is "
+    "overdue; resending is reasonable",
+    Lang.RU: "💡 сообщение давно у оператора, а отчёта о доставке нет — отчёт запаздывает; "
+    "разумно отправить снова",
+}
+OVERDUE_QUEUED = {
+    Lang.EN: "💡 still not passed to the operator, long after its send time — it is stuck; "
+    "resending is reasonable",
+    Lang.RU: "💡 оператору так и не передано, хотя время отправки давно прошло — сообщение "
+    "застряло; разумно отправить снова",
+}
+WAIT = {
+    0: "ℹ️ the operator has it, no delivery report yet — wait a little",
+    -1: "ℹ️ queued or scheduled, not yet passed to the operator",
+}
+
+
+@pytest.mark.parametrize("lang", list(Lang))
+def test_passed_to_operator_two_hours_ago_says_the_report_is_overdue(lang: Lang) -> None:
+    old = entry(status=0, send_timestamp=int(NOW - 2 * 3600), last_timestamp=int(NOW - 2 * 3600))
+    for answer in (
+        render_last(fresh(old), PHONE, view(lang)),
+        render_status(fresh(MessageStatus(old, flag=0)), view(lang)),
+    ):
+        lines = answer.split("\n")
+        assert lines[2] == OVERDUE_REPORT[lang], answer
+        assert "wait" not in answer
+        assert "подождите" not in answer
+
+
+@pytest.mark.parametrize("lang", list(Lang))
+def test_waiting_to_be_sent_long_past_its_send_time_says_it_is_stuck(lang: Lang) -> None:
+    stuck = entry(status=-1, send_timestamp=int(NOW - 3600), last_timestamp=int(NOW - 3600))
+    answer = render_last(fresh(stuck), PHONE, view(lang))
+    assert answer.split("\n")[2] == OVERDUE_QUEUED[lang], answer
+
+
+@pytest.mark.parametrize(
+    ("status", "sent_before_as_of", "overdue"),
+    [
+        (0, 600, False),  # the usual delivery time: still worth waiting
+        (0, 601, True),
+        (-1, 600, False),
+        (-1, 601, True),
+        (-1, -3600, False),  # scheduled for an hour from now
+    ],
+)
+def test_overdue_starts_ten_minutes_after_sending(
+    status: int, sent_before_as_of: int, overdue: bool
+) -> None:
+    message = entry(status=status, send_timestamp=int(NOW - 5 - sent_before_as_of))
+    advice = (OVERDUE_REPORT if status == 0 else OVERDUE_QUEUED)[Lang.EN]
+    expected = advice if overdue else WAIT[status]
+    assert render_last(fresh(message), PHONE, view()).split("\n")[2] == expected
+
+
+def test_overdue_is_judged_at_the_answers_as_of_time() -> None:
+    """A held answer fetched five minutes after sending says "wait", even an hour later."""
+    sent = NOW - 3600
+    message: HistoryEntry | None = entry(status=0, send_timestamp=int(sent))
+    held = Lookup(message, Origin.STALE, sent + 300, held_back=HeldBack.UPSTREAM)
+    assert render_last(held, PHONE, view()).split("\n")[2] == WAIT[0]
+    fetched_later = Lookup(message, Origin.FRESH, sent + 900)
+    assert render_last(fetched_later, PHONE, view()).split("\n")[2] == OVERDUE_REPORT[Lang.EN]
+
+
+@pytest.mark.parametrize("status", [1, 3, 20, -2])
+def test_only_messages_in_transit_can_be_overdue(status: int) -> None:
+    old = entry(status=status, send_timestamp=int(NOW - 86400), err=6)
+    assert "resending is reasonable" not in render_last(fresh(old), PHONE, view())
 
 
 # --- freshness ------------------------------------------------------------------------------
@@ -369,36 +445,36 @@ def test_status_found_renders_like_last() -> None:
         (
             Lookup(0, Origin.STALE, NOW - 1500, HeldBack.BUDGET, NOW + 1000),
             Lang.EN,
-            "<i>as of 13:50:00 (25 min ago) · SMS Center quota: fresh data after 14:32</i>",
+            "<i>as of 13:50:00 (25 minutes ago) · SMS Center quota: fresh data after 14:32</i>",
         ),
         (
             Lookup(0, Origin.STALE, NOW - 1500, HeldBack.BUDGET, NOW + 1000),
             Lang.RU,
-            "<i>данные на 13:50:00 (25 мин назад) · квота SMS Center: "
+            "<i>данные на 13:50:00 (25 минут назад) · квота SMS Center: "
             "свежие данные после 14:32</i>",
         ),
         (
             Lookup(0, Origin.STALE, NOW - 1500, HeldBack.BACKOFF, NOW + 60),
             Lang.EN,
-            "<i>as of 13:50:00 (25 min ago) · SMS Center asked us to slow down: "
+            "<i>as of 13:50:00 (25 minutes ago) · SMS Center asked us to slow down: "
             "fresh data after 14:16</i>",
         ),
         (
             Lookup(0, Origin.STALE, NOW - 1500, HeldBack.BACKOFF, NOW + 60),
             Lang.RU,
-            "<i>данные на 13:50:00 (25 мин назад) · SMS Center просит подождать: "
+            "<i>данные на 13:50:00 (25 минут назад) · SMS Center просит подождать: "
             "свежие данные после 14:16</i>",
         ),
         (
             Lookup(0, Origin.STALE, NOW - 1500, HeldBack.UPSTREAM),
             Lang.EN,
-            "<i>as of 13:50:00 (25 min ago) · SMS Center is not answering, "
+            "<i>as of 13:50:00 (25 minutes ago) · SMS Center is not answering, "
             "showing the last data held</i>",
         ),
         (
             Lookup(0, Origin.STALE, NOW - 1500, HeldBack.UPSTREAM),
             Lang.RU,
-            "<i>данные на 13:50:00 (25 мин назад) · SMS Center не отвечает, "
+            "<i>данные на 13:50:00 (25 минут назад) · SMS Center не отвечает, "
             "показаны последние полученные данные</i>",
         ),
         (
@@ -431,7 +507,7 @@ def test_twenty_long_messages_fit_and_stay_well_formed(body: str) -> None:
     entries = [entry(message=body, int_id=i) for i in range(20)]
     answer = render_history(fresh(entries), PHONE, view())
     assert_sendable(answer)
-    assert "Last messages: 20" in answer
+    assert "The last 20 messages" in answer
     shown, more = _shown_and_more(answer)
     assert shown + more == 20
     assert shown >= 5
@@ -446,14 +522,14 @@ def test_history_blocks_are_compact_and_newest_first() -> None:
     answer = render_history(fresh(entries), PHONE, view(Lang.RU))
     assert_sendable(answer)
     blocks = answer.split("\n\n")
-    assert blocks[0] == f"📱 <b>{SHOWN_PHONE}</b>\nПоследние сообщения: 2"
+    assert blocks[0] == f"📱 <b>{SHOWN_PHONE}</b>\nПоследние 2 сообщения"
     assert blocks[1].split("\n")[:2] == [
-        "<b>14:14 (1 мин назад)</b>",
+        "<b>14:14 (1 минуту назад)</b>",
         "❌ невозможно доставить (20) · абонент не в сети (6)",
     ]
     assert len(blocks[1].split("\n")[2]) <= len("💬 ") + 120
     assert blocks[1].endswith("…")
-    assert blocks[2] == "<b>12:15 (2 ч назад)</b>\n✅ доставлено (1)\n💬 second"
+    assert blocks[2] == "<b>12:15 (2 часа назад)</b>\n✅ доставлено (1)\n💬 second"
 
 
 def test_recent_fifty_long_messages_fit() -> None:
@@ -463,7 +539,7 @@ def test_recent_fifty_long_messages_fit() -> None:
     shown, more = _shown_and_more(answer)
     assert shown + more == 50
     first = answer.split("\n\n")[1].split("\n")
-    assert first[0] == "<b>14:03 (12 min ago)</b> · +7 999 123-00-00"
+    assert first[0] == "<b>14:03 (12 minutes ago)</b> · +7 999 123-00-00"
     assert len(first[2]) <= len("💬 ") + 60 * 5
 
 
@@ -548,7 +624,7 @@ def test_failed_incomplete_window_says_what_is_covered() -> None:
     ("lang", "expected"),
     [
         (Lang.EN, "✅ No undelivered messages in the last 2 h (3 sent)."),
-        (Lang.RU, "✅ За 2 ч недоставленных нет (отправлено: 3)."),
+        (Lang.RU, "✅ За 2 ч недоставленных нет (отправлено 3 сообщения)."),
     ],
 )
 def test_failed_with_no_failures_reassures(lang: Lang, expected: str) -> None:

@@ -15,7 +15,6 @@ import stat
 from collections.abc import Iterable
 from pathlib import Path
 
-import httpx
 import pytest
 from cryptography.fernet import Fernet
 
@@ -235,8 +234,7 @@ async def test_reprs_of_settings_clients_and_stored_objects_hide_keys(
 
     cipher = KeyCipher(fernet_key.encode())
     assert fernet_key not in f"{cipher!r} {cipher}"
-    async with httpx.AsyncClient() as http:
-        client = SmscClient(http, "https://smsc.ru")
+    async with SmscClient("https://smsc.ru") as client:
         assert occurrences(f"{client!r} {client}") == []
 
     async with await Storage.open(tmp_path / "bot.sqlite3", cipher) as storage:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import logging
 from decimal import Decimal
+from typing import Any
 
+import httpcore
 import httpx
 import pytest
 
@@ -22,6 +24,7 @@ from bot.smsc import (
     SmscNotFound,
     SmscRateLimited,
     SmscTimeout,
+    SmscTransportError,
 )
 from bot.smsc.simulator import SimulatedSmsc
 from tests.conftest import API_KEY
@@ -152,44 +155,91 @@ async def test_malformed_bodies(sim: SimulatedSmsc, client: SmscClient, kind: st
     assert_no_key(str(caught.value))
 
 
-async def test_a_slow_answer_is_a_timeout(sim: SimulatedSmsc, http: httpx.AsyncClient) -> None:
+async def test_a_slow_answer_is_a_timeout_and_is_not_asked_twice(sim: SimulatedSmsc) -> None:
     sim.faults.delay = 1.0
-    client = SmscClient(http, sim.base_url, timeout=0.1)
-    with pytest.raises(SmscTimeout) as caught:
-        await client.balance(API_KEY)
+    async with SmscClient(sim.base_url, timeout=0.1) as client:
+        with pytest.raises(SmscTimeout) as caught:
+            await client.balance(API_KEY)
     assert_no_key(str(caught.value))
+    assert sim.count("balance") == 1  # it arrived: repeating it could cross a limit
+
+
+def connect_attempts(caplog: pytest.LogCaptureFixture) -> int:
+    """Connections the client's transport tried to open (httpcore's own debug log)."""
+    return sum(
+        1
+        for record in caplog.records
+        if record.name == "httpcore.connection"
+        and record.getMessage().startswith("connect_tcp.started")
+    )
 
 
 async def test_refused_connection_is_retried_once_then_a_connect_error(
-    sim: SimulatedSmsc, http: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
+    sim: SimulatedSmsc, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
     await sim.refuse()
-    client = SmscClient(http, sim.base_url, timeout=1.0)
-    with pytest.raises(SmscConnectError) as caught:
-        await client.balance(API_KEY)
+    async with SmscClient(sim.base_url, timeout=1.0) as client:
+        with pytest.raises(SmscConnectError) as caught:
+            await client.balance(API_KEY)
     assert_no_key(str(caught.value))
-    assert "retrying once" in caplog.text
+    assert connect_attempts(caplog) == 2
     assert_no_key(caplog.text)
 
 
-async def test_connect_error_retry_reaches_smsc_on_the_second_attempt(sim: SimulatedSmsc) -> None:
-    attempts: list[str] = []
-    real = httpx.AsyncHTTPTransport()
+async def test_connect_error_retry_reaches_smsc_on_the_second_attempt(
+    sim: SimulatedSmsc, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    attempts = 0
+    connect_tcp = httpcore.AnyIOBackend.connect_tcp
 
-    class FlakyOnce(httpx.AsyncBaseTransport):
-        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-            attempts.append(request.url.path)
-            if len(attempts) == 1:
-                raise httpx.ConnectError("refused", request=request)
-            return await real.handle_async_request(request)
+    async def refused_once(
+        self: httpcore.AnyIOBackend, *args: Any, **kwargs: Any
+    ) -> httpcore.AsyncNetworkStream:
+        nonlocal attempts
+        attempts += 1
+        if attempts == 1:
+            raise httpcore.ConnectError("refused")
+        return await connect_tcp(self, *args, **kwargs)
 
-    async with httpx.AsyncClient(transport=FlakyOnce()) as http:
-        balance = await SmscClient(http, sim.base_url).balance(API_KEY)
-    await real.aclose()
+    monkeypatch.setattr(httpcore.AnyIOBackend, "connect_tcp", refused_once)
+    async with SmscClient(sim.base_url) as client:
+        balance = await client.balance(API_KEY)
     assert balance == Decimal("100.00")
-    assert attempts == ["/sys/balance.php", "/sys/balance.php"]
+    assert attempts == 2
     assert sim.count("balance") == 1
+
+
+@pytest.mark.parametrize(
+    ("failure", "expected"),
+    [
+        (httpx.ConnectError("refused"), SmscConnectError),
+        (httpx.ConnectTimeout("no route"), SmscConnectError),
+        (httpx.ReadTimeout("slow"), SmscTimeout),
+        (httpx.WriteTimeout("slow"), SmscTimeout),
+        (httpx.RemoteProtocolError("dropped"), SmscConnectError),
+        (httpx.ReadError("reset"), SmscConnectError),
+    ],
+    ids=lambda value: type(value).__name__ if isinstance(value, Exception) else value.__name__,
+)
+async def test_an_injected_transport_s_failures_become_the_client_s_exceptions(
+    failure: httpx.TransportError, expected: type[SmscTransportError]
+) -> None:
+    seen: list[httpx.Request] = []
+
+    def fail(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        raise failure
+
+    transport = httpx.MockTransport(fail)
+    async with SmscClient("https://smsc.example", transport=transport) as client:
+        with pytest.raises(expected) as caught:
+            await client.get_messages(API_KEY, cnt=5)
+    assert type(caught.value) is expected
+    assert caught.value.__cause__ is failure
+    assert_no_key(str(caught.value))
+    [request] = seen
+    assert str(request.url) == "https://smsc.example/sys/get.php"
 
 
 async def test_rate_limit_error_is_never_retried(sim: SimulatedSmsc, client: SmscClient) -> None:

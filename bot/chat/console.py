@@ -48,7 +48,8 @@ from aiogram.types import InlineKeyboardMarkup, Update
 
 from bot.settings import Settings
 from bot.smsc.simulator import DEMO_ACCOUNT, DEMO_NUMBERS
-from bot.text import Lang, Text, lang_for
+from bot.text import Lang, lang_for
+from bot.text import catalogue as texts
 
 __all__ = ["CONSOLE_BOT_ID", "CONSOLE_USER_ID", "ConsoleSession", "html_to_text", "run_console"]
 
@@ -142,33 +143,21 @@ class Press:
     message: dict[str, Any]
 
 
-# The console's own lines, beside their translations (the bot's answers come from the bot).
-_DELETED = Text("(message deleted)", "(сообщение удалено)")
-_ALERT = Text("(alert)", "(уведомление)")
-_UNCHANGED = Text("(unchanged)", "(без изменений)")
-_EDITED = Text("(edited)", "(изменено)")
-_BUTTONS_CHANGED = Text("(buttons changed)", "(кнопки изменились)")
-_NO_ANSWER = Text("(no answer)", "(нет ответа)")
-_BOT_FAILED = Text(
-    "(the bot failed on this line; see the log)", "(бот не справился с этой строкой; см. журнал)"
-)
-_TITLE = Text("SMS status bot console", "Консоль бота статусов SMS")
-_TITLE_DEMO = Text(" (demo: simulated SMS Center)", " (демо: имитация SMS Center)")
-_YOU_ADMIN = Text("You are user {user_id}, an admin.", "Вы пользователь {user_id}, администратор.")
-_YOU_NOT_ADMIN = Text(
-    "You are user {user_id}, not an admin.", "Вы пользователь {user_id}, не администратор."
-)
-_HOW = Text(
-    "Type commands as in a chat (/help). A button's number presses it. /quit or Ctrl-D leaves.",
-    "Пишите команды как в чате (/help). Номер кнопки нажимает её. /quit или Ctrl-D — выход.",
-)
-_TRY = Text("Numbers worth trying:", "Номера, которые стоит попробовать:")
-_NO_ACCESS = Text(
-    "User {user_id} has no access: to try as a member, run the console without --user "
-    "and /grant {user_id} {account}.",
-    "У пользователя {user_id} нет доступа: чтобы попробовать как участник, запустите консоль "
-    "без --user и выполните /grant {user_id} {account}.",
-)
+# The console's own lines live in the one catalogue, with every other word.
+_DELETED = texts.CONSOLE_DELETED
+_ALERT = texts.CONSOLE_ALERT
+_UNCHANGED = texts.CONSOLE_UNCHANGED
+_EDITED = texts.CONSOLE_EDITED
+_BUTTONS_CHANGED = texts.CONSOLE_BUTTONS_CHANGED
+_NO_ANSWER = texts.CONSOLE_NO_ANSWER
+_BOT_FAILED = texts.CONSOLE_BOT_FAILED
+_TITLE = texts.CONSOLE_TITLE
+_TITLE_DEMO = texts.CONSOLE_TITLE_DEMO
+_YOU_ADMIN = texts.CONSOLE_YOU_ADMIN
+_YOU_NOT_ADMIN = texts.CONSOLE_YOU_NOT_ADMIN
+_HOW = texts.CONSOLE_HOW
+_TRY = texts.CONSOLE_TRY
+_NO_ACCESS = texts.CONSOLE_NO_ACCESS
 
 
 class ConsoleSession(BaseSession):

@@ -1,35 +1,8 @@
-"""The shared fetch layer: the rules of SMS Center's limits (PRODUCT.md §7), in one place.
+"""The ``Fetcher``: every SMS Center lookup of the bot, and the order its rules apply in.
 
-SMS Center answers at most 3 identical history requests a minute and 30 history requests an
-hour per account; the bot is the one client that a whole team shares, so it must never be the
-cause of a refusal. Every lookup goes through ``Fetcher``, which decides, in this order:
-
-1. **Per-user guard** — a token bucket per Telegram user (``USER_RATE_LIMIT``); an empty bucket
-   answers "try again in N s" (``UserRateLimited``) without touching SMS Center.
-2. **Cache** — the newest answer per account and query. Younger than ``CACHE_TTL`` (≥ 20 s, so
-   never more than 3 identical requests a minute) it is served as is.
-3. **Reuse** — an account-wide fetch (the *window*: the last ≥ 2 days, up to 1000 messages, as
-   ``/recent`` and ``/failed`` read it) answers ``/last <phone>`` for any number whose message
-   lies inside it. A cold ``/last`` fetches the window first, because one window answers the
-   next questions about other numbers too.
-4. **Single-flight** — concurrent identical lookups share one upstream request.
-5. **Account budget** — ``AccountBudget`` counts history requests per account in a sliding hour
-   (``SMSC_HOURLY_BUDGET``, default 30, kept in the database so a restart does not reset it).
-   A sixth of the hour is kept for *cold* questions (the bot holds no data for them); *warm*
-   refreshes of data it holds are paced over the rest by a token bucket: up to ``WARM_BURST``
-   saved, one more every 240 s (at the default budget), so a wave of questions after a quiet
-   spell is answered fresh while a flood still gets one refresh per 240 s. A question held back
-   gets the newest data held, marked stale with its age, and the time when a fresh request will
-   be possible.
-6. **Back-off** — if SMS Center still answers "too many requests" (error 9), "IP blocked" (4)
-   or "wrong key" (2, which turns into 4 when repeated), the account waits before the next
-   request and the cause is logged. Transport failures (timeouts, HTTP 5xx, bad bodies) serve
-   the newest data held, marked stale, when there is any.
-7. **Concurrency** — at most ``max_in_flight`` requests per account at once (SMS Center refuses
-   five simultaneous status requests under one login); the rest queue.
-
-Each answer is a ``Lookup``: the value, where it came from (fresh / cache / stale), when its
-data was fetched from SMS Center, and, when held back, why and when a fresh one is possible.
+The rules themselves are the package docstring (``bot.fetch``); this module applies them:
+the public lookups (``last``, ``history``, ``recent``, ``failed``, ``status``, ``check_key``),
+the held answers per account and query, single-flight, and ``_decide``.
 """
 
 from __future__ import annotations
@@ -37,21 +10,30 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections import deque
-from collections.abc import Awaitable, Callable, Hashable, Iterable
+from collections.abc import Awaitable, Callable, Hashable
 from contextvars import ContextVar
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
 from decimal import Decimal
-from enum import StrEnum
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, Generic, TypeVar
 
 from cachetools import TTLCache
 
+from bot.fetch.budget import AccountBudget
+from bot.fetch.limits import HOUR, SlidingLog, UserGuard, UserShare, user_share
+from bot.fetch.models import (
+    Account,
+    HeldBack,
+    KeyChecksPaused,
+    Lookup,
+    Origin,
+    QuotaExhausted,
+    QuotaLedger,
+    Window,
+)
 from bot.smsc import (
     HistoryEntry,
     MessageStatus,
-    SmscApiError,
     SmscBadCredentials,
     SmscClient,
     SmscConnectError,
@@ -63,9 +45,7 @@ from bot.smsc import (
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
-U = TypeVar("U")
 
-HOUR = 3600.0
 # How many messages one number's history fetch asks for: enough for /last and /history (≤ 20),
 # so both are answered by one cached request.
 PHONE_HISTORY_COUNT = 20
@@ -76,12 +56,6 @@ WINDOW_DAYS = 2
 PHONE_HISTORY_DAYS = 180
 # Held data older than this is dropped rather than shown as "stale".
 STALE_HORIZON = 24 * HOUR
-# Back-off after SMS Center refuses: error 9 doubles from a minute up to an hour; error 4 (IP
-# blocked for 30 min) and error 2 (a wrong key retried becomes error 4) wait fixed times.
-BACKOFF_FIRST = 60.0
-BACKOFF_MAX = HOUR
-BACKOFF_IP_BLOCKED = 30 * 60.0
-BACKOFF_BAD_KEY = 5 * 60.0
 # SMS Center blocks an IP for 30 minutes after 5 authorization errors in 30 minutes (smsc-api.md,
 # IP blocking). Key checks stop after 3 refused keys in that window, leaving room for a key of a
 # stored account that was revoked meanwhile.
@@ -89,333 +63,6 @@ AUTH_FAILURE_WINDOW = 30 * 60.0
 KEY_CHECK_FAILURES_MAX = 3
 # The asking user: set by each public lookup, read where the budget is spent (``_decide``).
 _ASKING: ContextVar[int | None] = ContextVar("asking_user", default=None)
-
-
-def user_share(hourly_budget: int) -> int:
-    """History requests one user may cause per account in the sliding hour: a third of the
-    budget, so that one person looking up new numbers cannot spend the whole team's hour."""
-    return max(1, hourly_budget // 3)
-
-
-# Share of the hourly budget kept for cold questions (the rest refreshes data already held).
-RESERVE_SHARE = 6
-# Refreshes of held data a quiet account may spend in a row (a cache TTL apart) when a wave of
-# questions comes. With one (refreshes always 180 s apart), the second minute of a wave and any
-# wave soon after another got stale answers; five still left one benchmark hour in twenty at
-# 85 % fresh answers, ten none (BENCHMARKS.md, quota economy).
-WARM_BURST = 10
-
-
-class Origin(StrEnum):
-    """Where a ``Lookup``'s data came from."""
-
-    FRESH = "fresh"  # fetched from SMS Center for this question
-    CACHE = "cache"  # an answer younger than CACHE_TTL, or a fresh account-wide window
-    STALE = "stale"  # older data, because a fresh request was held back or failed
-
-
-class HeldBack(StrEnum):
-    """Why a fresh request was not made (or did not succeed) for a stale answer."""
-
-    BUDGET = "budget"  # the account's hourly budget is spent (or kept in reserve)
-    BACKOFF = "backoff"  # SMS Center refused recently; waiting before asking again
-    UPSTREAM = "upstream"  # SMS Center failed to answer (timeout, 5xx, bad body)
-    SHARE = "share"  # the asking user has used their share of the account's hour
-
-
-class UserRateLimited(Exception):
-    """The per-user guard refused a lookup; try again in ``retry_after`` seconds."""
-
-    def __init__(self, retry_after: float) -> None:
-        super().__init__(f"user rate limit: retry in {retry_after:.0f} s")
-        self.retry_after = retry_after
-
-
-class KeyChecksPaused(Exception):
-    """Too many refused keys lately: checking another could get the bot's IP blocked."""
-
-    def __init__(self, resume_at: float) -> None:
-        super().__init__(f"key checks paused until {resume_at:.0f}")
-        self.resume_at = resume_at
-
-
-class QuotaExhausted(Exception):
-    """No data is held and the account may not ask SMS Center before ``fresh_possible_at``."""
-
-    def __init__(self, fresh_possible_at: float, reason: HeldBack) -> None:
-        super().__init__(f"account quota held back ({reason}) until {fresh_possible_at:.0f}")
-        self.fresh_possible_at = fresh_possible_at
-        self.reason = reason
-
-
-@dataclass(frozen=True, slots=True)
-class Lookup(Generic[T]):
-    """An answer and its provenance: every result says how fresh it is."""
-
-    value: T
-    origin: Origin
-    fetched_at: float
-    held_back: HeldBack | None = None
-    fresh_possible_at: float | None = None
-
-    def map(self, fn: Callable[[T], U]) -> Lookup[U]:
-        """The same provenance around ``fn(value)``."""
-        return Lookup(
-            fn(self.value), self.origin, self.fetched_at, self.held_back, self.fresh_possible_at
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class Window:
-    """Account-wide messages sent since ``since`` (newest first) for ``/failed`` and ``/recent``.
-
-    ``complete`` is False when SMS Center's 1000-message page ended before ``since``: the
-    oldest messages of the period are then missing, and ``covered_since`` says from when on
-    the list is whole.
-    """
-
-    entries: tuple[HistoryEntry, ...]
-    since: float
-    covered_since: float
-    complete: bool
-
-
-class Account(Protocol):
-    """What the fetch layer needs of an account: an identity for budgets and the key."""
-
-    @property
-    def key_id(self) -> str: ...
-
-    @property
-    def apikey(self) -> str: ...
-
-
-class QuotaLedger(Protocol):
-    """Persistent record of history requests per account (``storage.Storage`` is one)."""
-
-    async def record_upstream(self, key_id: str, at: float) -> None: ...
-
-    async def upstream_since(self, key_id: str, since: float) -> list[float]: ...
-
-
-class SlidingLog(deque[float]):
-    """Times of events, oldest first; those within the last ``window`` seconds count.
-
-    One mechanism for every "at most N in a sliding window" rule here: the account budget, each
-    user's share of it, and refused key checks.
-    """
-
-    def __init__(self, window: float, times: Iterable[float] = ()) -> None:
-        super().__init__(times)
-        self.window = window
-
-    def prune(self, now: float) -> None:
-        """Forget the events that have left the window."""
-        while self and self[0] <= now - self.window:
-            self.popleft()
-
-    def next_at(self, limit: int, now: float) -> float:
-        """When one more event fits under ``limit`` in the window (``now`` if it fits now)."""
-        self.prune(now)
-        excess = len(self) - limit
-        return now if excess < 0 else self[excess] + self.window
-
-
-class UserShare:
-    """Per (account, user): the history requests the user caused in the sliding hour."""
-
-    def __init__(self, limit: int, *, clock: Callable[[], float]) -> None:
-        self.limit = limit
-        self._clock = clock
-        self._sent: dict[tuple[str, int], SlidingLog] = {}
-
-    def next_at(self, key_id: str, user_id: int) -> float:
-        """When the user may cause another request (now, if they may now)."""
-        sent = self._sent.get((key_id, user_id))
-        now = self._clock()
-        return now if sent is None else sent.next_at(self.limit, now)
-
-    def spend(self, key_id: str, user_id: int) -> None:
-        self._sent.setdefault((key_id, user_id), SlidingLog(HOUR)).append(self._clock())
-
-    def give_back(self, key_id: str, user_id: int) -> None:
-        sent = self._sent.get((key_id, user_id))
-        if sent:
-            sent.pop()
-        if not sent:
-            self._sent.pop((key_id, user_id), None)
-
-
-class UserGuard:
-    """Per-user token bucket: ``count`` lookups per ``window`` seconds, refilled evenly."""
-
-    def __init__(
-        self,
-        count: int,
-        window: float,
-        *,
-        clock: Callable[[], float] = time.time,
-        max_users: int = 100_000,
-    ) -> None:
-        self._capacity = float(count)
-        self._rate = count / window
-        self._clock = clock
-        # A bucket idle for a whole window is full again, so forgetting it loses nothing.
-        self._buckets: TTLCache[int, tuple[float, float]] = TTLCache(
-            maxsize=max_users, ttl=window, timer=clock
-        )
-
-    def take(self, user_id: int) -> None:
-        """Spend one token, or raise ``UserRateLimited`` with the wait for the next one."""
-        now = self._clock()
-        tokens, last = self._buckets.get(user_id, (self._capacity, now))
-        tokens = min(self._capacity, tokens + (now - last) * self._rate)
-        if tokens < 1.0:
-            raise UserRateLimited(retry_after=(1.0 - tokens) / self._rate)
-        self._buckets[user_id] = (tokens - 1.0, now)
-
-
-@dataclass
-class _AccountState:
-    sent: SlidingLog = field(default_factory=lambda: SlidingLog(HOUR))  # history requests
-    warm_tokens: float | None = None  # refreshes of held data saved up (None: a full bucket)
-    warm_at: float = 0.0  # when warm_tokens was last counted
-    loaded: bool = False
-    backoff_until: float = 0.0
-    backoff_step: float = 0.0
-    backoff_error: SmscApiError | None = None
-    in_flight: asyncio.Semaphore | None = None
-
-
-class AccountBudget:
-    """SMS Center's per-account history limit, mirrored: ``limit`` requests per sliding hour.
-
-    The count is kept in ``ledger`` so it survives a restart. ``reserve`` requests of each hour
-    (a sixth) are kept for questions the bot holds no data for (``cold``). Refreshes of data it
-    holds (warm) take a token from a bucket that holds at most ``warm_burst`` and gains one every
-    ``warm_interval``: a wave of questions may spend what a quiet spell saved, and a steady flood
-    gets one refresh per ``warm_interval`` all hour long instead of spending the hour in its
-    first minutes. The bucket admits at most ``warm_burst + HOUR / warm_interval`` warm requests
-    in any hour, which is ``limit - reserve`` (at 30: 10 + 15 = 25, one per 240 s, reserve 5).
-    """
-
-    def __init__(
-        self,
-        ledger: QuotaLedger,
-        limit: int,
-        *,
-        clock: Callable[[], float] = time.time,
-        reserve: int | None = None,
-        max_in_flight: int = 2,
-    ) -> None:
-        self._ledger = ledger
-        self.limit = limit
-        self.reserve = reserve if reserve is not None else max(1, limit // RESERVE_SHARE)
-        warm = limit - self.reserve
-        self.warm_burst = max(1, min(WARM_BURST, warm * 2 // 5))  # at most two fifths of warm
-        refills = warm - self.warm_burst if warm > self.warm_burst else warm
-        self.warm_interval = HOUR / refills if refills > 0 else float("inf")
-        self._clock = clock
-        self._max_in_flight = max_in_flight
-        self._accounts: dict[str, _AccountState] = {}
-        self._lock = asyncio.Lock()
-
-    async def _state(self, key_id: str) -> _AccountState:
-        state = self._accounts.get(key_id)
-        if state is None:
-            state = self._accounts[key_id] = _AccountState()
-        if not state.loaded:
-            now = self._clock()
-            state.sent = SlidingLog(HOUR, await self._ledger.upstream_since(key_id, now - HOUR))
-            state.loaded = True
-        state.sent.prune(self._clock())
-        return state
-
-    async def remaining(self, key_id: str) -> int:
-        """History requests left in the sliding hour."""
-        return max(0, self.limit - len((await self._state(key_id)).sent))
-
-    async def next_request_at(self, key_id: str, *, cold: bool = True) -> float:
-        """When a request of this kind will be allowed (now, if it is allowed now)."""
-        state = await self._state(key_id)
-        now = self._clock()
-        allowed = self.limit if cold else self.limit - self.reserve
-        at = state.sent.next_at(allowed, now) if allowed > 0 else float("inf")
-        if not cold:
-            tokens = self._warm_tokens(state, now)
-            if tokens < 1.0:
-                at = max(at, now + (1.0 - tokens) * self.warm_interval)
-        return max(at, state.backoff_until)
-
-    async def try_spend(self, key_id: str, *, cold: bool) -> bool:
-        """Reserve one request if the budget (and any back-off) allows it now."""
-        async with self._lock:
-            if await self.next_request_at(key_id, cold=cold) > self._clock():
-                return False
-            state = await self._state(key_id)
-            now = self._clock()
-            state.sent.append(now)
-            if not cold:
-                state.warm_tokens = self._warm_tokens(state, now) - 1.0
-                state.warm_at = now
-            return True
-
-    def _warm_tokens(self, state: _AccountState, now: float) -> float:
-        """Warm refreshes saved up at ``now``: the bucket refills one per ``warm_interval``."""
-        if state.warm_tokens is None:
-            return float(self.warm_burst)
-        refill = (now - state.warm_at) / self.warm_interval
-        return min(float(self.warm_burst), state.warm_tokens + refill)
-
-    async def settle(self, key_id: str, *, reached_upstream: bool) -> None:
-        """Persist a reserved request, or give it back when it never reached SMS Center."""
-        state = await self._state(key_id)
-        if reached_upstream:
-            if state.sent:
-                try:
-                    await self._ledger.record_upstream(key_id, state.sent[-1])
-                except Exception as exc:
-                    # A full disk or a locked database must not lose an answer already paid
-                    # for: the request stays counted in memory; only a restart would forget it.
-                    logger.warning(
-                        "could not record a request of account %s in the quota ledger: %s",
-                        key_id[:8],
-                        exc,
-                    )
-        elif state.sent:
-            state.sent.pop()
-
-    async def backoff(self, key_id: str, error: SmscApiError) -> float:
-        """Wait before the next request after SMS Center refused; returns the seconds."""
-        state = await self._state(key_id)
-        if isinstance(error, SmscRateLimited):
-            state.backoff_step = min(BACKOFF_MAX, max(BACKOFF_FIRST, state.backoff_step * 2))
-            seconds = state.backoff_step
-        elif isinstance(error, SmscIPBlocked):
-            seconds = BACKOFF_IP_BLOCKED
-        else:
-            seconds = BACKOFF_BAD_KEY
-        state.backoff_until = self._clock() + seconds
-        state.backoff_error = error
-        return seconds
-
-    async def clear_backoff(self, key_id: str) -> None:
-        """A request succeeded: forget the back-off steps."""
-        state = await self._state(key_id)
-        state.backoff_step = 0.0
-        state.backoff_error = None
-
-    async def backoff_error(self, key_id: str) -> SmscApiError | None:
-        """The refusal that started a back-off still running, if any."""
-        state = await self._state(key_id)
-        return state.backoff_error if state.backoff_until > self._clock() else None
-
-    def gate(self, key_id: str) -> asyncio.Semaphore:
-        """The per-account limit on requests in flight."""
-        state = self._accounts.setdefault(key_id, _AccountState())
-        if state.in_flight is None:
-            state.in_flight = asyncio.Semaphore(self._max_in_flight)
-        return state.in_flight
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,13 +2,15 @@
 
 The protocol is SMS Center's published HTTP API (``shared/smsc-api.md``): every call is a POST
 to ``{base}/sys/<script>.php`` with ``apikey``, ``fmt=3`` (JSON) and ``charset=utf-8`` in the
-form body, so the key never appears in a URL or an access log.
+form body, so the key never appears in a URL or an access log. A failed connection is retried
+once, by the transport (such a request never reached SMS Center, so it counts against no
+limit); anything that may have arrived is never repeated.
 
-Exceptions::
+Exceptions (httpx's transport errors are translated in one place, ``_transport_error``)::
 
     SmscError
     ├── SmscTransportError          no usable answer came back
-    │   ├── SmscConnectError        could not connect (retried once: the request never left)
+    │   ├── SmscConnectError        could not connect (after the retry), or the connection broke
     │   ├── SmscTimeout             no answer within SMSC_TIMEOUT
     │   ├── SmscHTTPError           HTTP status other than 200 (``.status``)
     │   └── SmscMalformedResponse   the body is not the JSON the protocol promises
@@ -28,7 +30,6 @@ built from the script name, the HTTP status and SMS Center's own description.
 from __future__ import annotations
 
 import json
-import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -37,10 +38,10 @@ from typing import Any, ClassVar
 
 import httpx
 
-logger = logging.getLogger(__name__)
-
 MAX_HISTORY_COUNT = 1000
+USER_AGENT = "smsc-status-bot/0.1"
 _DESCRIPTION_LIMIT = 200
+_LIMITS = httpx.Limits(max_connections=20, max_keepalive_connections=10)
 
 
 class SmscError(Exception):
@@ -191,19 +192,42 @@ class MessageStatus:
 
 
 class SmscClient:
-    """Async SMS Center client on one shared ``httpx.AsyncClient``.
+    """Async SMS Center client; it owns its ``httpx.AsyncClient`` (close it with ``aclose()`` or
+    ``async with``).
 
-    ``base_url`` is ``SMSC_BASE_URL`` (``https://smsc.ru``); ``timeout`` is ``SMSC_TIMEOUT``.
-    The client keeps no state between calls and never logs the key.
+    ``base_url`` is ``SMSC_BASE_URL`` (``https://smsc.ru``); ``timeout`` is ``SMSC_TIMEOUT``, for
+    each of connecting, sending and reading. ``transport`` replaces the real one (tests inject
+    faults with it); the connect retry is then the transport's own business. The client keeps
+    no state between calls and never logs the key.
     """
 
-    def __init__(self, http: httpx.AsyncClient, base_url: str, *, timeout: float = 10.0) -> None:
-        self._http = http
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        timeout: float = 10.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
         self._base_url = base_url.rstrip("/")
-        self._timeout = httpx.Timeout(timeout)
+        self._http = httpx.AsyncClient(
+            base_url=f"{self._base_url}/sys/",
+            timeout=timeout,
+            transport=transport or httpx.AsyncHTTPTransport(retries=1, limits=_LIMITS),
+            headers={"User-Agent": USER_AGENT},
+        )
 
     def __repr__(self) -> str:
         return f"SmscClient(base_url={self._base_url!r})"
+
+    async def __aenter__(self) -> SmscClient:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the connections."""
+        await self._http.aclose()
 
     async def get_messages(
         self,
@@ -267,34 +291,31 @@ class SmscClient:
         return value
 
     async def _call(self, script: str, apikey: str, params: Mapping[str, str]) -> Any:
-        url = f"{self._base_url}/sys/{script}.php"
         data = {**params, "apikey": apikey, "fmt": "3", "charset": "utf-8"}
-        response = await self._post(script, url, data)
+        try:
+            response = await self._http.post(f"{script}.php", data=data)
+        except httpx.TransportError as exc:
+            raise _transport_error(script, exc) from exc
         if response.status_code != httpx.codes.OK:
             raise SmscHTTPError(script, response.status_code)
         try:
+            # The decoded text, not ``response.json()``: a stray invalid byte in a field becomes
+            # U+FFFD instead of refusing the whole answer.
             body = json.loads(response.text)
-        except (json.JSONDecodeError, UnicodeDecodeError):
+        except json.JSONDecodeError:
             raise SmscMalformedResponse(f"{script}.php answered a body that is not JSON") from None
         if isinstance(body, dict) and ("error_code" in body or "error" in body):
             raise _api_error(script, body)
         return body
 
-    async def _post(self, script: str, url: str, data: dict[str, str]) -> httpx.Response:
-        # One retry on a failed connection only: such a request never reached SMS Center, so it
-        # counts against no limit. Anything that may have arrived is never repeated here.
-        for attempt in (1, 2):
-            try:
-                return await self._http.post(url, data=data, timeout=self._timeout)
-            except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
-                if attempt == 2:
-                    raise SmscConnectError(f"cannot connect to SMS Center ({script}.php)") from exc
-                logger.info("connect to SMS Center failed (%s.php), retrying once", script)
-            except httpx.TimeoutException as exc:
-                raise SmscTimeout(f"SMS Center did not answer in time ({script}.php)") from exc
-            except httpx.TransportError as exc:
-                raise SmscConnectError(f"connection to SMS Center failed ({script}.php)") from exc
-        raise AssertionError("unreachable")
+
+def _transport_error(script: str, exc: httpx.TransportError) -> SmscTransportError:
+    """httpx's transport failure as the client's exception (the message names no key)."""
+    if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout):
+        return SmscConnectError(f"cannot connect to SMS Center ({script}.php)")
+    if isinstance(exc, httpx.TimeoutException):
+        return SmscTimeout(f"SMS Center did not answer in time ({script}.php)")
+    return SmscConnectError(f"connection to SMS Center failed ({script}.php)")
 
 
 def _api_error(script: str, body: Mapping[str, Any]) -> SmscApiError:

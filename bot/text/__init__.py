@@ -1,6 +1,23 @@
 """Words: every user-visible string (en/ru), phone numbers as people type them, and the
 rendering of answers into Telegram HTML within Telegram's limits.
 
+- ``phrases``: the phrase types — :class:`Lang`, :class:`Text`, :class:`Plural` — and each
+  language's plural rule.
+- ``catalogue``, ``catalogue_answers``: the one catalogue of every line the bot and its console
+  say (the commands', the console's; the lookup answers'); ``codes``: what each SMS Center
+  status and error code means and what helps.
+- ``phones``: numbers as people type them; ``sanitize``: SMS Center's text made safe;
+  ``moments``: times for people; ``fitting``: UTF-16 length and cutting HTML to Telegram's limit;
+  ``view``: who an answer is for; ``render``: the lookup answers.
+
+Why a small typed catalogue of our own rather than gettext or Fluent: two languages, about two
+hundred phrases, and one plural rule each — what a catalogue file format, a compile step and a
+runtime lookup by string id would buy (translators outside the code, many languages) is not
+needed, while what they cost is: a phrase missing or misspelt is found at runtime in a chat,
+not at import. Here every phrase is a Python name, so mypy and the import catch a typo; each
+:class:`Text` and :class:`Plural` checks itself when built (both languages, every plural form,
+the same placeholders); and the layer needs no aiogram, no Babel and no build step.
+
 May import: ``bot.smsc`` (what a status is), ``bot.fetch`` (the result models it renders) and
 the standard library, phonenumbers. Never aiogram: the console, the bot and the benchmarks
 render the same way.
@@ -21,28 +38,31 @@ from bot.text.codes import (
     lang_for,
     status_info,
 )
+from bot.text.fitting import MAX_MESSAGE, fit
+from bot.text.moments import when
 from bot.text.phones import (
     MAX_DIGITS,
     MAX_INPUT_LENGTH,
     MIN_DIGITS,
+    AmbiguousCount,
     InvalidPhone,
+    PhoneAndCount,
     format_phone,
     looks_like_phone,
     parse_phone,
+    read_phone_and_count,
 )
+from bot.text.phrases import Plural, PluralForm, plural_form
 from bot.text.render import (
-    MAX_MESSAGE,
-    View,
-    fit,
     freshness,
-    mask_codes,
     render_failed,
     render_history,
     render_last,
     render_recent,
     render_status,
-    when,
 )
+from bot.text.sanitize import mask_codes
+from bot.text.view import View
 
 __all__ = [
     "ERRORS",
@@ -52,10 +72,14 @@ __all__ = [
     "MAX_MESSAGE",
     "MIN_DIGITS",
     "STATUSES",
+    "AmbiguousCount",
     "ErrorInfo",
     "InvalidPhone",
     "Lang",
     "Phase",
+    "PhoneAndCount",
+    "Plural",
+    "PluralForm",
     "Retry",
     "StatusInfo",
     "Text",
@@ -69,6 +93,8 @@ __all__ = [
     "looks_like_phone",
     "mask_codes",
     "parse_phone",
+    "plural_form",
+    "read_phone_and_count",
     "render_failed",
     "render_history",
     "render_last",

@@ -1,13 +1,20 @@
-"""Every user-visible line of the commands, in English and Russian, beside each other.
+"""Every user-visible line of the commands and the console, in English and Russian, side by side.
 
-Placeholders use ``str.format``; values that come from users or SMS Center are escaped by the
-caller before formatting (answers are sent in HTML parse mode). Answer layouts (``/last``,
-``/failed``, …) live in ``render.py`` with their own table.
+Sections: roles and access, arguments, limits, SMS Center failures, start/help/whoami, keys,
+admin, buttons, the command menu, the console's own lines. The rest of the one catalogue: the
+lookup answers' lines in :mod:`bot.text.catalogue_answers`, and what each status or error code
+means beside the code tables in :mod:`bot.text.codes`.
+
+A :class:`Text` is one phrase; a :class:`Plural` is a phrase about a count ``{n}`` with the forms
+each language needs (call it with the count). A count next to an abbreviated unit ("5 s",
+"3 ч") or after "of"/"из" needs no agreement and stays a :class:`Text`. Placeholders use
+``str.format``; values that come from users or SMS Center are escaped by the caller before
+formatting (answers are sent in HTML parse mode).
 """
 
 from __future__ import annotations
 
-from bot.text.codes import Text
+from bot.text.phrases import Plural, Text
 
 # --- roles and access ---------------------------------------------------------------------
 
@@ -277,18 +284,32 @@ ADDKEY_EXISTS = Text(
 # --- admin --------------------------------------------------------------------------------
 
 USAGE_DELKEY = Text("Usage: <code>/delkey NAME</code>", "Формат: <code>/delkey ИМЯ</code>")
-DELKEY_OK = Text(
-    "Account <b>{name}</b> removed; {members} member(s) lost access.",
-    "Аккаунт <b>{name}</b> удалён; доступ потеряли участников: {members}.",
+DELKEY_OK = Plural(
+    (
+        "Account <b>{name}</b> removed; {n} member lost access.",
+        "Account <b>{name}</b> removed; {n} members lost access.",
+    ),
+    (
+        "Аккаунт <b>{name}</b> удалён; доступ потерял {n} участник.",
+        "Аккаунт <b>{name}</b> удалён; доступ потеряли {n} участника.",
+        "Аккаунт <b>{name}</b> удалён; доступ потеряли {n} участников.",
+    ),
 )
 NO_SUCH_ACCOUNT = Text(
     "There is no account named <b>{name}</b>; see /keys.",
     "Аккаунта <b>{name}</b> нет; см. /keys.",
 )
 KEYS_HEADER = Text("<b>Accounts</b>", "<b>Аккаунты</b>")
-KEYS_LINE = Text(
-    "• <b>{name}</b> — key {fingerprint}, {members} member(s){personal}",
-    "• <b>{name}</b> — ключ {fingerprint}, участников: {members}{personal}",
+KEYS_LINE = Plural(
+    (
+        "• <b>{name}</b> — key {fingerprint}, {n} member{personal}",
+        "• <b>{name}</b> — key {fingerprint}, {n} members{personal}",
+    ),
+    (
+        "• <b>{name}</b> — ключ {fingerprint}, {n} участник{personal}",
+        "• <b>{name}</b> — ключ {fingerprint}, {n} участника{personal}",
+        "• <b>{name}</b> — ключ {fingerprint}, {n} участников{personal}",
+    ),
 )
 KEYS_PERSONAL = Text(" (own key via /login)", " (свой ключ через /login)")
 KEYS_EMPTY = Text(
@@ -320,7 +341,14 @@ USERS_LINE = Text(
 USERS_GRANTED = Text("granted by {by}", "выдал {by}")
 USERS_SELF = Text("own key", "свой ключ")
 USERS_EMPTY = Text("Nobody has access yet.", "Пока ни у кого нет доступа.")
-AUDIT_HEADER = Text("<b>Last {n} lookups</b>", "<b>Последние запросы: {n}</b>")
+AUDIT_HEADER = Plural(
+    ("<b>Last {n} lookup</b>", "<b>Last {n} lookups</b>"),
+    (
+        "<b>Последний {n} запрос</b>",
+        "<b>Последние {n} запроса</b>",
+        "<b>Последние {n} запросов</b>",
+    ),
+)
 AUDIT_LINE = Text(
     "{when} · <code>{user_id}</code> in {chat} · /{command} {argument} → {outcome}",
     "{when} · <code>{user_id}</code> в {chat} · /{command} {argument} → {outcome}",
@@ -352,3 +380,49 @@ MENU: dict[str, Text] = {
     "users": Text("who has access", "у кого есть доступ"),
     "audit": Text("last lookups", "последние запросы"),
 }
+
+# --- the console (python -m bot shell) ------------------------------------------------------
+
+CONSOLE_DELETED = Text("(message deleted)", "(сообщение удалено)")
+CONSOLE_ALERT = Text("(alert)", "(уведомление)")
+CONSOLE_UNCHANGED = Text("(unchanged)", "(без изменений)")
+CONSOLE_EDITED = Text("(edited)", "(изменено)")
+CONSOLE_BUTTONS_CHANGED = Text("(buttons changed)", "(кнопки изменились)")
+CONSOLE_NO_ANSWER = Text("(no answer)", "(нет ответа)")
+CONSOLE_BOT_FAILED = Text(
+    "(the bot failed on this line; see the log)", "(бот не справился с этой строкой; см. журнал)"
+)
+CONSOLE_TITLE = Text("SMS status bot console", "Консоль бота статусов SMS")
+CONSOLE_TITLE_DEMO = Text(" (demo: simulated SMS Center)", " (демо: имитация SMS Center)")
+CONSOLE_YOU_ADMIN = Text(
+    "You are user {user_id}, an admin.", "Вы пользователь {user_id}, администратор."
+)
+CONSOLE_YOU_NOT_ADMIN = Text(
+    "You are user {user_id}, not an admin.", "Вы пользователь {user_id}, не администратор."
+)
+CONSOLE_HOW = Text(
+    "Type commands as in a chat (/help). A button's number presses it. /quit or Ctrl-D leaves.",
+    "Пишите команды как в чате (/help). Номер кнопки нажимает её. /quit или Ctrl-D — выход.",
+)
+CONSOLE_TRY = Text("Numbers worth trying:", "Номера, которые стоит попробовать:")
+CONSOLE_NO_ACCESS = Text(
+    "User {user_id} has no access: to try as a member, run the console without --user "
+    "and /grant {user_id} {account}.",
+    "У пользователя {user_id} нет доступа: чтобы попробовать как участник, запустите консоль "
+    "без --user и выполните /grant {user_id} {account}.",
+)
+
+# --- phone numbers: ten digits without a country code, /history's count -------------------
+
+NO_COUNTRY_CODE = Text(
+    "Ten digits are read as a Russian number, and these are not one: add the country code, "
+    "e.g. <code>/{command} +375 29 123-45-67</code>",
+    "Десять цифр читаются как российский номер, а это не он: добавьте код страны, "
+    "например <code>/{command} +375 29 123-45-67</code>",
+)
+HISTORY_WHICH = Text(
+    "Is the {count} at the end part of the number? Send <code>/history +{whole}</code> for "
+    "{whole_shown}, or <code>/history +{split} {count}</code> for {split_shown} with N = {count}.",
+    "{count} в конце — часть номера? Отправьте <code>/history +{whole}</code> для "
+    "{whole_shown} или <code>/history +{split} {count}</code> для {split_shown} с N = {count}.",
+)

@@ -15,23 +15,37 @@ Rules of :func:`parse_phone`, in order:
    particular letters, zero-width characters, direction marks and non-ASCII digits (fullwidth,
    Arabic-Indic, ...): an invisible or look-alike character must never change which number is
    looked up, so we refuse rather than normalise.
-3. Which country:
-   - a leading ``+`` (or ``00``, the international prefix used across Europe): the digits
-     start with the country code;
+3. Which country (the bot serves smsc.ru accounts, so a number typed without ``+`` is read the
+   way it is dialled in Russia):
+   - a leading ``+``: the digits start with the country code;
+   - exactly 10 digits without ``+``: a Russian number without its prefix, ``495 123 45 67`` is
+     ``+7 495 123-45-67``. Taken only when it starts with 9 (a mobile) or phonenumbers places
+     it in Russia's numbering plan (landlines such as Moscow 495/499 or St Petersburg 812,
+     free-phone 800, ...); any other ten digits are refused with reason ``"no_country_code"``
+     (the person adds the ``+`` and the country code), never read as another country's number;
+   - a leading ``00`` (the international prefix used across Europe) or ``810`` (Russia's
+     international prefix, ``8 10 375 ...``): the digits after it start with the country code;
    - 11 digits starting with ``8``: the Russian trunk prefix, ``8 999 ...`` is ``+7 999 ...``
-     (the bot serves smsc.ru accounts; someone meaning +81/+82/+84 must type the ``+``);
-   - 10 digits starting with ``9``: a Russian mobile without the prefix, ``999 ...`` is
-     ``+7 999 ...`` (a 10-digit +95/+960/+961 number must be typed with ``+``);
+     (someone meaning +81/+82/+84 must type the ``+``);
    - any other digits: taken as starting with a country code (``79991234567``,
      ``442079460958``).
 4. ``phonenumbers`` must call the number possible (its length fits the country's plan; a number
    possible only for local dialling is refused). Validity against allocated ranges is
-   deliberately not checked: ranges change faster than the library's metadata, and a support
-   agent must be able to look up any number SMS Center sent to.
+   deliberately not checked once the country is known: ranges change faster than the library's
+   metadata, and a support agent must be able to look up any number SMS Center sent to.
 5. The result is phonenumbers' E.164 form without ``+``, 8 to 15 digits. phonenumbers drops a
    national prefix typed after the country code (``+7 8 999 ...``, ``+44 (0) 20 ...``), so the
-   result is the number the operator routes to. The 8-digit floor refuses only the shortest
-   numbers of a few tiny territories (Niue, Tokelau), which SMS traffic of this bot never sees.
+   result is the number the operator routes to. Any other change it would make (inserting
+   digits, as its Argentine and San Marino rules do) is refused: the digits after the country
+   code must be the last digits typed. The 8-digit floor refuses only the shortest numbers of a
+   few tiny territories (Niue, Tokelau), which SMS traffic of this bot never sees.
+
+So a number never turns into another: the result's digits are the typed digits in order, apart
+from the prefix rewrites of rule 3 (``+7`` before ten digits, trunk ``8`` to ``7``, ``00`` or
+``810`` dropped) and a national prefix dropped after the country code.
+
+:func:`read_phone_and_count` splits the ``PHONE [N]`` argument of ``/history``, where a count
+typed after a number written in groups could also be the number's last group.
 """
 
 from __future__ import annotations
@@ -39,6 +53,7 @@ from __future__ import annotations
 import logging
 import string
 import unicodedata
+from dataclasses import dataclass
 from typing import Final, Literal
 
 import phonenumbers
@@ -48,11 +63,14 @@ __all__ = [
     "MAX_DIGITS",
     "MAX_INPUT_LENGTH",
     "MIN_DIGITS",
+    "AmbiguousCount",
     "InvalidPhone",
     "InvalidPhoneReason",
+    "PhoneAndCount",
     "format_phone",
     "looks_like_phone",
     "parse_phone",
+    "read_phone_and_count",
 ]
 
 logger = logging.getLogger(__name__)
@@ -62,12 +80,16 @@ MAX_INPUT_LENGTH: Final = 64
 #: Bounds on the digits :func:`parse_phone` returns (E.164 allows at most 15).
 MIN_DIGITS: Final = 8
 MAX_DIGITS: Final = 15
+# Digits of a Russian number after +7 (typed alone, they are read as one: rule 3).
+_RUSSIAN_NATIONAL_DIGITS: Final = 10
 # A bare chat message is taken for a number with this many digits (a Russian number without
 # its prefix has 10; E.164 allows 15).
 _LOOKS_MIN_DIGITS: Final = 10
 _LOOKS_MAX_DIGITS: Final = 15
 
-InvalidPhoneReason = Literal["empty", "too_short", "too_long", "not_a_number", "impossible"]
+InvalidPhoneReason = Literal[
+    "empty", "too_short", "too_long", "not_a_number", "impossible", "no_country_code"
+]
 
 _ASCII_DIGITS: Final = frozenset(string.digits)
 _SPACES: Final = frozenset(string.whitespace) | {"\u00a0", "\u202f"}
@@ -118,16 +140,33 @@ def _digits_of(text: str) -> tuple[bool, str]:
 
 
 def _international(has_plus: bool, digits: str) -> str:
-    """The digits with the country code first, by the rules in the module docstring."""
+    """The digits with the country code first, by rule 3 of the module docstring."""
     if has_plus:
         return digits
+    if len(digits) == _RUSSIAN_NATIONAL_DIGITS:
+        return _russian(digits)
     if digits.startswith("00"):
         return digits[2:]
+    if digits.startswith("810"):
+        return digits[3:]
     if len(digits) == 11 and digits.startswith("8"):
         return "7" + digits[1:]
-    if len(digits) == 10 and digits.startswith("9"):
-        return "7" + digits
     return digits
+
+
+def _russian(national: str) -> str:
+    """Ten digits typed without a country code, as a Russian number, or ``no_country_code``.
+
+    Without a country code the country is a guess; it is made only where Russia's numbering
+    plan has the number, so that a foreign number missing its ``+`` (or a Russian one missing
+    a digit) is refused instead of looked up as somebody else's.
+    """
+    candidate = "7" + national
+    if national.startswith("9"):
+        return candidate  # Russian mobiles: every 9xx code is Russia's, ranges or not
+    if phonenumbers.is_valid_number_for_region(phonenumbers.parse("+" + candidate), "RU"):
+        return candidate
+    raise InvalidPhone("no_country_code")
 
 
 def parse_phone(text: str) -> str:
@@ -163,14 +202,113 @@ def parse_phone(text: str) -> str:
     if possibility != ValidationResult.IS_POSSIBLE:
         raise InvalidPhone(_POSSIBILITY_REASONS.get(possibility, "impossible"))
     result = phonenumbers.format_number(number, PhoneNumberFormat.E164).removeprefix("+")
-    # phonenumbers only ever shortens what it was given, but the promise to callers is ours.
     if not (result.isascii() and result.isdigit()):
+        raise InvalidPhone("impossible")
+    # Rule 5: phonenumbers may drop a national prefix after the country code, nothing else.
+    country_code = str(number.country_code)
+    if not (
+        result.startswith(country_code)
+        and candidate.startswith(country_code)
+        and candidate[len(country_code) :].endswith(result[len(country_code) :])
+    ):
         raise InvalidPhone("impossible")
     if len(result) < MIN_DIGITS:
         raise InvalidPhone("too_short")
     if len(result) > MAX_DIGITS:
         raise InvalidPhone("too_long")
     return result
+
+
+@dataclass(frozen=True, slots=True)
+class PhoneAndCount:
+    """One reading of ``PHONE [N]``: the number as :func:`parse_phone` returns it, and the
+    count exactly as typed (``""`` when none was), for the caller to check against its range."""
+
+    phone: str
+    count: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class AmbiguousCount:
+    """``PHONE N`` that reads two ways: ``whole`` is the whole text as one number, ``split`` the
+    text without its last group as the number and that group as the count."""
+
+    whole: str
+    split: PhoneAndCount
+
+
+def read_phone_and_count(text: str, max_count: int) -> PhoneAndCount | AmbiguousCount:
+    """Split the argument ``PHONE [N]`` (``/history``) into a number and an optional count.
+
+    Two readings: the whole text as the number, or the text before its last space as the
+    number and the last token as the count. A reading counts only when :func:`parse_phone`
+    accepts its number, so a number typed in groups (``+375 29 123 45 67``) never loses its
+    last group to the count, nor gains the count as a digit. When both readings count and the
+    last token is a count of 1 to ``max_count``:
+
+    - a reading whose number phonenumbers calls valid (in an allocated range) wins over one
+      merely possible (``+375 29 123 45 67 3``: +375 2912345673 has too many digits for a
+      Belarusian mobile, so 3 is the count);
+    - a number typed as one block, then a space and a count (``+49301234567 8``), is read
+      that way: nobody groups a number like that;
+    - otherwise (``+49 30 1234567 8``: Berlin numbers have 7 or 8 digits) the result is
+      :class:`AmbiguousCount`, for the person to say which. ``+`` and the number's digits
+      without spaces always mean the whole text; the split reading's digits without spaces, a
+      space and the count always mean the split.
+
+    When only the split reading's number is accepted, its count is returned as typed even if
+    it is not a count (the caller refuses it with its usage). Raises :class:`InvalidPhone` when
+    neither reading's number is accepted: with reason ``"no_country_code"`` when the number
+    before the count was refused for that (the more useful hint), else with the whole text's.
+    """
+    stripped = text.strip(_STRIP_CHARS)
+    whole: str | None = None
+    whole_error = InvalidPhone("not_a_number")
+    try:
+        whole = parse_phone(stripped)
+    except InvalidPhone as exc:
+        whole_error = exc
+    head, _, tail = stripped.rpartition(" ")
+    head = head.rstrip(_STRIP_CHARS)
+    split: str | None = None
+    split_error: InvalidPhone | None = None
+    if head:
+        try:
+            split = parse_phone(head)
+        except InvalidPhone as exc:
+            split_error = exc
+    if whole is None:
+        if split is not None:
+            return PhoneAndCount(split, tail)
+        if split_error is not None and split_error.reason == "no_country_code":
+            raise split_error
+        raise whole_error
+    if split is None or not _is_count(tail, max_count):
+        return PhoneAndCount(whole)
+    whole_valid, split_valid = _is_valid(whole), _is_valid(split)
+    if whole_valid and not split_valid:
+        return PhoneAndCount(whole)
+    if split_valid and not whole_valid:
+        return PhoneAndCount(split, tail)
+    if not any(char in _SPACES for char in head):
+        return PhoneAndCount(split, tail)
+    return AmbiguousCount(whole, PhoneAndCount(split, tail))
+
+
+def _is_valid(digits: str) -> bool:
+    """Whether phonenumbers places ``digits`` (as :func:`parse_phone` returns) in an allocated
+    range; used only to choose between two readings, never to refuse a number."""
+    return phonenumbers.is_valid_number(phonenumbers.parse("+" + digits))
+
+
+def _is_count(text: str, max_count: int) -> bool:
+    """Whether ``text`` is a whole number 1..``max_count`` in ASCII digits."""
+    return (
+        text.isascii()
+        and text.isdigit()
+        and len(text) <= len(str(max_count))
+        and 1 <= int(text) <= max_count
+    )
 
 
 def looks_like_phone(text: str) -> bool:

@@ -1,0 +1,178 @@
+"""The account budget: SMS Center's per-account history limit, mirrored and paced.
+
+``AccountBudget`` counts history requests per account in a sliding hour (kept in a
+``QuotaLedger`` so that a restart does not reset it), keeps a reserve for questions the bot holds
+no data for, paces refreshes of data it holds, backs off after SMS Center refuses, and caps the
+requests in flight per account.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from bot.fetch.limits import HOUR, SlidingLog
+from bot.fetch.models import QuotaLedger
+from bot.smsc import SmscApiError, SmscIPBlocked, SmscRateLimited
+
+logger = logging.getLogger(__name__)
+
+# Share of the hourly budget kept for cold questions (the rest refreshes data already held).
+RESERVE_SHARE = 6
+# Refreshes of held data a quiet account may save up and spend in a row (a cache TTL apart) when
+# a wave of questions comes, so that a wave after a quiet spell, or soon after another, is
+# answered fresh; at most two fifths of the warm part of the budget. BENCHMARKS.md ("quota
+# economy") measures the choice.
+WARM_BURST = 10
+# Back-off after SMS Center refuses: error 9 doubles from a minute up to an hour; error 4 (IP
+# blocked for 30 min) and error 2 (a wrong key retried becomes error 4) wait fixed times.
+BACKOFF_FIRST = 60.0
+BACKOFF_MAX = HOUR
+BACKOFF_IP_BLOCKED = 30 * 60.0
+BACKOFF_BAD_KEY = 5 * 60.0
+
+
+@dataclass
+class _AccountState:
+    sent: SlidingLog = field(default_factory=lambda: SlidingLog(HOUR))  # history requests
+    warm_tokens: float | None = None  # refreshes of held data saved up (None: a full bucket)
+    warm_at: float = 0.0  # when warm_tokens was last counted
+    loaded: bool = False
+    backoff_until: float = 0.0
+    backoff_step: float = 0.0
+    backoff_error: SmscApiError | None = None
+    in_flight: asyncio.Semaphore | None = None
+
+
+class AccountBudget:
+    """SMS Center's per-account history limit, mirrored: ``limit`` requests per sliding hour.
+
+    The count is kept in ``ledger`` so it survives a restart. ``reserve`` requests of each hour
+    (a sixth) are kept for questions the bot holds no data for (``cold``). Refreshes of data it
+    holds (warm) take a token from a bucket that holds at most ``warm_burst`` and gains one every
+    ``warm_interval``: a wave of questions may spend what a quiet spell saved, and a steady flood
+    gets one refresh per ``warm_interval`` all hour long instead of spending the hour in its
+    first minutes. The bucket admits at most ``warm_burst + HOUR / warm_interval`` warm requests
+    in any hour, which is ``limit - reserve`` (at 30: 10 + 15 = 25, one per 240 s, reserve 5).
+    """
+
+    def __init__(
+        self,
+        ledger: QuotaLedger,
+        limit: int,
+        *,
+        clock: Callable[[], float] = time.time,
+        reserve: int | None = None,
+        max_in_flight: int = 2,
+    ) -> None:
+        self._ledger = ledger
+        self.limit = limit
+        self.reserve = reserve if reserve is not None else max(1, limit // RESERVE_SHARE)
+        warm = limit - self.reserve
+        self.warm_burst = max(1, min(WARM_BURST, warm * 2 // 5))  # at most two fifths of warm
+        refills = warm - self.warm_burst if warm > self.warm_burst else warm
+        self.warm_interval = HOUR / refills if refills > 0 else float("inf")
+        self._clock = clock
+        self._max_in_flight = max_in_flight
+        self._accounts: dict[str, _AccountState] = {}
+        self._lock = asyncio.Lock()
+
+    async def _state(self, key_id: str) -> _AccountState:
+        state = self._accounts.get(key_id)
+        if state is None:
+            state = self._accounts[key_id] = _AccountState()
+        if not state.loaded:
+            now = self._clock()
+            state.sent = SlidingLog(HOUR, await self._ledger.upstream_since(key_id, now - HOUR))
+            state.loaded = True
+        state.sent.prune(self._clock())
+        return state
+
+    async def remaining(self, key_id: str) -> int:
+        """History requests left in the sliding hour."""
+        return max(0, self.limit - len((await self._state(key_id)).sent))
+
+    async def next_request_at(self, key_id: str, *, cold: bool = True) -> float:
+        """When a request of this kind will be allowed (now, if it is allowed now)."""
+        state = await self._state(key_id)
+        now = self._clock()
+        allowed = self.limit if cold else self.limit - self.reserve
+        at = state.sent.next_at(allowed, now) if allowed > 0 else float("inf")
+        if not cold:
+            tokens = self._warm_tokens(state, now)
+            if tokens < 1.0:
+                at = max(at, now + (1.0 - tokens) * self.warm_interval)
+        return max(at, state.backoff_until)
+
+    async def try_spend(self, key_id: str, *, cold: bool) -> bool:
+        """Reserve one request if the budget (and any back-off) allows it now."""
+        async with self._lock:
+            if await self.next_request_at(key_id, cold=cold) > self._clock():
+                return False
+            state = await self._state(key_id)
+            now = self._clock()
+            state.sent.append(now)
+            if not cold:
+                state.warm_tokens = self._warm_tokens(state, now) - 1.0
+                state.warm_at = now
+            return True
+
+    def _warm_tokens(self, state: _AccountState, now: float) -> float:
+        """Warm refreshes saved up at ``now``: the bucket refills one per ``warm_interval``."""
+        if state.warm_tokens is None:
+            return float(self.warm_burst)
+        refill = (now - state.warm_at) / self.warm_interval
+        return min(float(self.warm_burst), state.warm_tokens + refill)
+
+    async def settle(self, key_id: str, *, reached_upstream: bool) -> None:
+        """Persist a reserved request, or give it back when it never reached SMS Center."""
+        state = await self._state(key_id)
+        if reached_upstream:
+            if state.sent:
+                try:
+                    await self._ledger.record_upstream(key_id, state.sent[-1])
+                except Exception as exc:
+                    # A full disk or a locked database must not lose an answer already paid
+                    # for: the request stays counted in memory; only a restart would forget it.
+                    logger.warning(
+                        "could not record a request of account %s in the quota ledger: %s",
+                        key_id[:8],
+                        exc,
+                    )
+        elif state.sent:
+            state.sent.pop()
+
+    async def backoff(self, key_id: str, error: SmscApiError) -> float:
+        """Wait before the next request after SMS Center refused; returns the seconds."""
+        state = await self._state(key_id)
+        if isinstance(error, SmscRateLimited):
+            state.backoff_step = min(BACKOFF_MAX, max(BACKOFF_FIRST, state.backoff_step * 2))
+            seconds = state.backoff_step
+        elif isinstance(error, SmscIPBlocked):
+            seconds = BACKOFF_IP_BLOCKED
+        else:
+            seconds = BACKOFF_BAD_KEY
+        state.backoff_until = self._clock() + seconds
+        state.backoff_error = error
+        return seconds
+
+    async def clear_backoff(self, key_id: str) -> None:
+        """A request succeeded: forget the back-off steps."""
+        state = await self._state(key_id)
+        state.backoff_step = 0.0
+        state.backoff_error = None
+
+    async def backoff_error(self, key_id: str) -> SmscApiError | None:
+        """The refusal that started a back-off still running, if any."""
+        state = await self._state(key_id)
+        return state.backoff_error if state.backoff_until > self._clock() else None
+
+    def gate(self, key_id: str) -> asyncio.Semaphore:
+        """The per-account limit on requests in flight."""
+        state = self._accounts.setdefault(key_id, _AccountState())
+        if state.in_flight is None:
+            state.in_flight = asyncio.Semaphore(self._max_in_flight)
+        return state.in_flight

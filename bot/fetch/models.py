@@ -1,0 +1,110 @@
+"""What the fetch layer answers and raises, and what it needs of the layers it is handed.
+
+Every lookup answers a ``Lookup``: the value and its provenance (``Origin``, when the data was
+fetched, and for held data why a fresh request was not made, ``HeldBack``). A lookup that has
+nothing to answer raises ``UserRateLimited``, ``QuotaExhausted`` or ``KeyChecksPaused``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Generic, Protocol, TypeVar
+
+from bot.smsc import HistoryEntry
+
+T = TypeVar("T")
+U = TypeVar("U")
+
+
+class Origin(StrEnum):
+    """Where a ``Lookup``'s data came from."""
+
+    FRESH = "fresh"  # fetched from SMS Center for this question
+    CACHE = "cache"  # an answer younger than CACHE_TTL, or a fresh account-wide window
+    STALE = "stale"  # older data, because a fresh request was held back or failed
+
+
+class HeldBack(StrEnum):
+    """Why a fresh request was not made (or did not succeed) for a stale answer."""
+
+    BUDGET = "budget"  # the account's hourly budget is spent (or kept in reserve)
+    BACKOFF = "backoff"  # SMS Center refused recently; waiting before asking again
+    UPSTREAM = "upstream"  # SMS Center failed to answer (timeout, 5xx, bad body)
+    SHARE = "share"  # the asking user has used their share of the account's hour
+
+
+class UserRateLimited(Exception):
+    """The per-user guard refused a lookup; try again in ``retry_after`` seconds."""
+
+    def __init__(self, retry_after: float) -> None:
+        super().__init__(f"user rate limit: retry in {retry_after:.0f} s")
+        self.retry_after = retry_after
+
+
+class KeyChecksPaused(Exception):
+    """Too many refused keys lately: checking another could get the bot's IP blocked."""
+
+    def __init__(self, resume_at: float) -> None:
+        super().__init__(f"key checks paused until {resume_at:.0f}")
+        self.resume_at = resume_at
+
+
+class QuotaExhausted(Exception):
+    """No data is held and the account may not ask SMS Center before ``fresh_possible_at``."""
+
+    def __init__(self, fresh_possible_at: float, reason: HeldBack) -> None:
+        super().__init__(f"account quota held back ({reason}) until {fresh_possible_at:.0f}")
+        self.fresh_possible_at = fresh_possible_at
+        self.reason = reason
+
+
+@dataclass(frozen=True, slots=True)
+class Lookup(Generic[T]):
+    """An answer and its provenance: every result says how fresh it is."""
+
+    value: T
+    origin: Origin
+    fetched_at: float
+    held_back: HeldBack | None = None
+    fresh_possible_at: float | None = None
+
+    def map(self, fn: Callable[[T], U]) -> Lookup[U]:
+        """The same provenance around ``fn(value)``."""
+        return Lookup(
+            fn(self.value), self.origin, self.fetched_at, self.held_back, self.fresh_possible_at
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """Account-wide messages sent since ``since`` (newest first) for ``/failed`` and ``/recent``.
+
+    ``complete`` is False when SMS Center's 1000-message page ended before ``since``: the
+    oldest messages of the period are then missing, and ``covered_since`` says from when on
+    the list is whole.
+    """
+
+    entries: tuple[HistoryEntry, ...]
+    since: float
+    covered_since: float
+    complete: bool
+
+
+class Account(Protocol):
+    """What the fetch layer needs of an account: an identity for budgets and the key."""
+
+    @property
+    def key_id(self) -> str: ...
+
+    @property
+    def apikey(self) -> str: ...
+
+
+class QuotaLedger(Protocol):
+    """Persistent record of history requests per account (``bot.store.Storage`` is one)."""
+
+    async def record_upstream(self, key_id: str, at: float) -> None: ...
+
+    async def upstream_since(self, key_id: str, since: float) -> list[float]: ...

@@ -1,0 +1,128 @@
+"""Text from SMS Center made safe and short for a Telegram HTML answer.
+
+Everything SMS Center sends (text, sender, operator, region, country, status name, phone) is
+cleaned (lone surrogates, control and bidi-override characters), shortened *before* it is
+escaped (so no half entity such as ``&am`` is ever left), then escaped with
+``html.escape(..., quote=False)``. In group chats one-time codes in message texts are masked.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from decimal import Decimal
+from typing import Final
+
+from bot.text.phones import format_phone
+from bot.text.view import View
+
+__all__ = [
+    "ELLIPSIS",
+    "NONE",
+    "clean",
+    "cost",
+    "display_phone",
+    "escape",
+    "field",
+    "foreign_country",
+    "mask_codes",
+    "message_text",
+    "number",
+    "shorten",
+]
+
+#: What an answer shows for a value that is missing or cannot be shown.
+NONE: Final = "—"
+ELLIPSIS: Final = "…"
+
+FIELD_LIMIT: Final = 60  # operator, region, country, sender, status name, comment
+_PHONE_LIMIT: Final = 32
+
+# Country names SMS Center uses for Russia (in the account's language): not worth a line.
+_HOME_COUNTRIES: Final = frozenset({"россия", "russia", "russian federation", "рф"})
+
+# A one-time code: 4–8 ASCII digits, not part of a longer run (phone numbers have 9+ digits).
+_CODE = re.compile(r"(?<![0-9])[0-9]{4,8}(?![0-9])")
+# JSON may carry lone surrogates ("\ud800"), which cannot be encoded for Telegram at all.
+_SURROGATES = re.compile("[\ud800-\udfff]")
+# C0/C1 controls except tab and newline: Telegram may refuse or mangle them.
+_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# Bidi embeddings, overrides and isolates: left in, they would reorder our own labels on the
+# same line (a sender id could make "delivered" read backwards). Plain marks (LRM/RLM) stay.
+_BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
+_SPACE_RUNS = re.compile(r"\s+")
+_BLANK_LINES = re.compile(r"\n{3,}")
+
+
+def mask_codes(text: str) -> str:
+    """``text`` with every one-time code replaced by as many ``•``.
+
+    A code is a run of 4–8 ASCII digits that is not part of a longer digit run, so phone
+    numbers (9+ digits) and short numbers stay readable. Non-ASCII digits are left alone.
+    """
+    return _CODE.sub(lambda match: "•" * len(match.group()), text)
+
+
+def clean(text: str, *, one_line: bool) -> str:
+    """SMS Center's text made safe to show: no lone surrogates, controls or bidi overrides.
+
+    ``one_line`` folds every run of white space into one space; otherwise lines are kept,
+    trailing spaces dropped and blank runs folded into one blank line.
+    """
+    text = _SURROGATES.sub("\ufffd", text).replace("\r\n", "\n")
+    text = _BIDI_CONTROLS.sub("", _CONTROLS.sub(" ", text))
+    if one_line:
+        return _SPACE_RUNS.sub(" ", text).strip()
+    # Line by line, not one clever regex: backtracking over long blank runs would be quadratic.
+    lines = "\n".join(line.rstrip() for line in text.split("\n"))
+    return _BLANK_LINES.sub("\n\n", lines).strip()
+
+
+def shorten(text: str, limit: int) -> str:
+    """At most ``limit`` characters, ending in "…" when cut (applied before escaping)."""
+    if len(text) <= limit:
+        return text
+    return text[: max(limit - 1, 0)].rstrip() + ELLIPSIS
+
+
+def escape(text: str) -> str:
+    """``text`` safe inside Telegram HTML: ``&``, ``<`` and ``>`` as entities."""
+    return html.escape(text, quote=False)
+
+
+def field(text: str, limit: int = FIELD_LIMIT) -> str:
+    """A one-line field from SMS Center (sender, operator, …), cleaned, shortened, escaped."""
+    return escape(shorten(clean(text, one_line=True), limit))
+
+
+def message_text(text: str, view: View, limit: int, *, one_line: bool) -> str:
+    """A message text: cleaned, codes masked in groups, shortened, then escaped."""
+    text = clean(text, one_line=one_line)
+    if view.mask_codes:
+        text = mask_codes(text)  # before shortening: a cut must not leave half a code visible
+    return escape(shorten(text, limit))
+
+
+def display_phone(value: str) -> str:
+    """A phone number from SMS Center as people read it, escaped; "—" when empty."""
+    shown = field(format_phone(clean(value, one_line=True)), _PHONE_LIMIT)
+    return shown or NONE
+
+
+def foreign_country(country: str) -> str:
+    """The country, unless it is Russia (nearly every number an smsc.ru account sends to)."""
+    shown = clean(country, one_line=True)
+    return "" if shown.casefold() in _HOME_COUNTRIES else field(shown)
+
+
+def number(value: int | None) -> str:
+    """An id or count from SMS Center; "—" when missing, "…" when absurdly long."""
+    if value is None:
+        return NONE
+    # str() of a huge int is slow and, past 4300 digits, refused; no real id is that long.
+    return str(value) if value.bit_length() <= 128 else ELLIPSIS
+
+
+def cost(value: Decimal) -> str:
+    """A message's cost as SMS Center gave it, at most 20 characters."""
+    return escape(shorten(f"{value:f}", 20))
