@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta
 import pytest
 
 from bot.fetch.batcher import Batcher, NumberRefused
-from bot.fetch.fetcher import AccountBudget
+from bot.fetch.budget import AccountBudget
 from bot.smsc import SmscClient, SmscTransportError
 from bot.smsc.simulator import SimulatedSmsc
 from bot.store import Account, Storage
