@@ -9,9 +9,10 @@ parameter name and nothing lives in module-level globals.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any, TextIO
@@ -24,6 +25,7 @@ from bot.chat.console import run_console
 from bot.chat.telegram import make_bot
 from bot.demo import demo_smsc, prepare_demo_account
 from bot.fetch import HOUR, Fetcher
+from bot.fetch.batcher import GATHER
 from bot.settings import Settings
 from bot.smsc import SmscClient
 from bot.store import KeyCipher, Storage, insecure_permissions
@@ -51,11 +53,15 @@ class Services:
         settings: Settings,
         *,
         clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        gather: float = GATHER,
         transport: httpx.AsyncBaseTransport | None = None,
         storage: Storage | None = None,
     ) -> Services:
         """Open the database (creating the key file if needed) and the SMS Center client.
 
+        ``clock`` and ``sleep`` are the time the fetch layer lives in (tests pass a fake clock's);
+        ``gather`` is how long a batched lookup waits for the questions of the same moment.
         ``transport`` and ``storage`` replace the real ones, as the fault tests do (an HTTP
         transport, a database over a connection that fails on cue); ``close()`` closes them.
         """
@@ -81,6 +87,8 @@ class Services:
             hourly_budget=settings.smsc_hourly_budget,
             tz=settings.timezone,
             clock=clock,
+            sleep=sleep,
+            gather=gather,
         )
         return cls(settings=settings, storage=storage, fetcher=fetcher, smsc=client, clock=clock)
 
@@ -94,7 +102,8 @@ class Services:
         }
 
     async def close(self) -> None:
-        """Close the SMS Center client and the database."""
+        """Stop the batches, close the SMS Center client and the database."""
+        await self.fetcher.close()
         await self.smsc.aclose()
         await self.storage.close()
 

@@ -74,8 +74,14 @@ def make_fetcher(
     budget: int = 30,
     user_limit: tuple[int, float] = (1000, 60.0),
     ttl: float = 60.0,
+    gather: float = 0.0,
 ) -> Fetcher:
-    """A fetch layer as production builds it, with test-sized limits."""
+    """A fetch layer as production builds it, with test-sized limits.
+
+    It lives in the fake clock's time, sleeps included. Batched lookups gather nothing by
+    default (``gather=0``): the questions of one event-loop turn still share a request, and a
+    test needs no clock move to see its answer; the gathering itself is tested with a second.
+    """
     return Fetcher(
         client,
         storage,
@@ -84,6 +90,8 @@ def make_fetcher(
         hourly_budget=budget,
         tz=MOSCOW,
         clock=clock,
+        sleep=clock.sleep,
+        gather=gather,
     )
 
 

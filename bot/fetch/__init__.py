@@ -55,10 +55,12 @@ May import: ``bot.smsc`` (the protocol) and the standard library, cachetools. Ne
 ``bot.store`` (the ledger is a protocol it is handed), ``bot.text`` or anything above.
 """
 
+from bot.fetch.batcher import BotStopping, NumberRefused
 from bot.fetch.budget import RESERVE_SHARE
 from bot.fetch.fetcher import PHONE_HISTORY_COUNT, WINDOW_COUNT, WINDOW_DAYS, Fetcher
 from bot.fetch.limits import HOUR, user_share
 from bot.fetch.models import (
+    Answer,
     HeldBack,
     KeyChecksPaused,
     Lookup,
@@ -74,10 +76,13 @@ __all__ = [
     "RESERVE_SHARE",
     "WINDOW_COUNT",
     "WINDOW_DAYS",
+    "Answer",
+    "BotStopping",
     "Fetcher",
     "HeldBack",
     "KeyChecksPaused",
     "Lookup",
+    "NumberRefused",
     "Origin",
     "QuotaExhausted",
     "UserRateLimited",

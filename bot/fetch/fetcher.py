@@ -19,10 +19,12 @@ from typing import Any, Generic, TypeVar
 
 from cachetools import TTLCache
 
+from bot.fetch.batcher import GATHER, Batcher
 from bot.fetch.budget import AccountBudget
 from bot.fetch.limits import HOUR, SlidingLog, UserGuard, UserShare, user_share
 from bot.fetch.models import (
     Account,
+    Answer,
     HeldBack,
     KeyChecksPaused,
     Lookup,
@@ -31,6 +33,7 @@ from bot.fetch.models import (
     QuotaLedger,
     Window,
 )
+from bot.fetch.picture import Newest
 from bot.smsc import (
     HistoryEntry,
     MessageStatus,
@@ -38,6 +41,7 @@ from bot.smsc import (
     SmscClient,
     SmscConnectError,
     SmscIPBlocked,
+    SmscMalformedResponse,
     SmscRateLimited,
     SmscTransportError,
 )
@@ -92,6 +96,8 @@ class Fetcher:
         hourly_budget: int,
         tz: tzinfo,
         clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        gather: float = GATHER,
         cache_size: int = 4096,
         max_in_flight: int = 2,
     ) -> None:
@@ -109,37 +115,104 @@ class Fetcher:
             maxsize=cache_size, ttl=STALE_HORIZON, timer=clock
         )
         self._in_flight: dict[Hashable, asyncio.Future[Lookup[Any]]] = {}
+        self._gather = gather
+        self.batches = Batcher(
+            client, self.budget, clock=clock, sleep=sleep, start=self._history_start, gather=gather
+        )
 
     def __repr__(self) -> str:
         return f"Fetcher(cache_ttl={self._ttl}, held={len(self._held)})"
 
     # --- public lookups -------------------------------------------------------------------
 
-    async def last(self, user_id: int, account: Account, phone: str) -> Lookup[HistoryEntry | None]:
-        """The newest message to ``phone`` (``None`` when there is none)."""
+    async def ask_last(
+        self, user_id: int, account: Account, phone: str
+    ) -> Answer[HistoryEntry | None]:
+        """The newest message to ``phone`` (``None``: none in six months), now and when more is
+        coming, later.
+
+        Answered at once when the account picture vouches for the number as of less than
+        ``CACHE_TTL`` ago. Otherwise the number joins the account's next batch (one request for
+        every number waiting, when the budget allows); ``Answer.now`` is the held data, marked
+        ``ASKING`` (the request is coming now) or ``BUDGET``/``BACKOFF`` (it comes at ``due``).
+        """
         self._admit(user_id)
-        lookup = await self._phone_history(account, phone, need=1)
-        return lookup.map(lambda entries: entries[0] if entries else None)
+        picture = self.batches.picture(account.key_id)
+        _, start = self._history_start()
+        newest = picture.newest(phone, start=start)
+        if newest is not None and self._clock() - newest.as_of < self._ttl:
+            return Answer(Lookup(_entry(newest), Origin.CACHE, newest.as_of))
+        refusal = await self.budget.backoff_error(account.key_id)
+        if isinstance(refusal, SmscBadCredentials):
+            raise refusal  # the key was refused: asking again would get the IP blocked
+        future, due = await self.batches.wait_for(account, phone, user_id, cold=newest is None)
+        soon = due <= self._clock() + self._gather
+        reason = HeldBack.ASKING if soon else HeldBack.BACKOFF if refusal else HeldBack.BUDGET
+        held = (
+            None
+            if newest is None
+            else Lookup(_entry(newest), Origin.STALE, newest.as_of, reason, due)
+        )
+        final = asyncio.ensure_future(self._newest_when_asked(future, account, phone, held))
+        return Answer(held, final, due)
+
+    async def last(self, user_id: int, account: Account, phone: str) -> Lookup[HistoryEntry | None]:
+        """The newest message to ``phone`` for a caller that shows one answer: the final one
+        when its request is coming now, else the held data (or ``QuotaExhausted``); the number
+        still gets its request when the budget allows."""
+        answer = await self.ask_last(user_id, account, phone)
+        if answer.final is None:
+            assert answer.now is not None
+            return answer.now
+        if answer.due is not None and answer.due > self._clock() + self._gather:
+            answer.final.add_done_callback(_retrieved)
+            if answer.now is None:
+                reason = (
+                    HeldBack.BACKOFF
+                    if await self.budget.backoff_error(account.key_id)
+                    else HeldBack.BUDGET
+                )
+                raise QuotaExhausted(answer.due, reason)
+            return answer.now
+        return await answer.final
+
+    async def close(self) -> None:
+        """Stop the batches: every question still waiting gets ``BotStopping``."""
+        await self.batches.close()
 
     async def history(
         self, user_id: int, account: Account, phone: str, count: int, before: int | None = None
     ) -> Lookup[list[HistoryEntry]]:
-        """Up to ``count`` (≤ 20) messages to ``phone``, newest first; ``before`` pages back."""
+        """Up to ``count`` (≤ 20) messages to ``phone``, newest first; ``before`` pages back.
+
+        Pages the account picture holds whole cost no request ("Older" over held pages).
+        """
         self._admit(user_id)
         count = max(1, min(count, PHONE_HISTORY_COUNT))
+        picture = self.batches.picture(account.key_id)
+        start_day, start = self._history_start()
+        page = picture.history(phone, count, start=start, before=before)
+        if page is not None and (before is not None or self._clock() - page.as_of < self._ttl):
+            return Lookup([held.entry for held in page.held], Origin.CACHE, page.as_of)
         if before is None:
-            lookup = await self._phone_history(account, phone, need=count)
+            lookup = await self._phone_history(account, phone)
             return lookup.map(lambda entries: entries[:count])
+        anchor = picture.sent_at(before)
         query = ("older", phone, before, count)
-        start = self._days_back(PHONE_HISTORY_DAYS)
-        return await self._cached(
+        lookup = await self._cached(
             account,
             query,
             cold=True,
             fetch=lambda: self._client.get_messages(
-                account.apikey, phone=phone, cnt=count, prev_id=before, start=start
+                account.apikey, phone=phone, cnt=count, prev_id=before, start=start_day
             ),
         )
+        if lookup.origin is Origin.FRESH and anchor is not None:
+            picture.learn_history(
+                lookup.value, at=lookup.fetched_at, since=start, cnt=count, phones=[phone],
+                before=anchor,
+            )  # fmt: skip
+        return lookup
 
     async def recent(
         self, user_id: int, account: Account, count: int
@@ -206,53 +279,23 @@ class Fetcher:
         self.guard.take(user_id)
         _ASKING.set(user_id)
 
-    async def _phone_history(
-        self, account: Account, phone: str, *, need: int
-    ) -> Lookup[list[HistoryEntry]]:
-        key_id = account.key_id
-        own: _Snapshot[list[HistoryEntry]] | None = self._held.get((key_id, _phone_key(phone)))
-        if own is not None and self._is_fresh(own):
-            return Lookup(own.value, Origin.CACHE, own.fetched_at)
-        # Reuse an account-wide window that holds enough of this number's messages.
-        window: _Snapshot[list[HistoryEntry]] | None = self._held.get((key_id, _WINDOW))
-        from_window = _pick(window.value if window else None, phone, need)
-        if window is not None and from_window is not None and self._is_fresh(window):
-            return Lookup(from_window, Origin.CACHE, window.fetched_at)
-        # Held data for a stale answer: the number's own history, or what the window has of it
-        # (maybe fewer than ``need``: better than nothing when the budget is spent).
-        held = own
-        partial = _pick(window.value if window else None, phone, 1)
-        newer = window is not None and (own is None or window.fetched_at > own.fetched_at)
-        if window is not None and partial is not None and newer:
-            held = _Snapshot(partial, window.fetched_at)
-        if need == 1 and not self._is_in_flight(account, _phone_key(phone)):
-            # A /last asks for the whole window first: it answers this number when its last
-            # message is recent, and the next questions about other numbers as well.
-            try:
-                lookup = await self._window(account, cold=held is None)
-            except QuotaExhausted:
-                pass  # the number's own request below decides, with the same budget
-            except (SmscTransportError, SmscRateLimited, SmscIPBlocked):
-                if held is None:
-                    raise
-                return Lookup(held.value, Origin.STALE, held.fetched_at, HeldBack.UPSTREAM)
-            else:
-                picked = _pick(lookup.value, phone, need)
-                if picked is not None:
-                    return lookup.map(lambda _: picked)
-                if lookup.origin is Origin.STALE and held is not None:
-                    return Lookup(held.value, Origin.STALE, held.fetched_at, lookup.held_back,
-                                  lookup.fresh_possible_at)  # fmt: skip
-        start = self._days_back(PHONE_HISTORY_DAYS)
-        return await self._cached(
+    async def _phone_history(self, account: Account, phone: str) -> Lookup[list[HistoryEntry]]:
+        """The number's own newest ``PHONE_HISTORY_COUNT`` messages (for /history)."""
+        start_day, start = self._history_start()
+        lookup = await self._cached(
             account,
             _phone_key(phone),
-            cold=held is None,
-            held=held,
+            cold=(account.key_id, _phone_key(phone)) not in self._held,
             fetch=lambda: self._client.get_messages(
-                account.apikey, phone=phone, cnt=PHONE_HISTORY_COUNT, start=start
+                account.apikey, phone=phone, cnt=PHONE_HISTORY_COUNT, start=start_day
             ),
         )
+        if lookup.origin is Origin.FRESH:
+            self.batches.picture(account.key_id).learn_history(
+                lookup.value, at=lookup.fetched_at, since=start, cnt=PHONE_HISTORY_COUNT,
+                phones=[phone],
+            )  # fmt: skip
+        return lookup
 
     async def _window(
         self, account: Account, *, cold: bool | None = None
@@ -260,12 +303,40 @@ class Fetcher:
         start = self._days_back(WINDOW_DAYS)
         if cold is None:
             cold = (account.key_id, _WINDOW) not in self._held
-        return await self._cached(
+        lookup = await self._cached(
             account,
             _WINDOW,
             cold=cold,
             fetch=lambda: self._client.get_messages(account.apikey, cnt=WINDOW_COUNT, start=start),
         )
+        if lookup.origin is Origin.FRESH:
+            self.batches.picture(account.key_id).learn_history(
+                lookup.value, at=lookup.fetched_at, since=self._day_start(start), cnt=WINDOW_COUNT
+            )
+        return lookup
+
+    async def _newest_when_asked(
+        self,
+        asked: asyncio.Future[None],
+        account: Account,
+        phone: str,
+        held: Lookup[HistoryEntry | None] | None,
+    ) -> Lookup[HistoryEntry | None]:
+        """The picture's answer once the number's batch has landed (held data if it failed)."""
+        try:
+            await asked
+        except (SmscTransportError, SmscRateLimited, SmscIPBlocked):
+            if held is None:
+                raise
+            return Lookup(held.value, Origin.STALE, held.fetched_at, HeldBack.UPSTREAM)
+        _, start = self._history_start()
+        newest = self.batches.picture(account.key_id).newest(phone, start=start)
+        if newest is None:
+            # Answers cut short by busier numbers never reached this one: what is held.
+            if held is None:
+                raise SmscMalformedResponse("SMS Center's answers did not reach this number")
+            return Lookup(held.value, Origin.STALE, held.fetched_at, HeldBack.UPSTREAM)
+        return Lookup(_entry(newest), Origin.FRESH, newest.as_of)
 
     async def _cached(
         self,
@@ -395,18 +466,24 @@ class Fetcher:
         today = datetime.fromtimestamp(self._clock(), self._tz).date()
         return today - timedelta(days=days)
 
+    def _day_start(self, day: date) -> float:
+        """The first moment of ``day`` in the account's time zone (what ``start`` means)."""
+        return datetime(day.year, day.month, day.day, tzinfo=self._tz).timestamp()
 
-def _pick(entries: list[HistoryEntry] | None, phone: str, need: int) -> list[HistoryEntry] | None:
-    """The number's messages from an account-wide window, if it holds at least ``need``."""
-    if entries is None:
-        return None
-    found = [entry for entry in entries if _digits(entry.phone) == phone]
-    return found if len(found) >= need else None
+    def _history_start(self) -> tuple[date, float]:
+        """How far back a number's history is asked: the ``start`` date and its first moment."""
+        day = self._days_back(PHONE_HISTORY_DAYS)
+        return day, self._day_start(day)
 
 
-def _digits(phone: str) -> str:
-    """SMS Center may write a number with "+" or spaces; compare digits only."""
-    return "".join(ch for ch in phone if ch.isascii() and ch.isdigit())
+def _entry(newest: Newest) -> HistoryEntry | None:
+    return newest.held.entry if newest.held is not None else None
+
+
+def _retrieved(future: asyncio.Future[Any]) -> None:
+    """Nobody awaits this answer any more: mark its error retrieved."""
+    if not future.cancelled():
+        future.exception()
 
 
 def _never_sent(exc: SmscTransportError) -> bool:

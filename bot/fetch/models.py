@@ -7,6 +7,7 @@ nothing to answer raises ``UserRateLimited``, ``QuotaExhausted`` or ``KeyChecksP
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -33,6 +34,7 @@ class HeldBack(StrEnum):
     BACKOFF = "backoff"  # SMS Center refused recently; waiting before asking again
     UPSTREAM = "upstream"  # SMS Center failed to answer (timeout, 5xx, bad body)
     SHARE = "share"  # the asking user has used their share of the account's hour
+    ASKING = "asking"  # a request for it is on its way: the answer will follow shortly
 
 
 class UserRateLimited(Exception):
@@ -108,3 +110,18 @@ class QuotaLedger(Protocol):
     async def record_upstream(self, key_id: str, at: float) -> None: ...
 
     async def upstream_since(self, key_id: str, since: float) -> list[float]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Answer(Generic[T]):
+    """A lookup's answer now and, when more is coming, the final one to await.
+
+    ``now`` is what to show at once: the answer itself when ``final`` is None; otherwise held
+    data marked with its age and why (or None: nothing is held, "asking SMS Center"). ``final``
+    resolves when a request answers the question (a ``Lookup``, or the error to explain), no
+    later than ``due`` unless SMS Center is slow or refuses.
+    """
+
+    now: Lookup[T] | None
+    final: asyncio.Future[Lookup[T]] | None = None
+    due: float | None = None

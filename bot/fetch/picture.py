@@ -288,6 +288,11 @@ class AccountPicture:
         ]
         return Slice(tuple(found), since, covered, span.until)
 
+    def sent_at(self, int_id: int) -> float | None:
+        """When the held message with ``int_id`` was sent (None: not held, or not said)."""
+        held = self._held.get(("int", int_id))
+        return held.entry.sent_at if held is not None else None
+
     def account_as_of(self) -> float | None:
         """When an account-wide span last ended (the window's "as of"), if any."""
         return self._account_spans[-1].until if self._account_spans else None
