@@ -1,4 +1,5 @@
-"""The simulated SMS Center (bot/smsc/simulator.py), spoken to over real HTTP on 127.0.0.1."""
+"""The simulated SMS Center (bot/smsc/simulator.py) and its test-only fault switches
+(tests/fakes/smsc_faults.py), spoken to over real HTTP on 127.0.0.1."""
 
 from __future__ import annotations
 
@@ -23,10 +24,10 @@ from bot.smsc.simulator import (
     DEMO_NUMBERS,
     HISTORY_HOURLY_LIMIT,
     STATUS_NAMES_RU,
-    Faults,
     SimulatedSmsc,
 )
 from tests.fakes.clock import FakeClock
+from tests.fakes.smsc_faults import Faults, FaultySmsc
 
 MOSCOW = ZoneInfo("Europe/Moscow")
 # The simulator must answer every field the client reads: one protocol, one list.
@@ -56,8 +57,9 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-async def sim(clock: FakeClock) -> AsyncIterator[SimulatedSmsc]:
-    async with SimulatedSmsc(clock=clock) as running:
+async def sim(clock: FakeClock) -> AsyncIterator[FaultySmsc]:
+    """The demo account, served with fault switches (all off until a test sets one)."""
+    async with FaultySmsc(clock=clock) as running:
         yield running
 
 
@@ -401,7 +403,7 @@ async def test_a_sixth_status_request_for_one_message_within_a_minute_is_error_9
 
 
 async def test_five_simultaneous_status_requests_are_one_too_many(
-    client: httpx.AsyncClient, sim: SimulatedSmsc
+    client: httpx.AsyncClient, sim: FaultySmsc
 ) -> None:
     sim.faults = Faults(delay=0.3, only="status")
 
@@ -434,7 +436,7 @@ async def test_an_eleventh_balance_request_within_a_minute_is_error_9(
 
 
 async def test_fifteen_simultaneous_balance_requests_are_one_too_many(
-    client: httpx.AsyncClient, sim: SimulatedSmsc, clock: FakeClock
+    client: httpx.AsyncClient, sim: FaultySmsc, clock: FakeClock
 ) -> None:
     sim.faults = Faults(delay=0.4, only="balance")
     first = [asyncio.create_task(call(client, "balance")) for _ in range(8)]
@@ -448,13 +450,11 @@ async def test_fifteen_simultaneous_balance_requests_are_one_too_many(
     assert sorted(error_code(answer) or 0 for answer in answers) == [0] * 14 + [9]
 
 
-# --- faults ----------------------------------------------------------------------------------
+# --- fault switches (tests/fakes/smsc_faults.py) -------------------------------------------
 
 
 @pytest.mark.parametrize("status", [500, 502, 503])
-async def test_fault_http_status(
-    client: httpx.AsyncClient, sim: SimulatedSmsc, status: int
-) -> None:
+async def test_fault_http_status(client: httpx.AsyncClient, sim: FaultySmsc, status: int) -> None:
     sim.faults.http_status = status
 
     response = await client.post("/sys/balance.php", data={"apikey": DEMO_API_KEY, "fmt": "3"})
@@ -479,7 +479,7 @@ async def test_fault_http_status(
     ],
 )
 async def test_fault_malformed_bodies(
-    client: httpx.AsyncClient, sim: SimulatedSmsc, script: str, kind: Any, check: Any
+    client: httpx.AsyncClient, sim: FaultySmsc, script: str, kind: Any, check: Any
 ) -> None:
     sim.faults.malformed = kind
     params = {"cnt": 5} if script == "get" else {"phone": "79161234567", "id": 1}
@@ -498,7 +498,7 @@ async def test_fault_malformed_bodies(
         assert check(response.text)
 
 
-async def test_fault_error_code_and_only(client: httpx.AsyncClient, sim: SimulatedSmsc) -> None:
+async def test_fault_error_code_and_only(client: httpx.AsyncClient, sim: FaultySmsc) -> None:
     sim.faults = Faults(error_code=9, only="get")
 
     assert await call(client, "get", cnt=5) == {"error": "too many requests", "error_code": 9}
@@ -507,7 +507,7 @@ async def test_fault_error_code_and_only(client: httpx.AsyncClient, sim: Simulat
     assert error_code(await call(client, "get", cnt=5)) == 77
 
 
-async def test_faulted_answers_use_no_quota(client: httpx.AsyncClient, sim: SimulatedSmsc) -> None:
+async def test_faulted_answers_use_no_quota(client: httpx.AsyncClient, sim: FaultySmsc) -> None:
     sim.faults = Faults(http_status=502)
     for _ in range(5):
         await client.post("/sys/get.php", data={"apikey": DEMO_API_KEY, "cnt": "5"})
@@ -516,9 +516,7 @@ async def test_faulted_answers_use_no_quota(client: httpx.AsyncClient, sim: Simu
     assert isinstance(await call(client, "get", cnt=5), list)
 
 
-async def test_fault_times_switches_itself_off(
-    client: httpx.AsyncClient, sim: SimulatedSmsc
-) -> None:
+async def test_fault_times_switches_itself_off(client: httpx.AsyncClient, sim: FaultySmsc) -> None:
     sim.faults = Faults(http_status=502, times=2)
     form = {"apikey": DEMO_API_KEY, "fmt": "3"}
 
@@ -528,7 +526,7 @@ async def test_fault_times_switches_itself_off(
     assert sim.faults == Faults()
 
 
-async def test_fault_delay_holds_the_answer(client: httpx.AsyncClient, sim: SimulatedSmsc) -> None:
+async def test_fault_delay_holds_the_answer(client: httpx.AsyncClient, sim: FaultySmsc) -> None:
     sim.faults.delay = 0.3
 
     with pytest.raises(httpx.ReadTimeout):
@@ -536,7 +534,7 @@ async def test_fault_delay_holds_the_answer(client: httpx.AsyncClient, sim: Simu
 
 
 async def test_refuse_and_resume_on_the_same_port(
-    client: httpx.AsyncClient, sim: SimulatedSmsc
+    client: httpx.AsyncClient, sim: FaultySmsc
 ) -> None:
     base = sim.base_url
     assert await call(client, "balance") == {"balance": DEMO_BALANCE}  # a pooled connection
