@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import json
 import ssl
@@ -17,6 +18,7 @@ import httpx
 import pytest
 
 from bot.smsc import HistoryEntry
+from bot.smsc import __main__ as smsc_cli
 from bot.smsc.simulator import (
     BALANCE_MINUTE_LIMIT,
     DEMO_API_KEY,
@@ -644,3 +646,33 @@ async def test_hand_made_accounts_and_add_message(clock: FakeClock) -> None:
     assert error_code(demo) == 2
     with pytest.raises(ValueError, match="unknown message fields"):
         sim.add_message(OTHER_KEY, stauts=1)
+
+
+# --- command line (python -m bot.smsc) -------------------------------------------------------
+
+
+async def test_the_command_line_serves_the_demo_account(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    serving = asyncio.create_task(smsc_cli.serve("127.0.0.1", 0))
+    try:
+        async with asyncio.timeout(10):
+            while "demo key" not in (printed := capsys.readouterr().out):  # noqa: ASYNC110
+                await asyncio.sleep(0.01)
+        base = printed.split(" on ", 1)[1].split(";", 1)[0]
+        async with httpx.AsyncClient(base_url=base, verify=TLS) as client:
+            assert await call(client, "balance") == {"balance": DEMO_BALANCE}
+    finally:
+        serving.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await serving
+    assert DEMO_API_KEY in printed
+    assert all(number in printed for number in DEMO_NUMBERS)
+
+
+def test_the_command_line_names_itself(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        smsc_cli.main(["--help"])
+
+    assert exit_.value.code == 0
+    assert "python -m bot.smsc" in capsys.readouterr().out

@@ -11,7 +11,8 @@ from collections.abc import Iterable
 from bot.smsc.simulator import DEMO_API_KEY, DEMO_NUMBERS, SimulatedSmsc
 
 
-async def _serve(host: str, port: int) -> None:
+async def serve(host: str, port: int) -> None:
+    """Serve the demo account on ``host:port`` (0: the OS picks), print where, until cancelled."""
     sim = SimulatedSmsc()
     base = await sim.start(host, port)
     try:
@@ -33,7 +34,7 @@ def main(argv: Iterable[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=8080)
     args = parser.parse_args(None if argv is None else list(argv))
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(_serve(args.host, args.port))
+        asyncio.run(serve(args.host, args.port))
 
 
 if __name__ == "__main__":

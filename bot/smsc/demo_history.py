@@ -162,6 +162,7 @@ class _DemoHistory:
         self.pool = self._subscribers(90)
 
     def build(self) -> list[dict[str, Any]]:
+        """Every message, oldest first, with its ids."""
         rng, now = self.rng, self.now
         long_lived = self.pool[:2]
         for _ in range(240):

@@ -234,7 +234,7 @@ class SimulatedSmsc:
         return [records.public(record) for record in account.history.newest_first()]
 
     def count(self, script: str | None = None, apikey: str | None = None) -> int:
-        """How many requests arrived (refused and faulted ones included), optionally filtered."""
+        """How many requests arrived (refused and intercepted ones too), optionally filtered."""
         return sum(
             1
             for request in self.requests
@@ -243,7 +243,7 @@ class SimulatedSmsc:
         )
 
     def in_flight(self, script: str, apikey: str = DEMO_API_KEY) -> int:
-        """Requests of ``script`` under ``apikey`` being answered right now (e.g. in a delay)."""
+        """Requests of ``script`` under ``apikey`` being answered right now (e.g. held)."""
         return self._account(apikey).in_flight[script]
 
     def reset_limits(self) -> None:
@@ -383,7 +383,7 @@ class SimulatedSmsc:
     def _admit(
         self, script: str, account: _Account, params: Mapping[str, str], now: float
     ) -> Callable[[], tuple[Any, str]]:
-        """Validate and apply the limits; return what computes the answer (after any delay)."""
+        """Validate and apply the limits; return what computes the answer (after :meth:`hold`)."""
         if script == "get":
             return self._admit_history(account, params, now)
         if script == "status":
