@@ -13,6 +13,7 @@ from bot.smsc import SmscClient
 from bot.smsc.simulator import SimulatedSmsc
 from bot.store import Account, KeyCipher, Storage
 from tests.fakes.clock import FakeClock
+from tests.fakes.smsc_faults import FaultySmsc
 
 API_KEY = "k3y-7c1d9e0b5a2f48e6b3d1c0a9f8e7d6c5"
 MOSCOW = ZoneInfo("Europe/Moscow")
@@ -25,9 +26,9 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-async def sim(clock: FakeClock) -> AsyncIterator[SimulatedSmsc]:
+async def sim(clock: FakeClock) -> AsyncIterator[FaultySmsc]:
     """A simulated SMS Center with one empty account (``API_KEY``), serving on 127.0.0.1."""
-    async with SimulatedSmsc(clock=clock, with_demo=False, accounts={API_KEY: []}) as simulator:
+    async with FaultySmsc(clock=clock, with_demo=False, accounts={API_KEY: []}) as simulator:
         yield simulator
 
 

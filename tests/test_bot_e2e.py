@@ -12,6 +12,7 @@ import pytest
 from bot.smsc.simulator import SimulatedSmsc
 from tests.conftest import API_KEY
 from tests.fakes.clock import FakeClock
+from tests.fakes.smsc_faults import FaultySmsc
 from tests.harness import ADMIN, AGENT, STRANGER, Harness, running_bot
 
 PHONE = "79161234567"
@@ -164,7 +165,7 @@ async def test_telegram_429_is_waited_out_and_the_answer_arrives(
     ],
 )
 async def test_smsc_failures_answer_in_one_human_line_and_the_bot_keeps_serving(
-    harness: Harness, sim: SimulatedSmsc, fault: dict[str, object], expected: str
+    harness: Harness, sim: FaultySmsc, fault: dict[str, object], expected: str
 ) -> None:
     sim.add_message(API_KEY, phone=PHONE, status=1)
     await harness.grant()
@@ -181,7 +182,7 @@ async def test_smsc_failures_answer_in_one_human_line_and_the_bot_keeps_serving(
     assert any(entry.command == "history" and entry.outcome != "fresh" for entry in audit)
 
 
-async def test_smsc_unreachable_answers_in_one_line(harness: Harness, sim: SimulatedSmsc) -> None:
+async def test_smsc_unreachable_answers_in_one_line(harness: Harness, sim: FaultySmsc) -> None:
     await harness.grant()
     await sim.refuse()
     answer = await harness.say(f"/last {PHONE}")
@@ -297,7 +298,7 @@ async def test_admin_views_and_delkey(harness: Harness, sim: SimulatedSmsc) -> N
     assert "no access" in await harness.say(f"/last {PHONE}")
 
 
-async def test_typing_is_shown_while_smsc_is_slow(harness: Harness, sim: SimulatedSmsc) -> None:
+async def test_typing_is_shown_while_smsc_is_slow(harness: Harness, sim: FaultySmsc) -> None:
     sim.add_message(API_KEY, phone=PHONE)
     await harness.grant()
     sim.faults.delay = 0.6

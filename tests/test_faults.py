@@ -20,10 +20,11 @@ from typing import Any
 
 import pytest
 
-from bot.smsc.simulator import Faults, SimulatedSmsc
+from bot.smsc.simulator import SimulatedSmsc
 from bot.store import AuditEntry, KeyCipher
 from tests.conftest import API_KEY
 from tests.fakes.clock import FakeClock
+from tests.fakes.smsc_faults import Faults, FaultySmsc
 from tests.fakes.sqlite import DISK_FULL, LOCKED, FailingConnection, open_failing
 from tests.fakes.telegram import FakeTelegramServer
 from tests.fakes.updates import message_update
@@ -38,10 +39,10 @@ TIMEOUT = 0.5  # SMSC_TIMEOUT in these tests: a slower answer is a timeout
 
 
 @pytest.fixture
-async def sim(clock: FakeClock) -> AsyncIterator[SimulatedSmsc]:
+async def sim(clock: FakeClock) -> AsyncIterator[FaultySmsc]:
     """Two SMS Center accounts: the one under fault and another that keeps being served."""
     accounts: dict[str, list[dict[str, Any]]] = {API_KEY: [], OTHER_KEY: []}
-    async with SimulatedSmsc(clock=clock, with_demo=False, accounts=accounts) as simulator:
+    async with FaultySmsc(clock=clock, with_demo=False, accounts=accounts) as simulator:
         simulator.add_message(API_KEY, phone=PHONE, status=1)
         simulator.add_message(OTHER_KEY, phone=OTHER_PHONE, status=1)
         yield simulator
@@ -112,7 +113,7 @@ SMSC_FAULTS: list[Any] = [
 
 @pytest.mark.parametrize(("fault", "expected"), SMSC_FAULTS)
 async def test_smsc_fault_gets_one_human_line_and_loses_nothing(
-    harness: Harness, sim: SimulatedSmsc, fault: dict[str, Any], expected: str
+    harness: Harness, sim: FaultySmsc, fault: dict[str, Any], expected: str
 ) -> None:
     sim.faults = Faults(**fault)
     answer = one_line(await harness.say(f"/last {PHONE}"))
@@ -130,7 +131,7 @@ async def test_smsc_fault_gets_one_human_line_and_loses_nothing(
     [pytest.param(Faults(), id="empty-list"), pytest.param(Faults(error_code=3), id="error-3")],
 )
 async def test_empty_history_is_said_plainly(
-    harness: Harness, sim: SimulatedSmsc, fault: Faults
+    harness: Harness, sim: FaultySmsc, fault: Faults
 ) -> None:
     # SMS Center's page leaves open whether "nothing found" is [] or error 3: both read the same.
     sim.faults = fault
@@ -143,7 +144,7 @@ async def test_empty_history_is_said_plainly(
     await assert_nothing_lost_and_still_serving(harness)
 
 
-async def test_smsc_connection_refused(harness: Harness, sim: SimulatedSmsc) -> None:
+async def test_smsc_connection_refused(harness: Harness, sim: FaultySmsc) -> None:
     await sim.refuse()
     answer = one_line(await harness.say(f"/last {PHONE}"))
     assert answer == "SMS Center cannot be reached right now — try again in a minute."
@@ -456,7 +457,7 @@ async def until(condition: Callable[[], bool], within: float = 20.0) -> None:
     ],
 )
 async def test_sigterm_while_smsc_is_answering_sends_the_answer_then_exits_0(
-    tmp_path: Path, sim: SimulatedSmsc, delay: float, expected: str
+    tmp_path: Path, sim: FaultySmsc, delay: float, expected: str
 ) -> None:
     async with FakeTelegramServer() as telegram:
         process = await start_polling(tmp_path, telegram, sim.base_url, SMSC_TIMEOUT="2")
