@@ -133,11 +133,19 @@ class StorageError(Exception):
 
 
 class AccountExists(StorageError):
-    """An account with this name already exists."""
+    """An account named ``name`` already exists."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"an account named {name!r} already exists")
+        self.name = name
 
 
 class NoSuchAccount(StorageError):
-    """No account has this name."""
+    """No account is named ``name``."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"there is no account named {name!r}")
+        self.name = name
 
 
 @dataclass(frozen=True)
@@ -275,7 +283,7 @@ class Storage:
         token = self._cipher.encrypt(apikey)
         async with self._transaction():
             if await self._account_id(name) is not None:
-                raise AccountExists(f"an account named {name!r} already exists")
+                raise AccountExists(name)
             account_id = await self._insert_account(
                 name, token, apikey, added_by=added_by, now=now, personal=False
             )
@@ -329,7 +337,7 @@ class Storage:
         async with self._transaction():
             row = await self._fetchone(_ACCOUNT_BY_NAME, (account_name,))
             if row is None:
-                raise NoSuchAccount(f"there is no account named {account_name!r}")
+                raise NoSuchAccount(account_name)
             account = self._account(row)
             previous = await self._member_account_id(user_id)
             await self._map(user_id, account.id, granted_by=granted_by, now=now)
