@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from bot.chat import arguments
@@ -9,6 +13,7 @@ from bot.chat.arguments import BadArgument
 from bot.text import Lang
 
 USAGE = "usage line"
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.mark.parametrize(
@@ -119,3 +124,14 @@ def test_history_without_a_phone_or_with_a_bad_count_is_refused() -> None:
     with pytest.raises(BadArgument) as not_a_phone:
         _history("hello")
     assert "/history" in not_a_phone.value.reply
+
+
+def test_arguments_the_command_table_and_escaping_import_no_aiogram() -> None:
+    code = (
+        "import sys, bot.chat.arguments, bot.chat.escaping, bot.text.commands; "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'aiogram'))"
+    )
+    done = subprocess.run(  # a fresh interpreter: this one has imported aiogram long ago
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
+    )
+    assert done.stdout.strip() == "[]"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import re
 
+from bot.chat.escaping import fill_html
 from bot.text import InvalidPhone, Lang, parse_phone
 from bot.text import catalogue as texts
 
@@ -96,7 +97,7 @@ def phone(text: str, command: str, lang: Lang) -> str:
     try:
         return parse_phone(text)
     except InvalidPhone:
-        raise BadArgument(texts.BAD_PHONE(lang).format(command=command)) from None
+        raise BadArgument(fill_html(texts.BAD_PHONE(lang), command=command)) from None
 
 
 def phone_and_count(
@@ -111,5 +112,5 @@ def phone_and_count(
         return parse_phone(text), default
     head, _, tail = text.rpartition(" ")
     if not head:
-        raise BadArgument(texts.BAD_PHONE(lang).format(command="history"))
+        raise BadArgument(fill_html(texts.BAD_PHONE(lang), command="history"))
     return phone(head, "history", lang), count(tail, default=default, maximum=maximum, usage=usage)
