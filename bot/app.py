@@ -21,6 +21,7 @@ from aiogram import Dispatcher
 from aiogram.exceptions import TelegramNetworkError, TelegramUnauthorizedError
 from aiogram.utils.token import TokenValidationError
 
+from bot.chat.caller import CallerMiddleware
 from bot.chat.console import run_console
 from bot.chat.telegram import make_bot
 from bot.demo import demo_smsc, prepare_demo_account
@@ -31,7 +32,7 @@ from bot.store import KeyCipher, Storage, insecure_permissions
 from bot.text import Lang
 from handlers import account, admin, errors, lookup
 from handlers.menu import register_menu
-from handlers.middleware import CallerMiddleware, EditsAsNew, InFlight
+from handlers.middleware import EditsAsNew, InFlight
 
 logger = logging.getLogger(__name__)
 

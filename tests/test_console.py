@@ -28,6 +28,7 @@ from bot.settings import Settings
 from bot.smsc.simulator import DEMO_NUMBERS, SimulatedSmsc
 from bot.text import Lang, error_info, status_info
 from bot.text import catalogue as texts
+from bot.text.commands import Audience, help_section
 from tests.fakes.clock import FakeClock
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -94,7 +95,7 @@ def test_piped_demo_shell_prints_plain_answers(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr
     # /help
-    assert html_to_text(texts.HELP_LOOKUPS(Lang.EN)) in out
+    assert html_to_text(help_section(Audience.MEMBER, Lang.EN, self_login=False)) in out
     # /last: the status, the error code with its meaning and what helps
     assert f"{status_info(20).name.en} (20)" in out
     assert error_info(6).name.en in out

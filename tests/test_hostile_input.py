@@ -35,9 +35,9 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from bot.chat.arguments import looks_like_key
 from bot.smsc.simulator import RecordedRequest, SimulatedSmsc
 from bot.text import InvalidPhone, looks_like_phone, parse_phone
-from handlers.account import looks_like_key
 from tests.conftest import API_KEY
 from tests.fakes.clock import FakeClock
 from tests.fakes.telegram import ApiCall

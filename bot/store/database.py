@@ -159,7 +159,7 @@ class Storage:
         token = self._cipher.encrypt(apikey)
         async with self._transaction():
             if await self._account_id(name) is not None:
-                raise AccountExists(f"an account named {name!r} already exists")
+                raise AccountExists(name)
             account_id = await self._insert_account(
                 name, token, apikey, added_by=added_by, now=now, personal=False
             )
@@ -213,7 +213,7 @@ class Storage:
         async with self._transaction():
             row = await self._fetchone(_ACCOUNT_BY_NAME, (account_name,))
             if row is None:
-                raise NoSuchAccount(f"there is no account named {account_name!r}")
+                raise NoSuchAccount(account_name)
             account = self._account(row)
             previous = await self._member_account_id(user_id)
             await self._map(user_id, account.id, granted_by=granted_by, now=now)

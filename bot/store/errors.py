@@ -14,8 +14,16 @@ class StorageError(Exception):
 
 
 class AccountExists(StorageError):
-    """An account with this name already exists."""
+    """An account named ``name`` already exists."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"an account named {name!r} already exists")
+        self.name = name
 
 
 class NoSuchAccount(StorageError):
-    """No account has this name."""
+    """No account is named ``name``."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"there is no account named {name!r}")
+        self.name = name
