@@ -168,7 +168,9 @@ def build_hour(account: Account, load: int = 1, seed: int = 1) -> Hour:
         questions.append(Question(at, agent, "last", phone, kind))
         lasts += 1
     for _ in range(FAILED_QUESTIONS * load):
-        questions.append(Question(rng.uniform(0.0, HOUR), rng.randrange(agents), "failed"))
+        questions.append(
+            Question(rng.uniform(0.0, HOUR), rng.randrange(agents), "failed", kind="failed")
+        )
     questions.sort(key=lambda question: question.at)
     top = account.history[-1] if account.history else None
     first_int_id = (top.int_id + 3) if top else 0

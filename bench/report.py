@@ -336,7 +336,7 @@ def correct_kind_lines(pooled: Sequence[Pooled]) -> list[str]:
 
 
 def correct_targets(pooled: Sequence[Pooled]) -> list[dict[str, Any]]:
-    """Issue 11's targets for the bot's correct answers, met or missed."""
+    """The targets for the bot's correct answers on realistic accounts, met or missed."""
     bots = [g for g in pooled if g.client == "bot"]
     if not bots:
         return []
