@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -15,12 +14,6 @@ from tests.fakes.clock import FakeClock
 from tests.harness import ADMIN, AGENT, STRANGER, Harness, running_bot
 
 PHONE = "79161234567"
-
-
-@pytest.fixture
-async def harness(tmp_path: Path, sim: SimulatedSmsc, clock: FakeClock) -> AsyncIterator[Harness]:
-    async with running_bot(tmp_path, sim, clock) as running:
-        yield running
 
 
 async def test_stranger_is_refused_then_granted_user_gets_status_and_explanation(

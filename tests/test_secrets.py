@@ -25,8 +25,8 @@ from bot.settings import load_settings
 from bot.smsc import SmscApiError, SmscBadCredentials, SmscClient, SmscRateLimited
 from bot.smsc.simulator import SimulatedSmsc
 from bot.store import KeyCipher, Storage, fingerprint
+from tests.fakes.bot_api import ApiCall
 from tests.fakes.clock import FakeClock
-from tests.fakes.telegram import ApiCall
 from tests.fakes.updates import ChatType, message_update
 from tests.harness import ADMIN, AGENT, STRANGER, Harness, running_bot
 
