@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from aiogram import Bot, Dispatcher
+from aiogram.client.session.base import BaseSession
 
 from bot.app import Services, make_dispatcher
 from bot.chat.retry import RetryMiddleware
@@ -113,9 +114,11 @@ async def running_bot(
     ``storage``: an already prepared database to use instead of one at ``database``.
     """
     async with AsyncExitStack() as stack:
+        telegram: FakeBotApi
+        session: BaseSession | None
         if wire:
-            telegram: FakeBotApi = await stack.enter_async_context(FakeTelegramServer(clock=clock))
-            api_url, session = telegram.base_url, None
+            server = await stack.enter_async_context(FakeTelegramServer(clock=clock))
+            telegram, api_url, session = server, server.base_url, None
         else:
             telegram = FakeBotApi(clock=clock)
             api_url, session = "http://in-process.invalid", telegram.session()
