@@ -148,6 +148,20 @@ async def test_empty_history_is_said_plainly(
     await assert_nothing_lost_and_still_serving(granted)
 
 
+async def test_a_fault_during_history_is_one_line_audited_as_history(
+    granted: Harness, smsc: SimulatedSmsc
+) -> None:
+    smsc.faults = Faults(http_status=500)
+    answer = one_line(await granted.say(f"/history {PHONE}"))
+    assert "SMS Center is having trouble (HTTP 500)" in answer
+    entry = await audit_of(granted, AGENT, "history")
+    assert entry.argument is not None and PHONE in entry.argument
+    assert entry.outcome not in {"fresh", "cache"}
+    smsc.faults = Faults()
+    assert "member" in await granted.say("/whoami")
+    await assert_nothing_lost_and_still_serving(granted)
+
+
 async def test_smsc_connection_refused(granted: Harness, smsc: SimulatedSmsc) -> None:
     await smsc.refuse()
     answer = one_line(await granted.say(f"/last {PHONE}"))
