@@ -470,34 +470,41 @@ async def until(condition: Callable[[], bool], within: float = 20.0) -> None:
             await asyncio.sleep(0.05)
 
 
-@pytest.mark.parametrize(
-    ("delay", "expected"),
-    [
-        pytest.param(1.0, "delivered", id="answer-arrives"),
-        pytest.param(30.0, "SMS Center did not answer in 2 s — try again shortly.", id="try-again"),
-    ],
-)
-async def test_sigterm_while_smsc_is_answering_sends_the_answer_then_exits_0(
-    tmp_path: Path, smsc: SimulatedSmsc, delay: float, expected: str
+async def test_sigterm_while_smsc_is_answering_sends_the_answers_then_exits_0(
+    tmp_path: Path, smsc: SimulatedSmsc
 ) -> None:
+    # One process, two lookups in flight at SIGTERM: one SMS Center answers within the 2 s
+    # timeout (its answer is sent), one it never answers (the timeout's "try again" is sent).
     async with FakeTelegramServer() as telegram:
         process = await start_polling(tmp_path, telegram, smsc.base_url, SMSC_TIMEOUT="2")
         try:
             await telegram.wait_for_call("getUpdates", timeout=20)
-            telegram.push_update(message_update(f"/addkey main {API_KEY}", user_id=ADMIN))
-            await telegram.wait_for_call("sendMessage", count=1, timeout=20)
-            telegram.push_update(message_update(f"/grant {AGENT} main", user_id=ADMIN))
-            await telegram.wait_for_call("sendMessage", count=2, timeout=20)
-            smsc.faults = Faults(delay=delay, only="get")
+            setup = [
+                (f"/addkey main {API_KEY}", ADMIN),
+                (f"/grant {AGENT} main", ADMIN),
+                (f"/addkey other {OTHER_KEY}", ADMIN),
+                (f"/grant {OTHER_AGENT} other", ADMIN),
+            ]
+            for count, (line, user_id) in enumerate(setup, start=1):
+                telegram.push_update(message_update(line, user_id=user_id))
+                await telegram.wait_for_call("sendMessage", count=count, timeout=20)
+            # Faults are taken when a request arrives: each lookup keeps its own delay.
+            smsc.faults = Faults(delay=30.0, only="get")
             telegram.push_update(message_update(f"/last {PHONE}", user_id=AGENT))
             await until(lambda: smsc.count("get") == 1)  # SMS Center has the request now
+            smsc.faults = Faults(delay=1.0, only="get")
+            telegram.push_update(message_update(f"/last {OTHER_PHONE}", user_id=OTHER_AGENT))
+            await until(lambda: smsc.count("get") == 2)
         finally:
             process.send_signal(signal.SIGTERM)
             _, err = await asyncio.wait_for(process.communicate(), 30)
     assert process.returncode == 0, err.decode()
-    answers = [call.text or "" for call in telegram.calls_of("sendMessage")]
-    assert len(answers) == 3
-    assert expected in answers[-1]
+    answers = {
+        call.int_param("chat_id"): call.text or "" for call in telegram.calls_of("sendMessage")
+    }
+    assert len(telegram.calls_of("sendMessage")) == len(setup) + 2
+    assert "SMS Center did not answer in 2 s — try again shortly." in answers[AGENT]
+    assert "delivered" in answers[OTHER_AGENT]
     assert "Traceback" not in err.decode()
 
 
