@@ -32,6 +32,7 @@ from aiogram.types import (
     Update,
 )
 
+from tests.fakes.bot_api import FakeBotApi
 from tests.fakes.bot_api_methods import NOT_MODIFIED
 from tests.fakes.clock import FakeClock
 from tests.fakes.telegram import FakeTelegramServer, close_quickly
@@ -505,6 +506,48 @@ async def test_unknown_path_is_json_404(telegram: FakeTelegramServer) -> None:
         body = await response.json()
 
     assert body == {"ok": False, "error_code": 404, "description": "Not Found"}
+
+
+# -- in-process ------------------------------------------------------------------------------
+
+
+async def test_the_in_process_session_answers_as_the_server_does() -> None:
+    """`FakeBotApi.session()`: the same fake without HTTP; parameters arrive decoded as from a
+    form, error answers become aiogram's exceptions, and every call is recorded."""
+    api = FakeBotApi(clock=FakeClock())
+    bot = Bot(api.token, session=api.session())
+    sent = await bot.send_message(
+        CHAT, "<b>1</b> &amp; 2", parse_mode="HTML", reply_markup=keyboard()
+    )
+    assert sent.text == "1 & 2"
+    assert [(e.type, e.offset, e.length) for e in sent.entities or []] == [("bold", 0, 1)]
+    (call,) = api.calls_of("sendMessage")
+    assert call.params["chat_id"] == CHAT and call.text == "<b>1</b> &amp; 2"
+    assert call.params["reply_markup"] == keyboard().model_dump(exclude_none=True)
+
+    api.fail_next("sendMessage", status=429, retry_after=3)
+    with pytest.raises(TelegramRetryAfter) as caught:
+        await bot.send_message(CHAT, "x")
+    assert caught.value.retry_after == 3
+    api.fail_next("sendMessage", status=502, raw_body="<html>502 Bad Gateway</html>")
+    with pytest.raises(ClientDecodeError):
+        await bot.send_message(CHAT, "x")
+    api.disconnect_next("getMe")
+    with pytest.raises(TelegramNetworkError):
+        await bot.get_me()
+    with pytest.raises(TelegramBadRequest, match="can't parse entities"):
+        await bot.send_message(CHAT, "<p>x</p>", parse_mode="HTML")
+    with pytest.raises(TelegramUnauthorizedError):
+        await Bot("1:WRONG", session=api.session()).get_me()
+
+    assert [(c.method, c.status) for c in api.failed_calls] == [
+        ("sendMessage", 429),
+        ("sendMessage", 502),
+        ("getMe", 0),
+        ("sendMessage", 400),
+        ("getMe", 401),
+    ]
+    assert [m["message_id"] for m in api.messages_in(CHAT)] == [sent.message_id]
 
 
 # -- update builders ---------------------------------------------------------------------------
