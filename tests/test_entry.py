@@ -1,4 +1,5 @@
-"""The real entry point: ``python -m bot`` as a subprocess, and ``run_polling`` in-process."""
+"""The entry point: ``python -m bot`` as a subprocess where the process matters (a refused
+token, polling and SIGTERM), ``main()`` and ``run_polling`` in-process for the rest."""
 
 from __future__ import annotations
 
@@ -9,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from bot.__main__ import main
 from bot.app import StartError, run_polling
-from bot.settings import load_settings
+from bot.settings import Settings, load_settings
 from bot.smsc.simulator import SimulatedSmsc
 from tests.fakes.telegram import FakeTelegramServer
 from tests.fakes.updates import message_update
@@ -31,17 +33,36 @@ async def run_bot(
     return process.returncode, out.decode(), err.decode()
 
 
-async def test_missing_token_is_one_clear_line(tmp_path: Path) -> None:
-    code, out, err = await run_bot(tmp_path)
-    assert code == 2
+@pytest.fixture
+def no_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The environment of ``bot_env`` for ``main()`` in this process: no setting inherited, no
+    ``.env`` (the working folder is ``tmp_path``)."""
+    for name in Settings.model_fields:
+        monkeypatch.delenv(name.upper(), raising=False)
+    monkeypatch.setenv("DATABASE_PATH", str(tmp_path / "data" / "bot.sqlite3"))
+    monkeypatch.chdir(tmp_path)
+
+
+# A bad start is decided before anything runs, so these call ``main()`` in this process; the
+# process itself (exit code, stderr, SIGTERM) is tested by the polling test below.
+
+
+@pytest.mark.usefixtures("no_settings")
+def test_missing_token_is_one_clear_line(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([]) == 2
+    out, err = capsys.readouterr()
     assert err.strip() == "error: BOT_TOKEN: required to talk to Telegram (get one from @BotFather)"
-    assert "Traceback" not in err + out
+    assert out == ""
 
 
-async def test_a_bad_setting_is_one_line_naming_it(tmp_path: Path) -> None:
-    code, _, err = await run_bot(tmp_path, BOT_TOKEN="1:x", CACHE_TTL="abc")
-    assert code == 2
-    assert err.strip() == "error: CACHE_TTL: expected a number"
+@pytest.mark.usefixtures("no_settings")
+def test_a_bad_setting_is_one_line_naming_it(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BOT_TOKEN", "1:x")
+    monkeypatch.setenv("CACHE_TTL", "abc")
+    assert main([]) == 2
+    assert capsys.readouterr().err.strip() == "error: CACHE_TTL: expected a number"
 
 
 async def test_a_token_telegram_refuses_is_one_clear_line(tmp_path: Path) -> None:
@@ -67,9 +88,12 @@ async def test_unreachable_telegram_is_one_clear_line(tmp_path: Path) -> None:
         )
 
 
-async def test_help_lists_the_shell(tmp_path: Path) -> None:
-    code, out, _ = await run_bot(tmp_path, "--help")
-    assert code == 0 and "shell" in out and "--demo" in out
+@pytest.mark.usefixtures("no_settings")
+def test_help_lists_the_shell(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as done:
+        main(["--help"])
+    out = capsys.readouterr().out
+    assert done.value.code == 0 and "shell" in out and "--demo" in out
 
 
 async def test_polls_answers_registers_menu_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
