@@ -26,8 +26,6 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Final, Protocol
 
-import httpx
-
 from bench.accounts import HOUR, MOSCOW
 from bench.harness import ADMIN, running_bot
 from bench.judge import Answer, Shown
@@ -219,16 +217,16 @@ class BotClient:
 async def naive(sim: SimulatedSmsc, clock: FakeClock, hour: Hour) -> AsyncIterator[Client]:
     """A ``NaiveClient`` against ``sim``."""
     del hour
-    async with httpx.AsyncClient() as http:
-        yield NaiveClient(SmscClient(http, sim.base_url, timeout=30.0), clock)
+    async with SmscClient(sim.base_url, timeout=30.0) as client:
+        yield NaiveClient(client, clock)
 
 
 @asynccontextmanager
 async def batched(sim: SimulatedSmsc, clock: FakeClock, hour: Hour) -> AsyncIterator[Client]:
     """A ``BatchedClient`` against ``sim``."""
     del hour
-    async with httpx.AsyncClient() as http:
-        yield BatchedClient(SmscClient(http, sim.base_url, timeout=30.0), clock)
+    async with SmscClient(sim.base_url, timeout=30.0) as client:
+        yield BatchedClient(client, clock)
 
 
 @asynccontextmanager

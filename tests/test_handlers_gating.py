@@ -39,8 +39,8 @@ from bot.text import Lang
 from bot.text import catalogue as texts
 from handlers.errors import ERROR_WORDS, Asker, words_for
 from tests.conftest import API_KEY
+from tests.fakes.bot_api_methods import NOT_MODIFIED
 from tests.fakes.clock import FakeClock
-from tests.fakes.telegram import NOT_MODIFIED
 from tests.fakes.updates import callback_update
 from tests.harness import ADMIN, AGENT, STRANGER, Harness, running_bot
 

@@ -23,9 +23,9 @@ from bot.app import Services
 from bot.settings import load_settings
 from bot.smsc import SmscApiError, SmscBadCredentials, SmscClient, SmscRateLimited
 from bot.store import KeyCipher, Storage, fingerprint
+from tests.fakes.bot_api import ApiCall
 from tests.fakes.clock import FakeClock
 from tests.fakes.smsc_faults import FaultySmsc
-from tests.fakes.telegram import ApiCall
 from tests.fakes.updates import ChatType, message_update
 from tests.harness import ADMIN, AGENT, STRANGER, Harness, running_bot
 
