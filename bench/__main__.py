@@ -1,8 +1,11 @@
-"""``python -m bench``: every figure of issue 6 beside its baseline, as a table and as JSON.
+"""``python -m bench``: every figure of the benchmarks beside its baseline, as a table and as JSON.
 
-    python -m bench                  # quota at 1×/2×/5×, overhead and memory at 1×/10×/100×
-    python -m bench --quick          # a smaller run: 1 000 updates, scales 1× and 10×
+    python -m bench                  # quota at 1×/2×/5×, correct answers on realistic accounts
+                                     # (2 seeds), overhead and memory at 1×/10×/100×
+    python -m bench --quick          # a smaller run: 1 000 updates, scales 1× and 10×; correct
+                                     # answers at 1× on one seed
     python -m bench --only quota --seeds 20 --warm-burst 1,5   # over 20 seeds, other buckets
+    python -m bench --only correct --correct-seeds 5           # correct answers over 5 seeds
 
 The table goes to stdout, the JSON to ``--json`` (default ``bench/results.json``).
 """
@@ -20,7 +23,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from bench import growth, quota, report
+from bench import correct, growth, quota, report
+from bench.accounts import SIZES
 from bench.workload import build_workload
 
 DEFAULT_JSON = Path(__file__).resolve().parent / "results.json"
@@ -33,8 +37,21 @@ def _numbers(text: str) -> list[int]:
 def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="1 000 updates, scales 1× and 10×")
-    parser.add_argument("--only", choices=("quota", "growth"), help="run one part only")
-    parser.add_argument("--loads", type=_numbers, default=[1, 2, 5], help="quota loads: 1,2,5")
+    parser.add_argument("--only", choices=("quota", "correct", "growth"), help="run one part only")
+    parser.add_argument(
+        "--loads", type=_numbers, default=[1, 2, 5], help="quota and correct loads: 1,2,5"
+    )
+    parser.add_argument(
+        "--correct-seeds",
+        type=int,
+        help="correct answers: seeds 1..N (default 2; 1 with --quick)",
+    )
+    parser.add_argument(
+        "--sizes",
+        type=lambda text: [part.strip() for part in text.split(",") if part.strip()],
+        default=["small", "busy"],
+        help="correct answers: account sizes (small,busy)",
+    )
     parser.add_argument("--scales", type=_numbers, help="population scales (default 1,10,100)")
     parser.add_argument("--updates", type=int, help="/last updates per side (default 5000)")
     parser.add_argument("--seed", type=int, default=6, help="seed of every random choice")
@@ -52,6 +69,11 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
         args.scales = [1, 10] if args.quick else [1, 10, 100]
     if args.updates is None:
         args.updates = 1000 if args.quick else 5000
+    if args.correct_seeds is None:
+        args.correct_seeds = 1 if args.quick else 2
+    unknown = set(args.sizes) - set(SIZES)
+    if unknown:
+        parser.error(f"unknown sizes: {', '.join(sorted(unknown))}")
     return args
 
 
@@ -82,6 +104,21 @@ async def _run(args: argparse.Namespace) -> dict[str, Any]:
         if spread:
             _print("", "The bot over several seeds:", *report.robustness_lines(spread))
         _print("")
+    correct_results: list[correct.CorrectResult] = []
+    pooled: list[correct.Pooled] = []
+    if args.only in (None, "correct"):
+        loads = [1] if args.quick and args.only is None else args.loads
+        _print("Correct answers on realistic accounts (one hour, simulated time)")
+        correct_results = await correct.run_all(
+            sizes=args.sizes,
+            loads=loads,
+            seeds=range(1, args.correct_seeds + 1),
+            progress=_progress,
+        )
+        pooled = correct.pool(correct_results)
+        _print(*report.correct_lines(pooled), "")
+        _print("Correct final answers by the age of the number's newest message")
+        _print(*report.correct_kind_lines(pooled), "")
     scales: list[growth.ScaleResult] = []
     if args.only in (None, "growth"):
         with tempfile.TemporaryDirectory(prefix="bench-") as folder:
@@ -99,16 +136,27 @@ async def _run(args: argparse.Namespace) -> dict[str, Any]:
         for result in scales:
             if result.overhead.profile:
                 _print(*report.profile_lines(result), "")
-    found = report.targets(quota_results, scales)
+    found = report.targets(quota_results, scales) + report.correct_targets(pooled)
     _print("Targets:", *report.target_lines(found))
     out["quota"] = [r.as_json() for r in quota_results]
     out["quota_seeds"] = [r.as_json() for r in spread]
     out["workloads"] = {str(load): build_workload(load, args.seed).counts() for load in args.loads}
+    out["correct"] = [r.as_json() for r in correct_results]
     out["scales"] = [r.as_json() for r in scales]
     out["targets"] = found
     out["seconds"] = round(time.perf_counter() - began, 1)
     _print(f"({out['seconds']:.0f} s)")
     return out
+
+
+def _progress(result: correct.CorrectResult) -> None:
+    share = result.correct / result.lasts if result.lasts else 0.0
+    print(
+        f"  {result.size} {result.load}× seed {result.seed} {result.client}: {share:.0%} correct,"
+        f" {result.upstream_requests} requests ({result.seconds:.0f} s)",
+        file=sys.stderr,
+        flush=True,
+    )
 
 
 def _print(*lines: str) -> None:

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from importlib import metadata
 from typing import Any, Final
 
+from bench.correct import Pooled
 from bench.growth import ScaleResult
 from bench.quota import FRESH, QuotaResult
 
@@ -17,6 +18,9 @@ MIB: Final = 1024 * 1024
 QUOTA_ERRORS_TARGET: Final = 0
 FRESH_TARGET: Final = 0.95
 OVERHEAD_TARGET: Final = 1.3
+CORRECT_TARGET: Final = 0.95
+PROMPT_TARGET: Final = 0.60
+CURRENT_WRONG_TARGET: Final = 0.01
 
 
 def machine() -> dict[str, Any]:
@@ -271,3 +275,96 @@ def target_lines(found: Sequence[dict[str, Any]]) -> list[str]:
     return [
         f"  {'met   ' if t['met'] else 'MISSED'}  {t['target']}: {t['measured']}" for t in found
     ]
+
+
+def correct_lines(pooled: Sequence[Pooled]) -> list[str]:
+    """The correct-answers table: per account size, load and client, over every seed."""
+    header = (
+        "account",
+        "load",
+        "client",
+        "/last asked",
+        "correct final",
+        "correct ≤60 s",
+        "shown as current, wrong",
+        "rate-limit errors",
+        "upstream (most in an hour)",
+        "correct final per seed",
+    )
+    rows = [
+        (
+            g.size,
+            f"{g.load}×",
+            g.client,
+            str(g.lasts),
+            f"{g.share(g.correct):.1%}",
+            f"{g.share(g.within_prompt):.1%}",
+            f"{g.share(g.shown_current_wrong):.1%}",
+            str(g.rate_limit_errors),
+            str(g.upstream_most),
+            " ".join(f"{share:.0%}" for share in g.correct_shares),
+        )
+        for g in pooled
+    ]
+    lines = _table(header, rows)
+    for g in pooled:
+        if g.client == "bot" and g.reasons:
+            why = ", ".join(f"{reason} {count}" for reason, count in g.reasons.most_common())
+            lines.append(f"  bot, {g.size} {g.load}×, wrong answers: {why}")
+    return lines
+
+
+def correct_kind_lines(pooled: Sequence[Pooled]) -> list[str]:
+    """Correct final answers by the age of the asked number's newest message, per client."""
+    kinds = ("minutes", "repeat", "hour", "today", "days", "never")
+    header = ("account", "load", "client", *kinds)
+    rows = [
+        (
+            g.size,
+            f"{g.load}×",
+            g.client,
+            *(
+                f"{g.by_kind[k][1] / g.by_kind[k][0]:.0%} of {g.by_kind[k][0]}"
+                if g.by_kind.get(k, [0, 0])[0]
+                else "—"
+                for k in kinds
+            ),
+        )
+        for g in pooled
+    ]
+    return _table(header, rows)
+
+
+def correct_targets(pooled: Sequence[Pooled]) -> list[dict[str, Any]]:
+    """The targets for the bot's correct answers on realistic accounts, met or missed."""
+    bots = [g for g in pooled if g.client == "bot"]
+    if not bots:
+        return []
+    found = [
+        {
+            "target": f"≥ {CORRECT_TARGET:.0%} correct /last (final answer), every size and load",
+            "measured": {f"{g.size} {g.load}x": round(g.share(g.correct), 4) for g in bots},
+            "met": all(g.share(g.correct) >= CORRECT_TARGET for g in bots),
+        },
+        {
+            "target": "0 SMS Center rate-limit errors on realistic accounts",
+            "measured": sum(g.rate_limit_errors for g in bots),
+            "met": all(g.rate_limit_errors == 0 for g in bots),
+        },
+        {
+            "target": f"shown as current but wrong ≤ {CURRENT_WRONG_TARGET:.0%} of answers",
+            "measured": max(round(g.share(g.shown_current_wrong), 4) for g in bots),
+            "met": all(g.share(g.shown_current_wrong) <= CURRENT_WRONG_TARGET for g in bots),
+        },
+    ]
+    busy = [g for g in bots if g.size == "busy" and g.load == 1]
+    if busy:
+        share = busy[0].share(busy[0].within_prompt)
+        found.append(
+            {
+                "target": f"≥ {PROMPT_TARGET:.0%} correct within 60 s at 1× on the busy account",
+                "measured": round(share, 4),
+                "met": share >= PROMPT_TARGET,
+            }
+        )
+    return found

@@ -1,9 +1,11 @@
 """Entry point: ``python -m bot`` (Telegram long polling) and ``python -m bot shell`` (console).
 
 The command line only: arguments and settings here, the wiring in :mod:`bot.app`. A bad
-setting, a missing or refused ``BOT_TOKEN`` or an unreachable Telegram stops the start with
-one line on stderr and exit code 2; SIGTERM/SIGINT stop it cleanly (answers in flight
-finish, exit code 0).
+argument or setting (a malformed, missing or refused ``BOT_TOKEN``, a malformed
+``ENCRYPTION_KEY``, a ``DATABASE_PATH`` that cannot be created or opened, ``--user`` out of
+range) or an unreachable Telegram stops the start with one line on stderr naming it and exit
+code 2, never a traceback; SIGTERM/SIGINT stop it cleanly (answers in flight finish, exit
+code 0).
 """
 
 from __future__ import annotations
@@ -16,8 +18,8 @@ from collections.abc import Sequence
 
 from bot.app import StartError, run_polling, run_shell
 from bot.chat.console import CONSOLE_USER_ID
-from bot.settings import SettingsError, load_settings
-from bot.store import StorageError
+from bot.settings import MAX_USER_ID, SettingsError, load_settings, parse_user_id
+from bot.store import CipherError, StorageError
 
 logger = logging.getLogger("bot")
 
@@ -40,11 +42,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     shell.add_argument(
         "--demo", action="store_true", help="answer from a built-in simulated SMS Center account"
     )
+    # Read as text and checked in `main`: argparse's own refusal is two lines (usage + error).
     shell.add_argument(
         "--user",
-        type=int,
         default=None,
-        help=f"act as this Telegram user id (default {CONSOLE_USER_ID}, an admin)",
+        help=f"act as this Telegram user id, 1 to {MAX_USER_ID} (default {CONSOLE_USER_ID}, "
+        "an admin)",
     )
     return parser.parse_args(argv)
 
@@ -52,6 +55,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command; returns the process exit code."""
     args = parse_args(argv)
+    try:
+        user = getattr(args, "user", None)  # only the shell has --user
+        user_id = CONSOLE_USER_ID if user is None else parse_user_id(user)
+    except ValueError as exc:
+        print(f"error: --user: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
     try:
         settings = load_settings()
     except SettingsError as exc:
@@ -67,10 +76,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         logging.getLogger("httpx").setLevel(logging.WARNING)
     try:
         if args.command == "shell":
-            user_id = args.user if args.user is not None else CONSOLE_USER_ID
             return asyncio.run(run_shell(settings, user_id=user_id, demo=args.demo))
         return asyncio.run(run_polling(settings, demo=args.demo))
-    except (StartError, StorageError) as exc:
+    except (StartError, StorageError, CipherError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_CONFIG
     except KeyboardInterrupt:

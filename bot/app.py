@@ -20,7 +20,9 @@ from typing import Any, TextIO
 import httpx
 from aiogram import Dispatcher
 from aiogram.exceptions import TelegramNetworkError, TelegramUnauthorizedError
+from aiogram.utils.token import TokenValidationError
 
+from bot.chat.caller import CallerMiddleware
 from bot.chat.console import run_console
 from bot.chat.telegram import make_bot
 from bot.demo import demo_smsc, prepare_demo_account
@@ -32,7 +34,7 @@ from bot.store import KeyCipher, Storage, insecure_permissions
 from bot.text import Lang
 from handlers import account, admin, errors, lookup
 from handlers.menu import register_menu
-from handlers.middleware import CallerMiddleware, EditsAsNew, InFlight
+from handlers.middleware import EditsAsNew, InFlight
 
 logger = logging.getLogger(__name__)
 
@@ -193,11 +195,16 @@ async def run_polling(
     """Long polling until SIGTERM/SIGINT; answers in flight are finished before the exit."""
     if settings.bot_token is None:
         raise StartError("BOT_TOKEN: required to talk to Telegram (get one from @BotFather)")
-    token = settings.bot_token.get_secret_value()
+    try:
+        bot = make_bot(settings.bot_token.get_secret_value(), settings.telegram_api_url)
+    except TokenValidationError:
+        raise StartError(
+            "BOT_TOKEN: expected the token @BotFather gives, digits:characters "
+            "(like 123456789:AAE…), with no spaces"
+        ) from None
     async with AsyncExitStack() as stack:
-        dispatcher = await stack.enter_async_context(open_bot_parts(settings, demo=demo))
-        bot = make_bot(token, settings.telegram_api_url)
         stack.push_async_callback(bot.session.close)
+        dispatcher = await stack.enter_async_context(open_bot_parts(settings, demo=demo))
         try:
             me = await bot.get_me()
         except TelegramUnauthorizedError:

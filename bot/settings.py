@@ -20,17 +20,36 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from bot.store.cipher import CipherError, KeyCipher
+
 # SMS Center refuses a 4th identical history request within a minute, so an answer must be
 # served from cache for at least 20 s (three requests a minute at most).
 MIN_CACHE_TTL = 20.0
 # SMS Center answers at most 30 history requests an hour per account.
 SMSC_HOURLY_LIMIT = 30
 
+# Telegram promises user ids of at most 52 significant bits; 2**53 is where a double (and so
+# many a Bot API client) stops holding every integer exactly. Far inside SQLite's 64 bits.
+MAX_USER_ID = 2**53
+
 _LOG_LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
+_USER_ID_EXPECTED = f"expected a Telegram user id, a whole number from 1 to {MAX_USER_ID}"
+_FERNET_KEY_EXPECTED = (
+    "expected a Fernet key (32 url-safe base64-encoded bytes); generate one with: "
+    "python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'"
+)
 
 
 class SettingsError(Exception):
     """A setting has a bad value; ``str()`` is one line naming the variable."""
+
+
+def parse_user_id(text: str) -> int:
+    """Read a Telegram user id: ASCII digits, 1 to ``MAX_USER_ID``; ValueError saying so."""
+    text = text.strip()
+    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= MAX_USER_ID:
+        raise ValueError(_USER_ID_EXPECTED)
+    return int(text)
 
 
 @dataclass(frozen=True)
@@ -91,6 +110,16 @@ class Settings(BaseSettings):
             raise ValueError("expected an http(s) URL, e.g. https://smsc.ru")
         return value
 
+    @field_validator("database_path")
+    @classmethod
+    def _not_a_folder(cls, value: Path) -> Path:
+        # A folder would only fail later, after a key file was made beside it.
+        if value.is_dir():
+            raise ValueError(
+                "expected the database file's path, not a folder, e.g. data/bot.sqlite3"
+            )
+        return value
+
     @field_validator("bot_token", "encryption_key", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: Any) -> Any:
@@ -98,19 +127,30 @@ class Settings(BaseSettings):
             return None
         return value
 
+    @field_validator("encryption_key")
+    @classmethod
+    def _fernet_key(cls, value: SecretStr | None) -> SecretStr | None:
+        # Checked here, not first when the database opens, so a typo stops every command at
+        # once; the message never shows the value.
+        if value is not None:
+            try:
+                KeyCipher(value.get_secret_value().strip().encode("ascii"))
+            except (CipherError, UnicodeEncodeError):
+                raise ValueError(_FERNET_KEY_EXPECTED) from None
+        return value
+
     @field_validator("admin_ids", mode="before")
     @classmethod
     def _admin_ids(cls, value: Any) -> Any:
         if not isinstance(value, str):
             return value
-        ids: set[int] = set()
-        for part in value.replace(" ", "").split(","):
-            if not part:
-                continue
-            if not part.isascii() or not part.isdigit():
-                raise ValueError("expected comma-separated Telegram user ids, e.g. 12345,67890")
-            ids.add(int(part))
-        return frozenset(ids)
+        try:
+            return frozenset(parse_user_id(part) for part in value.split(",") if part.strip())
+        except ValueError:
+            raise ValueError(
+                f"expected comma-separated Telegram user ids from 1 to {MAX_USER_ID}, "
+                "e.g. 12345,67890"
+            ) from None
 
     @field_validator("user_rate_limit", mode="before")
     @classmethod

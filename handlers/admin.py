@@ -1,9 +1,11 @@
-"""Admin commands: /addkey, /delkey, /keys, /grant, /revoke, /users, /audit."""
+"""Admin commands: /addkey, /delkey, /keys, /grant, /revoke, /users, /audit.
+
+The whole router is behind the admin gate (``RoleGate(Role.ADMIN)``); ``/addkey``'s key is
+burnt or deleted before the gate, whoever sent it (``bot.chat.keys``).
+"""
 
 from __future__ import annotations
 
-import html
-import re
 from collections.abc import Callable
 from datetime import datetime
 
@@ -12,62 +14,54 @@ from aiogram.enums import ChatType
 from aiogram.filters import Command, CommandObject
 from aiogram.types import Message
 
-from bot.chat.caller import BadArgument, Caller, PrivateChatOnly, require_admin
+from bot.chat import arguments
+from bot.chat.caller import Caller, PrivateChatOnly, Role, gate
+from bot.chat.escaping import Html, fill_html
+from bot.chat.keys import CARRIES_KEY, KeyMessages, check_key
 from bot.fetch import Fetcher
 from bot.settings import Settings
 from bot.store import AccountExists, NoSuchAccount, Storage
 from bot.text import catalogue as texts
-from handlers.account import check_key, delete_quietly, key_message_is_private, looks_like_key
+from bot.text import commands
 
-ACCOUNT_NAME = re.compile(r"[A-Za-z0-9_-]{1,32}")
 AUDIT_DEFAULT, AUDIT_MAX = 20, 100
 
 
 def make_router() -> Router:
-    """A fresh router with the admin commands; each checks the caller's role first."""
+    """A fresh router with the admin commands, gated once for admins."""
     router = Router(name="admin")
+    router.message.middleware(KeyMessages())  # before the gate: a non-admin's key goes too
+    gate(router, Role.ADMIN)
 
-    @router.message(Command("addkey"))
+    @router.message(Command("addkey"), flags={CARRIES_KEY: True})
     async def addkey(
         message: Message,
         command: CommandObject,
         caller: Caller,
-        settings: Settings,
         store: Storage,
         fetcher: Fetcher,
         clock: Callable[[], float],
+        key_deleted: bool = False,
     ) -> None:
         lang = caller.lang
-        args = (command.args or "").strip()
-        name, _, apikey = args.partition(" ")
-        apikey = apikey.strip()
-        # Any argument may be a key, one typed without a name too ("/addkey KEY"). A key in a
-        # group is burnt whoever sent it; a key from a non-admin is deleted unused.
-        if args and not await key_message_is_private(message, lang):
-            return
-        if args and not caller.is_admin:
-            await delete_quietly(message)
-        require_admin(caller)
         if message.chat.type != ChatType.PRIVATE:
             raise PrivateChatOnly
-        if not ACCOUNT_NAME.fullmatch(name) or not looks_like_key(apikey):
-            if args:
-                await delete_quietly(message)
-            raise BadArgument(texts.USAGE_ADDKEY(lang))
-        deleted = await delete_quietly(message)
+        usage = commands.usage("addkey", lang)
+        name_text, key_text = arguments.split_first(command.args)
+        name = arguments.account_name(name_text, usage)
+        apikey = arguments.api_key(key_text, usage)
+        # Checked before the key is: a taken name must not spend a key check.
         if await store.get_account(name) is not None:
-            raise BadArgument(texts.ADDKEY_EXISTS(lang).format(name=name))
-        balance = await check_key(message, fetcher, apikey, lang, settings)
-        if balance is None:
-            return
-        try:
-            account = await store.add_account(name, apikey, added_by=caller.user_id, now=clock())
-        except AccountExists:
-            raise BadArgument(texts.ADDKEY_EXISTS(lang).format(name=name)) from None
-        reply = texts.ADDKEY_OK(lang).format(
-            name=account.name, fingerprint=account.fingerprint, balance=balance
+            raise AccountExists(name)
+        balance = await check_key(fetcher, caller.user_id, apikey)
+        account = await store.add_account(name, apikey, added_by=caller.user_id, now=clock())
+        reply: str = fill_html(
+            texts.ADDKEY_OK(lang),
+            name=account.name,
+            fingerprint=account.fingerprint,
+            balance=balance,
         )
-        if not deleted:
+        if not key_deleted:
             reply += "\n" + texts.KEY_NOT_DELETED(lang)
         await message.answer(reply)
 
@@ -75,18 +69,17 @@ def make_router() -> Router:
     async def delkey(
         message: Message, command: CommandObject, caller: Caller, store: Storage
     ) -> None:
-        require_admin(caller)
-        name = (command.args or "").strip()
-        if not ACCOUNT_NAME.fullmatch(name):
-            raise BadArgument(texts.USAGE_DELKEY(caller.lang))
+        usage = commands.usage("delkey", caller.lang)
+        name = arguments.account_name((command.args or "").strip(), usage)
         members = await store.delete_account(name)
         if members is None:
-            raise BadArgument(texts.NO_SUCH_ACCOUNT(caller.lang).format(name=name))
-        await message.answer(texts.DELKEY_OK(caller.lang, members, name=name))
+            raise NoSuchAccount(name)
+        await message.answer(
+            fill_html(texts.DELKEY_OK.template(caller.lang, members), name=name, n=members)
+        )
 
     @router.message(Command("keys"))
     async def keys(message: Message, caller: Caller, store: Storage) -> None:
-        require_admin(caller)
         lang = caller.lang
         accounts = await store.list_accounts()
         if not accounts:
@@ -94,14 +87,13 @@ def make_router() -> Router:
             return
         lines = [texts.KEYS_HEADER(lang)]
         for account, members in accounts:
-            personal = texts.KEYS_PERSONAL(lang) if account.personal else ""
             lines.append(
-                texts.KEYS_LINE(
-                    lang,
-                    members,
-                    name=html.escape(account.name),
+                fill_html(
+                    texts.KEYS_LINE.template(lang, members),
+                    name=account.name,
                     fingerprint=account.fingerprint,
-                    personal=personal,
+                    n=members,
+                    personal=Html(texts.KEYS_PERSONAL(lang) if account.personal else ""),
                 )
             )
         await message.answer(_fit_lines(lines))
@@ -114,33 +106,25 @@ def make_router() -> Router:
         store: Storage,
         clock: Callable[[], float],
     ) -> None:
-        require_admin(caller)
         lang = caller.lang
-        user_text, _, name = (command.args or "").strip().partition(" ")
-        name = name.strip()
-        user_id = _user_id(user_text)
-        if user_id is None or not ACCOUNT_NAME.fullmatch(name):
-            raise BadArgument(texts.USAGE_GRANT(lang))
-        try:
-            await store.grant(user_id, name, granted_by=caller.user_id, now=clock())
-        except NoSuchAccount:
-            raise BadArgument(texts.NO_SUCH_ACCOUNT(lang).format(name=name)) from None
-        await message.answer(texts.GRANT_OK(lang).format(user_id=user_id, name=name))
+        usage = commands.usage("grant", lang)
+        user_text, name_text = arguments.split_first(command.args)
+        user_id = arguments.user_id(user_text, usage)
+        name = arguments.account_name(name_text, usage)
+        await store.grant(user_id, name, granted_by=caller.user_id, now=clock())
+        await message.answer(fill_html(texts.GRANT_OK(lang), user_id=user_id, name=name))
 
     @router.message(Command("revoke"))
     async def revoke(
         message: Message, command: CommandObject, caller: Caller, store: Storage
     ) -> None:
-        require_admin(caller)
-        user_id = _user_id((command.args or "").strip())
-        if user_id is None:
-            raise BadArgument(texts.USAGE_REVOKE(caller.lang))
+        usage = commands.usage("revoke", caller.lang)
+        user_id = arguments.user_id((command.args or "").strip(), usage)
         line = texts.REVOKE_OK if await store.revoke(user_id) else texts.REVOKE_NONE
-        await message.answer(line(caller.lang).format(user_id=user_id))
+        await message.answer(fill_html(line(caller.lang), user_id=user_id))
 
     @router.message(Command("users"))
     async def users(message: Message, caller: Caller, store: Storage, settings: Settings) -> None:
-        require_admin(caller)
         lang = caller.lang
         members = await store.list_members()
         if not members:
@@ -149,14 +133,15 @@ def make_router() -> Router:
         lines = [texts.USERS_HEADER(lang)]
         for member in members:
             how = (
-                texts.USERS_SELF(lang)
+                Html(texts.USERS_SELF(lang))
                 if member.granted_by is None
-                else texts.USERS_GRANTED(lang).format(by=member.granted_by)
+                else fill_html(texts.USERS_GRANTED(lang), by=member.granted_by)
             )
             lines.append(
-                texts.USERS_LINE(lang).format(
+                fill_html(
+                    texts.USERS_LINE(lang),
                     user_id=member.user_id,
-                    name=html.escape(member.account.name),
+                    name=member.account.name,
                     how=how,
                     when=_date(member.granted_at, settings),
                 )
@@ -171,41 +156,31 @@ def make_router() -> Router:
         store: Storage,
         settings: Settings,
     ) -> None:
-        require_admin(caller)
         lang = caller.lang
-        text = (command.args or "").strip()
-        count = AUDIT_DEFAULT
-        if text:
-            if not (text.isascii() and text.isdigit() and len(text) <= 3):
-                raise BadArgument(texts.USAGE_AUDIT(lang).format(max=AUDIT_MAX))
-            count = int(text)
-            if not 1 <= count <= AUDIT_MAX:
-                raise BadArgument(texts.USAGE_AUDIT(lang).format(max=AUDIT_MAX))
+        usage = commands.usage("audit", lang, max=AUDIT_MAX)
+        count = arguments.count(command.args, default=AUDIT_DEFAULT, maximum=AUDIT_MAX, usage=usage)
         entries = await store.recent_audit(count)
         if not entries:
             await message.answer(texts.AUDIT_EMPTY(lang))
             return
-        lines = [texts.AUDIT_HEADER(lang, len(entries))]
+        lines: list[str] = [
+            fill_html(texts.AUDIT_HEADER.template(lang, len(entries)), n=len(entries))
+        ]
         for entry in entries:
             lines.append(
-                texts.AUDIT_LINE(lang).format(
+                fill_html(
+                    texts.AUDIT_LINE(lang),
                     when=_date(entry.at, settings),
                     user_id=entry.user_id,
                     chat=entry.chat_id,
-                    command=html.escape(entry.command),
-                    argument=html.escape(entry.argument),
-                    outcome=html.escape(entry.outcome),
+                    command=entry.command,
+                    argument=entry.argument,
+                    outcome=entry.outcome,
                 )
             )
         await message.answer(_fit_lines(lines))
 
     return router
-
-
-def _user_id(text: str) -> int | None:
-    if text.isascii() and text.isdigit() and 0 < len(text) <= 15:
-        return int(text)
-    return None
 
 
 def _date(ts: float, settings: Settings) -> str:

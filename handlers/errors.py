@@ -1,8 +1,11 @@
 """One place that turns errors into one human line (STYLE.md: "one place turns errors into words").
 
-Domain exceptions raised by handlers — a bad argument, no access, a limit, an SMS Center
-failure, a busy database — are answered in the chat (or as a button alert); anything else is
-logged with its update id and answered "something went wrong". No traceback reaches a user.
+Handlers raise; ``ERROR_WORDS`` maps each domain exception type to its line — a bad argument,
+no access, a limit, a key SMS Center refused, an SMS Center failure, a busy database — and the
+error router answers it in the chat (or as a button alert). The most specific class wins (the
+exception's MRO is walked), so ``SmscTimeout`` has its own line and any other ``SmscError`` the
+generic one. Anything not in the table is logged with its update id and answered "something
+went wrong". No traceback reaches a user.
 """
 
 from __future__ import annotations
@@ -13,8 +16,10 @@ import math
 import re
 import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from aiogram import Router
 from aiogram.enums import ChatType
@@ -22,7 +27,10 @@ from aiogram.exceptions import AiogramError, TelegramForbiddenError
 from aiogram.types import ErrorEvent, Message
 from cachetools import TTLCache
 
-from bot.chat.caller import BadArgument, Caller, NotAuthorized, PrivateChatOnly
+from bot.chat.arguments import BadArgument
+from bot.chat.caller import Caller, NotAuthorized, PrivateChatOnly
+from bot.chat.escaping import Html, fill_html
+from bot.chat.keys import KeyRefused, KeyUnchecked
 from bot.fetch import HeldBack, KeyChecksPaused, QuotaExhausted, UserRateLimited, user_share
 from bot.settings import Settings
 from bot.smsc import (
@@ -38,7 +46,7 @@ from bot.smsc import (
     SmscRateLimited,
     SmscTimeout,
 )
-from bot.store import StorageError
+from bot.store import AccountExists, NoSuchAccount, StorageError
 from bot.text import Lang, Text
 from bot.text import catalogue as texts
 
@@ -51,29 +59,134 @@ _ALERT_LIMIT = 200  # Telegram's limit for a callback query's alert text
 _TAG = re.compile(r"<[^>]+>")
 
 
-def describe_error(exc: BaseException, lang: Lang, settings: Settings) -> str:
-    """The one-line answer for an SMS Center error (HTML)."""
-    simple: dict[type[SmscError], Text] = {
-        SmscConnectError: texts.SMSC_CONNECT,
-        SmscMalformedResponse: texts.SMSC_MALFORMED,
-        SmscBadParameters: texts.SMSC_BAD_PARAMETERS,
-        SmscBadCredentials: texts.SMSC_BAD_CREDENTIALS,
-        SmscNotFound: texts.SMSC_NOT_FOUND,
-        SmscIPBlocked: texts.SMSC_IP_BLOCKED,
-        SmscRateLimited: texts.SMSC_RATE_LIMITED,
-    }
-    for cls, line in simple.items():
-        if isinstance(exc, cls):
-            return line(lang)
-    if isinstance(exc, SmscTimeout):
-        return texts.SMSC_TIMEOUT(lang).format(seconds=f"{settings.smsc_timeout:g}")
-    if isinstance(exc, SmscHTTPError):
-        return texts.SMSC_HTTP(lang).format(status=exc.status)
-    if isinstance(exc, SmscApiError):
-        return texts.SMSC_OTHER(lang).format(
-            code=exc.error_code, description=html.escape(exc.description)
+@dataclass(frozen=True, slots=True)
+class Asker:
+    """What the words for an error may depend on: the language, the settings, who asked."""
+
+    lang: Lang
+    settings: Settings
+    caller: Caller | None
+
+
+Words = Callable[[Any, Asker], str]
+
+
+def _line(text: Text) -> Words:
+    """Words that are one catalogue line, whatever the exception holds."""
+    return lambda _exc, asker: text(asker.lang)
+
+
+def _minute(at: float, settings: Settings) -> str:
+    """``at`` as HH:MM, rounded up: a retry at that minute is never refused again."""
+    return datetime.fromtimestamp(math.ceil(at / 60) * 60, settings.timezone).strftime("%H:%M")
+
+
+def _bad_argument(exc: BadArgument, asker: Asker) -> str:
+    return exc.reply
+
+
+def _not_authorized(exc: NotAuthorized, asker: Asker) -> str:
+    if exc.admin_only:
+        return texts.ADMIN_ONLY(asker.lang)
+    user_id = asker.caller.user_id if asker.caller is not None else 0
+    line: str = fill_html(texts.NOT_MEMBER(asker.lang), user_id=user_id)
+    if asker.settings.allow_self_login:
+        line += " " + texts.NOT_MEMBER_SELF_LOGIN(asker.lang)
+    return line
+
+
+def _user_rate_limited(exc: UserRateLimited, asker: Asker) -> str:
+    seconds = max(1, math.ceil(exc.retry_after))
+    return fill_html(texts.USER_RATE_LIMITED(asker.lang), seconds=seconds)
+
+
+def _quota_exhausted(exc: QuotaExhausted, asker: Asker) -> str:
+    at = _minute(exc.fresh_possible_at, asker.settings)
+    if exc.reason is HeldBack.SHARE:
+        budget = asker.settings.smsc_hourly_budget
+        return fill_html(
+            texts.USER_SHARE_SPENT(asker.lang), share=user_share(budget), budget=budget, time=at
         )
-    return texts.SMSC_CONNECT(lang)
+    held = texts.BACKING_OFF if exc.reason is HeldBack.BACKOFF else texts.QUOTA_EXHAUSTED
+    return fill_html(held(asker.lang), time=at)
+
+
+def _key_checks_paused(exc: KeyChecksPaused, asker: Asker) -> str:
+    return fill_html(
+        texts.KEY_CHECKS_PAUSED(asker.lang), time=_minute(exc.resume_at, asker.settings)
+    )
+
+
+def _key_unchecked(exc: KeyUnchecked, asker: Asker) -> str:
+    reason = words_for(exc.reason, asker) or texts.SMSC_CONNECT(asker.lang)
+    return fill_html(texts.KEY_UNCHECKED(asker.lang), reason=Html(reason))
+
+
+def _account_exists(exc: AccountExists, asker: Asker) -> str:
+    return fill_html(texts.ADDKEY_EXISTS(asker.lang), name=exc.name)
+
+
+def _no_such_account(exc: NoSuchAccount, asker: Asker) -> str:
+    return fill_html(texts.NO_SUCH_ACCOUNT(asker.lang), name=exc.name)
+
+
+def _smsc_timeout(exc: SmscTimeout, asker: Asker) -> str:
+    seconds = f"{asker.settings.smsc_timeout:g}"
+    return fill_html(texts.SMSC_TIMEOUT(asker.lang), seconds=seconds)
+
+
+def _smsc_http(exc: SmscHTTPError, asker: Asker) -> str:
+    return fill_html(texts.SMSC_HTTP(asker.lang), status=exc.status)
+
+
+def _smsc_api(exc: SmscApiError, asker: Asker) -> str:
+    return fill_html(texts.SMSC_OTHER(asker.lang), code=exc.error_code, description=exc.description)
+
+
+def _storage(exc: Exception, asker: Asker) -> str:
+    logger.error("storage failed: %s", exc)
+    return texts.STORAGE_ERROR(asker.lang)
+
+
+ERROR_WORDS: Mapping[type[BaseException], Words] = {
+    # the asker's own doing
+    BadArgument: _bad_argument,
+    NotAuthorized: _not_authorized,
+    PrivateChatOnly: _line(texts.PRIVATE_ONLY),
+    KeyRefused: _line(texts.KEY_REFUSED),
+    KeyUnchecked: _key_unchecked,
+    AccountExists: _account_exists,
+    NoSuchAccount: _no_such_account,
+    # limits of the fetch layer
+    UserRateLimited: _user_rate_limited,
+    QuotaExhausted: _quota_exhausted,
+    KeyChecksPaused: _key_checks_paused,
+    # SMS Center
+    SmscError: _line(texts.SMSC_CONNECT),
+    SmscConnectError: _line(texts.SMSC_CONNECT),
+    SmscTimeout: _smsc_timeout,
+    SmscHTTPError: _smsc_http,
+    SmscMalformedResponse: _line(texts.SMSC_MALFORMED),
+    SmscApiError: _smsc_api,
+    SmscBadParameters: _line(texts.SMSC_BAD_PARAMETERS),
+    SmscBadCredentials: _line(texts.SMSC_BAD_CREDENTIALS),
+    SmscNotFound: _line(texts.SMSC_NOT_FOUND),
+    SmscIPBlocked: _line(texts.SMSC_IP_BLOCKED),
+    SmscRateLimited: _line(texts.SMSC_RATE_LIMITED),
+    # the bot's database
+    StorageError: _storage,
+    sqlite3.Error: _storage,
+}
+
+
+def words_for(exc: BaseException, asker: Asker) -> str | None:
+    """The one-line answer (HTML) for ``exc``: its most specific class in ``ERROR_WORDS``, or
+    None for an error nobody expected."""
+    for cls in type(exc).__mro__:
+        words = ERROR_WORDS.get(cls)
+        if words is not None:
+            return words(exc, asker)
+    return None
 
 
 def make_router(clock: Callable[[], float] = time.time) -> Router:
@@ -103,7 +216,7 @@ def make_router(clock: Callable[[], float] = time.time) -> Router:
             if (chat.id, caller.user_id) in refused:
                 return True
             refused[(chat.id, caller.user_id)] = True
-        text = _answer_for(exc, lang, settings, caller)
+        text = words_for(exc, Asker(lang, settings, caller))
         if text is None:
             logger.error(
                 "update %s failed",
@@ -121,46 +234,6 @@ def make_router(clock: Callable[[], float] = time.time) -> Router:
         return True
 
     return router
-
-
-def _answer_for(
-    exc: BaseException, lang: Lang, settings: Settings, caller: Caller | None
-) -> str | None:
-    if isinstance(exc, BadArgument):
-        return exc.reply
-    if isinstance(exc, NotAuthorized):
-        if exc.admin_only:
-            return texts.ADMIN_ONLY(lang)
-        line = texts.NOT_MEMBER(lang).format(user_id=caller.user_id if caller else 0)
-        if settings.allow_self_login:
-            line += " " + texts.NOT_MEMBER_SELF_LOGIN(lang)
-        return line
-    if isinstance(exc, PrivateChatOnly):
-        return texts.PRIVATE_ONLY(lang)
-    if isinstance(exc, UserRateLimited):
-        return texts.USER_RATE_LIMITED(lang).format(seconds=max(1, math.ceil(exc.retry_after)))
-    if isinstance(exc, QuotaExhausted):
-        at = _minute(exc.fresh_possible_at, settings)
-        if exc.reason is HeldBack.SHARE:
-            budget = settings.smsc_hourly_budget
-            return texts.USER_SHARE_SPENT(lang).format(
-                share=user_share(budget), budget=budget, time=at
-            )
-        held = texts.BACKING_OFF if exc.reason is HeldBack.BACKOFF else texts.QUOTA_EXHAUSTED
-        return held(lang).format(time=at)
-    if isinstance(exc, KeyChecksPaused):
-        return texts.KEY_CHECKS_PAUSED(lang).format(time=_minute(exc.resume_at, settings))
-    if isinstance(exc, SmscError):
-        return describe_error(exc, lang, settings)
-    if isinstance(exc, StorageError | sqlite3.Error):
-        logger.error("storage failed: %s", exc)
-        return texts.STORAGE_ERROR(lang)
-    return None
-
-
-def _minute(at: float, settings: Settings) -> str:
-    """``at`` as HH:MM, rounded up: a retry at that minute is never refused again."""
-    return datetime.fromtimestamp(math.ceil(at / 60) * 60, settings.timezone).strftime("%H:%M")
 
 
 def _plain(text: str) -> str:

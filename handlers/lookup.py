@@ -1,13 +1,13 @@
 """Lookups: /last, a bare number, /history, /recent, /failed, /status, and their buttons.
 
-Each handler parses its argument into a ``Query``, and ``answer_query`` runs it through the
-fetch layer and renders it; the buttons carry the same ``Query`` back. Errors (bad argument,
-no access, limits, SMS Center failures) are raised and answered by ``handlers/errors.py``.
+Only members reach these handlers (the member gate hands each its ``account``). Each parses its
+argument into a ``Query``, and ``Lookups.answer`` runs it through the fetch layer and renders
+it; the buttons carry the same ``Query`` back. Errors (bad argument, no access, limits, SMS
+Center failures) are raised and answered by ``handlers/errors.py``.
 """
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -20,19 +20,19 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.chat_action import ChatActionSender
 
-from bot.chat.caller import BadArgument, Caller, require_account
+from bot.chat import arguments
+from bot.chat.arguments import BadArgument
+from bot.chat.audit import AuditMiddleware
+from bot.chat.caller import Caller, Role, gate
 from bot.fetch import PHONE_HISTORY_COUNT, Fetcher
 from bot.settings import Settings
 from bot.store import Account
 from bot.text import (
-    AmbiguousCount,
     InvalidPhone,
-    Lang,
     View,
-    format_phone,
+    commands,
     looks_like_phone,
     parse_phone,
-    read_phone_and_count,
     render_failed,
     render_history,
     render_last,
@@ -40,7 +40,6 @@ from bot.text import (
     render_status,
 )
 from bot.text import catalogue as texts
-from handlers.middleware import AuditMiddleware
 
 HISTORY_DEFAULT = 5
 RECENT_DEFAULT, RECENT_MAX = 10, 50
@@ -48,6 +47,8 @@ FAILED_DEFAULT, FAILED_MAX = 1, 24
 # "typing…" shows only when an answer takes longer than this: a cached answer needs no
 # indicator, and an extra Bot API call per lookup would cost more than it tells.
 TYPING_AFTER = 0.3
+# What Telegram answers to an edit that changes nothing (a refresh of the same data).
+NOT_MODIFIED = "message is not modified"
 
 
 class Kind(StrEnum):
@@ -87,76 +88,107 @@ class Query:
 
 
 def make_router() -> Router:
-    """A fresh router with every lookup handler and the audit middleware."""
-    router = Router(name="lookup")
-    router.message.middleware(AuditMiddleware())
-    router.callback_query.middleware(AuditMiddleware())
+    """A fresh router with every lookup handler: the members' handlers behind the member gate,
+    buttons no handler of ours knows answered to anyone, all of it written to the audit log."""
+    members = gate(Router(name="lookup.members"), Role.MEMBER)
 
-    @router.message(Command("last"))
+    @members.message(Command("last"))
     async def last(
-        message: Message, command: CommandObject, caller: Caller, lookups: Lookups, bot: Bot
+        message: Message,
+        command: CommandObject,
+        caller: Caller,
+        account: Account,
+        lookups: Lookups,
+        bot: Bot,
     ) -> str:
-        account = require_account(caller)
         if not command.args:
-            raise BadArgument(texts.USAGE_LAST(caller.lang))
-        query = Query(Kind.LAST, phone=_phone(command.args, "last", caller.lang))
+            raise BadArgument(commands.usage("last", caller.lang))
+        query = Query(Kind.LAST, phone=arguments.phone(command.args, "last", caller.lang))
         return await _reply(message, query, caller, account, lookups, bot)
 
-    @router.message(F.chat.type == ChatType.PRIVATE, F.text.func(looks_like_phone))
-    async def bare_number(message: Message, caller: Caller, lookups: Lookups, bot: Bot) -> str:
-        account = require_account(caller)
-        query = Query(Kind.LAST, phone=_phone(message.text or "", "last", caller.lang))
-        return await _reply(message, query, caller, account, lookups, bot)
-
-    @router.message(Command("history"))
-    async def history(
-        message: Message, command: CommandObject, caller: Caller, lookups: Lookups, bot: Bot
+    @members.message(F.chat.type == ChatType.PRIVATE, F.text.func(looks_like_phone))
+    async def bare_number(
+        message: Message, caller: Caller, account: Account, lookups: Lookups, bot: Bot
     ) -> str:
-        account = require_account(caller)
-        usage = texts.USAGE_HISTORY(caller.lang).format(max=PHONE_HISTORY_COUNT)
-        phone, count = _phone_and_count(command.args, usage, caller.lang)
+        query = Query(Kind.LAST, phone=arguments.phone(message.text or "", "last", caller.lang))
+        return await _reply(message, query, caller, account, lookups, bot)
+
+    @members.message(Command("history"))
+    async def history(
+        message: Message,
+        command: CommandObject,
+        caller: Caller,
+        account: Account,
+        lookups: Lookups,
+        bot: Bot,
+    ) -> str:
+        phone, count = arguments.phone_and_count(
+            command.args,
+            default=HISTORY_DEFAULT,
+            maximum=PHONE_HISTORY_COUNT,
+            usage=commands.usage("history", caller.lang, max=PHONE_HISTORY_COUNT),
+            lang=caller.lang,
+        )
         query = Query(Kind.HISTORY, phone=phone, n=count)
         return await _reply(message, query, caller, account, lookups, bot)
 
-    @router.message(Command("recent"))
+    @members.message(Command("recent"))
     async def recent(
-        message: Message, command: CommandObject, caller: Caller, lookups: Lookups, bot: Bot
+        message: Message,
+        command: CommandObject,
+        caller: Caller,
+        account: Account,
+        lookups: Lookups,
+        bot: Bot,
     ) -> str:
-        account = require_account(caller)
-        usage = texts.USAGE_RECENT(caller.lang).format(max=RECENT_MAX)
-        count = _count(command.args, usage, RECENT_DEFAULT, RECENT_MAX)
+        usage = commands.usage("recent", caller.lang, max=RECENT_MAX)
+        count = arguments.count(
+            command.args, default=RECENT_DEFAULT, maximum=RECENT_MAX, usage=usage
+        )
         return await _reply(message, Query(Kind.RECENT, n=count), caller, account, lookups, bot)
 
-    @router.message(Command("failed"))
+    @members.message(Command("failed"))
     async def failed(
-        message: Message, command: CommandObject, caller: Caller, lookups: Lookups, bot: Bot
+        message: Message,
+        command: CommandObject,
+        caller: Caller,
+        account: Account,
+        lookups: Lookups,
+        bot: Bot,
     ) -> str:
-        account = require_account(caller)
-        usage = texts.USAGE_FAILED(caller.lang).format(max=FAILED_MAX)
-        hours = _count(command.args, usage, FAILED_DEFAULT, FAILED_MAX)
+        usage = commands.usage("failed", caller.lang, max=FAILED_MAX)
+        hours = arguments.count(
+            command.args, default=FAILED_DEFAULT, maximum=FAILED_MAX, usage=usage
+        )
         return await _reply(message, Query(Kind.FAILED, n=hours), caller, account, lookups, bot)
 
-    @router.message(Command("status"))
+    @members.message(Command("status"))
     async def status(
-        message: Message, command: CommandObject, caller: Caller, lookups: Lookups, bot: Bot
+        message: Message,
+        command: CommandObject,
+        caller: Caller,
+        account: Account,
+        lookups: Lookups,
+        bot: Bot,
     ) -> str:
-        account = require_account(caller)
-        usage = texts.USAGE_STATUS(caller.lang)
-        id_text, _, phone_text = (command.args or "").strip().partition(" ")
-        if not (id_text.isascii() and id_text.isdigit() and len(id_text) <= 18) or not phone_text:
+        usage = commands.usage("status", caller.lang)
+        id_text, phone_text = arguments.split_first(command.args)
+        message_id = arguments.message_id(id_text, usage)
+        if not phone_text:
             raise BadArgument(usage)
-        query = Query(Kind.STATUS, phone=_phone(phone_text, "status", caller.lang), n=int(id_text))
+        phone = arguments.phone(phone_text, "status", caller.lang)
+        query = Query(Kind.STATUS, phone=phone, n=message_id)
         return await _reply(message, query, caller, account, lookups, bot)
 
-    @router.callback_query(LookupButton.filter())
+    @members.callback_query(LookupButton.filter())
     async def button(
         callback: CallbackQuery,
         callback_data: LookupButton,
         caller: Caller,
+        account: Account,
         lookups: Lookups,
         bot: Bot,
     ) -> str:
-        account = require_account(caller)
         if callback_data.owner != caller.user_id:
             await callback.answer(texts.BUTTON_NOT_YOURS(caller.lang), show_alert=True)
             return "refused:not-owner"
@@ -177,19 +209,33 @@ def make_router() -> Router:
         if callback_data.older:
             await chat_message.answer(text, reply_markup=markup)
         else:
-            # Refreshing an answer that did not change is not an error.
-            with contextlib.suppress(TelegramBadRequest):
-                await chat_message.edit_text(text, reply_markup=markup)
+            await _edit(chat_message, text, markup)
         return outcome
 
-    @router.callback_query()
+    stray = Router(name="lookup.stray")
+
+    @stray.callback_query()
     async def unknown_button(callback: CallbackQuery, caller: Caller) -> str:
         # Data no button of ours carries (forged, or from an older version of the bot): the
         # press is still answered, or the user's client would show a spinner until it times out.
         await callback.answer(texts.BUTTON_EXPIRED(caller.lang), show_alert=True)
         return "refused:unknown"
 
+    # The parent's inner middlewares wrap its sub-routers' handlers, the gate included.
+    router = Router(name="lookup")
+    router.message.middleware(AuditMiddleware())
+    router.callback_query.middleware(AuditMiddleware())
+    router.include_routers(members, stray)
     return router
+
+
+async def _edit(message: Message, text: str, markup: InlineKeyboardMarkup) -> None:
+    """Edit an answer in place; the same answer again is no change, not an error."""
+    try:
+        await message.edit_text(text, reply_markup=markup)
+    except TelegramBadRequest as exc:
+        if NOT_MODIFIED not in exc.message:
+            raise
 
 
 async def _reply(
@@ -293,48 +339,3 @@ def _button_query(data: LookupButton) -> Query | None:
     elif data.phone:
         return None
     return Query(data.kind, data.phone, data.n, data.before)
-
-
-def _phone(text: str, command: str, lang: Lang) -> str:
-    try:
-        return parse_phone(text)
-    except InvalidPhone as exc:
-        raise _bad_phone(exc, command, lang) from None
-
-
-def _bad_phone(exc: InvalidPhone, command: str, lang: Lang) -> BadArgument:
-    """The refusal of a number: ten digits that are not Russian are asked for a country code."""
-    line = texts.NO_COUNTRY_CODE if exc.reason == "no_country_code" else texts.BAD_PHONE
-    return BadArgument(line(lang).format(command=command))
-
-
-def _count(args: str | None, usage: str, default: int, maximum: int) -> int:
-    """An optional whole number 1..maximum; anything else is a ``BadArgument``."""
-    text = (args or "").strip()
-    if not text:
-        return default
-    if not (text.isascii() and text.isdigit() and len(text) <= 3) or not 1 <= int(text) <= maximum:
-        raise BadArgument(usage)
-    return int(text)
-
-
-def _phone_and_count(args: str | None, usage: str, lang: Lang) -> tuple[str, int]:
-    """``"PHONE [N]"`` as ``read_phone_and_count`` reads it; a text that reads as two different
-    numbers is answered with both, and how to write each, instead of a guess."""
-    text = (args or "").strip()
-    if not text:
-        raise BadArgument(usage)
-    try:
-        reading = read_phone_and_count(text, PHONE_HISTORY_COUNT)
-    except InvalidPhone as exc:
-        raise _bad_phone(exc, "history", lang) from None
-    if isinstance(reading, AmbiguousCount):
-        which = texts.HISTORY_WHICH(lang).format(
-            count=reading.split.count,
-            whole=reading.whole,
-            whole_shown=format_phone(reading.whole),
-            split=reading.split.phone,
-            split_shown=format_phone(reading.split.phone),
-        )
-        raise BadArgument(which)
-    return reading.phone, _count(reading.count, usage, HISTORY_DEFAULT, PHONE_HISTORY_COUNT)

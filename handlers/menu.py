@@ -1,4 +1,5 @@
-"""The command menu (``setMyCommands``): what each person may use, in English and Russian."""
+"""The command menu (``setMyCommands``): what each person may use, in English and Russian, as
+the command table (``bot.text.commands``) lists it."""
 
 from __future__ import annotations
 
@@ -6,28 +7,29 @@ from aiogram import Bot
 from aiogram.types import BotCommand, BotCommandScopeChat, BotCommandScopeDefault
 
 from bot.settings import Settings
-from bot.text import Lang
-from bot.text import catalogue as texts
-
-MEMBER_COMMANDS = ("last", "history", "recent", "failed", "status", "whoami", "help")
-ADMIN_COMMANDS = ("addkey", "delkey", "keys", "grant", "revoke", "users", "audit")
+from bot.text import Lang, commands
 
 
-def commands(names: tuple[str, ...], lang: Lang) -> list[BotCommand]:
-    """``BotCommand`` entries for ``names`` with descriptions in ``lang``."""
-    return [BotCommand(command=name, description=texts.MENU[name](lang)) for name in names]
+def bot_commands(lang: Lang, *, admin: bool, self_login: bool) -> list[BotCommand]:
+    """The menu's ``BotCommand`` entries in ``lang``: admin commands only with ``admin``."""
+    return [
+        BotCommand(command=name, description=description)
+        for name, description in commands.menu(lang, admin=admin, self_login=self_login)
+    ]
 
 
 async def register_menu(bot: Bot, settings: Settings) -> None:
-    """Member commands for everyone; admin commands too in each admin's private chat."""
-    everyone = MEMBER_COMMANDS + (("login", "logout") if settings.allow_self_login else ("logout",))
+    """Every non-admin command for everyone; admin commands too in each admin's private chat."""
+    self_login = settings.allow_self_login
     for lang, code in ((Lang.EN, None), (Lang.RU, "ru")):
         await bot.set_my_commands(
-            commands(everyone, lang), scope=BotCommandScopeDefault(), language_code=code
+            bot_commands(lang, admin=False, self_login=self_login),
+            scope=BotCommandScopeDefault(),
+            language_code=code,
         )
         for admin_id in sorted(settings.admin_ids):
             await bot.set_my_commands(
-                commands(everyone + ADMIN_COMMANDS, lang),
+                bot_commands(lang, admin=True, self_login=self_login),
                 scope=BotCommandScopeChat(chat_id=admin_id),
                 language_code=code,
             )

@@ -1,4 +1,5 @@
-"""Shared fixtures: a fake clock, the simulated SMS Center on 127.0.0.1, storage, fetch layer."""
+"""Shared fixtures: a fake clock, the simulated SMS Center on 127.0.0.1, storage, the fetch
+layer, and ``harness``: the whole bot (see ``tests/harness.py`` and tests/README.md)."""
 
 from __future__ import annotations
 
@@ -13,8 +14,11 @@ from bot.smsc import SmscClient
 from bot.smsc.simulator import SimulatedSmsc
 from bot.store import Account, KeyCipher, Storage
 from tests.fakes.clock import FakeClock
+from tests.fakes.smsc_faults import FaultySmsc
+from tests.harness import API_KEY, Harness, running_bot
 
-API_KEY = "k3y-7c1d9e0b5a2f48e6b3d1c0a9f8e7d6c5"
+__all__ = ["API_KEY", "MOSCOW", "make_fetcher", "on_wire"]
+
 MOSCOW = ZoneInfo("Europe/Moscow")
 
 
@@ -25,9 +29,9 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-async def sim(clock: FakeClock) -> AsyncIterator[SimulatedSmsc]:
+async def sim(clock: FakeClock) -> AsyncIterator[FaultySmsc]:
     """A simulated SMS Center with one empty account (``API_KEY``), serving on 127.0.0.1."""
-    async with SimulatedSmsc(clock=clock, with_demo=False, accounts={API_KEY: []}) as simulator:
+    async with FaultySmsc(clock=clock, with_demo=False, accounts={API_KEY: []}) as simulator:
         yield simulator
 
 
@@ -99,3 +103,25 @@ def make_fetcher(
 def fetcher(client: SmscClient, storage: Storage, clock: FakeClock) -> Fetcher:
     """The fetch layer with SMS Center's own budget and a generous per-user guard."""
     return make_fetcher(client, storage, clock)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Register the ``wire`` marker."""
+    config.addinivalue_line(
+        "markers", "wire: the test's bot talks to the fake Telegram over real HTTP"
+    )
+
+
+def on_wire(request: pytest.FixtureRequest) -> bool:
+    """Whether the requesting test is marked ``wire``."""
+    return request.node.get_closest_marker("wire") is not None
+
+
+@pytest.fixture
+async def harness(
+    request: pytest.FixtureRequest, tmp_path: Path, sim: SimulatedSmsc, clock: FakeClock
+) -> AsyncIterator[Harness]:
+    """The bot with default settings (``ADMIN`` its admin) on ``sim``; nobody has access yet.
+    It reaches the fake Telegram in-process, or over HTTP when the test is marked ``wire``."""
+    async with running_bot(tmp_path, sim, clock, wire=on_wire(request)) as running:
+        yield running

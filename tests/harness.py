@@ -1,5 +1,11 @@
 """End-to-end harness: the real Dispatcher and a real ``Bot`` (as ``python -m bot`` builds them)
-against the fake Telegram Bot API server and the simulated SMS Center, both on 127.0.0.1."""
+against the fake Telegram Bot API and the simulated SMS Center on 127.0.0.1.
+
+The Bot reaches the fake Telegram in-process by default (``FakeBotApi.session()``: the same
+fake, the same recorded calls, no HTTP); ``wire=True`` puts it behind real HTTP
+(``FakeTelegramServer``) for what only the wire shows: retries of failed and dropped requests.
+See tests/README.md for the trade-off.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +13,12 @@ import asyncio
 import os
 import sys
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 from aiogram import Bot, Dispatcher
+from aiogram.client.session.base import BaseSession
 
 from bot.app import Services, make_dispatcher
 from bot.chat.retry import RetryMiddleware
@@ -19,12 +26,14 @@ from bot.chat.telegram import make_bot
 from bot.settings import Settings, load_settings
 from bot.smsc.simulator import SimulatedSmsc
 from bot.store import Storage
-from tests.conftest import API_KEY
+from tests.fakes.bot_api import FakeBotApi
 from tests.fakes.clock import FakeClock
-from tests.fakes.telegram import FakeTelegramServer
+from tests.fakes.telegram import FakeTelegramServer, close_quickly
 from tests.fakes.updates import callback_update, message_update
 
 ROOT = Path(__file__).resolve().parent.parent
+#: The API key of the simulated SMS Center's account (``tests.conftest``'s ``sim``).
+API_KEY = "k3y-7c1d9e0b5a2f48e6b3d1c0a9f8e7d6c5"
 ADMIN = 500
 AGENT = 600
 STRANGER = 700
@@ -39,7 +48,7 @@ class Harness:
         services: Services,
         dispatcher: Dispatcher,
         bot: Bot,
-        telegram: FakeTelegramServer,
+        telegram: FakeBotApi,
         smsc: SimulatedSmsc,
         clock: FakeClock,
     ) -> None:
@@ -94,18 +103,28 @@ async def running_bot(
     smsc: SimulatedSmsc,
     clock: FakeClock,
     *,
+    wire: bool = False,
     database: Path | None = None,
     storage: Storage | None = None,
     **overrides: Any,
 ) -> AsyncIterator[Harness]:
-    """Start a fake Telegram server and the bot's services; close everything afterwards.
+    """Start a fake Telegram (over HTTP when ``wire``) and the bot's services; close everything
+    afterwards. ``overrides`` are settings.
 
     ``storage``: an already prepared database to use instead of one at ``database``.
     """
-    async with FakeTelegramServer(clock=clock) as telegram:
+    async with AsyncExitStack() as stack:
+        telegram: FakeBotApi
+        session: BaseSession | None
+        if wire:
+            server = await stack.enter_async_context(FakeTelegramServer(clock=clock))
+            telegram, api_url, session = server, server.base_url, None
+        else:
+            telegram = FakeBotApi(clock=clock)
+            api_url, session = "http://in-process.invalid", telegram.session()
         values: dict[str, Any] = {
             "bot_token": telegram.token,
-            "telegram_api_url": telegram.base_url,
+            "telegram_api_url": api_url,
             "smsc_base_url": smsc.base_url,
             "database_path": database or tmp_path / "data" / "bot.sqlite3",
             "admin_ids": frozenset({ADMIN}),
@@ -114,21 +133,19 @@ async def running_bot(
         values.update(overrides)
         settings = load_settings(None, **values)
         services = await Services.open(settings, clock=clock, storage=storage)
+        stack.push_async_callback(services.close)
         waits: list[float] = []
 
         async def wait(seconds: float) -> None:  # Telegram's retry waits, taken at once
             waits.append(seconds)
             await asyncio.sleep(0)
 
-        bot = make_bot(telegram.token, telegram.base_url, retry=RetryMiddleware(sleep=wait))
-        try:
-            dispatcher = make_dispatcher(services)
-            harness = Harness(settings, services, dispatcher, bot, telegram, smsc, clock)
-            harness.retry_waits = waits
-            yield harness
-        finally:
-            await bot.session.close()
-            await services.close()
+        retry = RetryMiddleware(sleep=wait)
+        bot = make_bot(telegram.token, api_url, retry=retry, session=session)
+        stack.push_async_callback(close_quickly, bot)
+        harness = Harness(settings, services, make_dispatcher(services), bot, telegram, smsc, clock)
+        harness.retry_waits = waits
+        yield harness
 
 
 def bot_env(tmp_path: Path, **values: str) -> dict[str, str]:

@@ -12,17 +12,14 @@ outside these tests; each turns into a failure (XPASS) once fixed, so the mark i
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from bot.fetch import user_share
 from bot.smsc.simulator import SimulatedSmsc
 from tests.conftest import API_KEY
+from tests.fakes.bot_api import ApiCall
 from tests.fakes.clock import FakeClock
-from tests.fakes.telegram import ApiCall
 from tests.fakes.updates import BOT_USERNAME, callback_update, message_update
 from tests.harness import AGENT, STRANGER, Harness, running_bot
 
@@ -36,12 +33,6 @@ IN_GROUP: dict[str, Any] = {"chat_id": GROUP, "chat_type": "supergroup"}
 TRY_AGAIN = "Too many lookups in a row"
 QUOTA_SPENT = "request limit for the hour is used up"
 SHARE_SPENT = "You have used your share of this hour's SMS Center requests (10 of 30)"
-
-
-@pytest.fixture
-async def harness(tmp_path: Path, sim: SimulatedSmsc, clock: FakeClock) -> AsyncIterator[Harness]:
-    async with running_bot(tmp_path, sim, clock) as running:
-        yield running
 
 
 def answers_in(h: Harness, chat_id: int, since: int = 0) -> list[str]:

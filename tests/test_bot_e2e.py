@@ -1,10 +1,14 @@
-"""The Telegram bot end to end (issue 3): real Dispatcher and Bot, fake Telegram, simulated SMSC."""
+"""The Telegram bot end to end: the real Dispatcher and Bot, the fake Telegram (in-process) and
+the simulated SMS Center, one command or conversation per test.
+
+How each failure of SMS Center, Telegram or the database is answered is the fault matrix's
+(tests/test_faults.py), not repeated here.
+"""
 
 from __future__ import annotations
 
 import json
 import logging
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -12,15 +16,10 @@ import pytest
 from bot.smsc.simulator import SimulatedSmsc
 from tests.conftest import API_KEY
 from tests.fakes.clock import FakeClock
+from tests.fakes.smsc_faults import FaultySmsc
 from tests.harness import ADMIN, AGENT, STRANGER, Harness, running_bot
 
 PHONE = "79161234567"
-
-
-@pytest.fixture
-async def harness(tmp_path: Path, sim: SimulatedSmsc, clock: FakeClock) -> AsyncIterator[Harness]:
-    async with running_bot(tmp_path, sim, clock) as running:
-        yield running
 
 
 async def test_stranger_is_refused_then_granted_user_gets_status_and_explanation(
@@ -136,58 +135,6 @@ async def test_older_button_pages_back(harness: Harness, sim: SimulatedSmsc) -> 
     assert "message number 4" in page and "message number 7" not in page
 
 
-async def test_telegram_429_is_waited_out_and_the_answer_arrives(
-    harness: Harness, sim: SimulatedSmsc
-) -> None:
-    sim.add_message(API_KEY, phone=PHONE, status=1)
-    await harness.grant()
-    harness.telegram.fail_next("sendMessage", status=429, retry_after=1)
-    answer = await harness.say(f"/last {PHONE}")
-    assert "(1)" in answer
-    assert [c.status for c in harness.telegram.failed_calls] == [429]
-
-
-@pytest.mark.parametrize(
-    ("fault", "expected"),
-    [
-        ({"http_status": 500}, "HTTP 500"),
-        ({"http_status": 503}, "HTTP 503"),
-        ({"malformed": "html"}, "cannot read"),
-        ({"malformed": "truncated"}, "cannot read"),
-        ({"malformed": "wrong_shape"}, "cannot read"),
-        ({"error_code": 1}, "error 1"),
-        ({"error_code": 2}, "error 2"),
-        ({"error_code": 4}, "error 4"),
-        ({"error_code": 9}, "error 9"),
-        ({"error_code": 7}, "error 7"),
-        ({"delay": 3.0}, "did not answer"),
-    ],
-)
-async def test_smsc_failures_answer_in_one_human_line_and_the_bot_keeps_serving(
-    harness: Harness, sim: SimulatedSmsc, fault: dict[str, object], expected: str
-) -> None:
-    sim.add_message(API_KEY, phone=PHONE, status=1)
-    await harness.grant()
-    for name, value in fault.items():
-        setattr(sim.faults, name, value)
-    answer = await harness.say(f"/history {PHONE}")
-    assert expected in answer
-    assert "\n" not in answer.strip() and "Traceback" not in answer
-    for name in fault:
-        setattr(sim.faults, name, None if name != "delay" else 0.0)
-    answer = await harness.say("/whoami")
-    assert "member" in answer
-    audit = await harness.services.storage.recent_audit(5)
-    assert any(entry.command == "history" and entry.outcome != "fresh" for entry in audit)
-
-
-async def test_smsc_unreachable_answers_in_one_line(harness: Harness, sim: SimulatedSmsc) -> None:
-    await harness.grant()
-    await sim.refuse()
-    answer = await harness.say(f"/last {PHONE}")
-    assert "cannot be reached" in answer
-
-
 async def test_grants_survive_a_restart(
     tmp_path: Path, sim: SimulatedSmsc, clock: FakeClock
 ) -> None:
@@ -297,7 +244,7 @@ async def test_admin_views_and_delkey(harness: Harness, sim: SimulatedSmsc) -> N
     assert "no access" in await harness.say(f"/last {PHONE}")
 
 
-async def test_typing_is_shown_while_smsc_is_slow(harness: Harness, sim: SimulatedSmsc) -> None:
+async def test_typing_is_shown_while_smsc_is_slow(harness: Harness, sim: FaultySmsc) -> None:
     sim.add_message(API_KEY, phone=PHONE)
     await harness.grant()
     sim.faults.delay = 0.6

@@ -80,7 +80,9 @@ def test_corrupt_key_file_is_refused_without_showing_its_content(tmp_path: Path)
     key_file = tmp_path / "bot.key"
     key_file.write_text("garbage-content-xyz\n")
 
-    with pytest.raises(CipherError, match="does not hold a valid Fernet key") as info:
+    with pytest.raises(
+        CipherError, match=r"^DATABASE_PATH: .* does not hold a valid Fernet key"
+    ) as info:
         KeyCipher.load(None, key_file)
 
     assert "garbage" not in str(info.value)
@@ -90,8 +92,22 @@ def test_unreadable_key_file_raises_cipher_error(tmp_path: Path) -> None:
     key_file = tmp_path / "bot.key"
     key_file.mkdir()  # reading a directory fails even for root, unlike chmod 000
 
-    with pytest.raises(CipherError, match="cannot read key file"):
+    with pytest.raises(CipherError, match=r"^DATABASE_PATH: cannot read the key file"):
         KeyCipher.load(None, key_file)
+
+
+def test_a_key_file_under_a_file_is_one_line_naming_database_path(
+    tmp_path: Path,
+) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+
+    with pytest.raises(
+        CipherError, match=r"^DATABASE_PATH: cannot read the key file .*: Not a directory$"
+    ) as info:
+        KeyCipher.load(None, blocker / "data" / "bot.sqlite3.key")
+
+    assert "\n" not in str(info.value) and str(blocker) in str(info.value)
 
 
 # -- ENCRYPTION_KEY ----------------------------------------------------------------------------

@@ -22,12 +22,20 @@ from aiogram.enums import ParseMode
 from aiogram.exceptions import TelegramBadRequest
 
 from bot.app import Services, run_shell
-from bot.chat.console import CONSOLE_BOT_ID, CONSOLE_USER_ID, ConsoleSession, html_to_text
+from bot.chat.console import (
+    CONSOLE_BOT_ID,
+    CONSOLE_TOKEN,
+    CONSOLE_USER_ID,
+    Printer,
+    console_session,
+)
+from bot.chat.telegram_html import html_to_text
 from bot.demo import prepare_demo_account
 from bot.settings import Settings
 from bot.smsc.simulator import DEMO_NUMBERS, SimulatedSmsc
 from bot.text import Lang, error_info, status_info
 from bot.text import catalogue as texts
+from bot.text.commands import Audience, help_section
 from tests.fakes.clock import FakeClock
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -94,7 +102,7 @@ def test_piped_demo_shell_prints_plain_answers(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr
     # /help
-    assert html_to_text(texts.HELP_LOOKUPS(Lang.EN)) in out
+    assert html_to_text(help_section(Audience.MEMBER, Lang.EN, self_login=False)) in out
     # /last: the status, the error code with its meaning and what helps
     assert f"{status_info(20).name.en} (20)" in out
     assert error_info(6).name.en in out
@@ -204,24 +212,33 @@ async def test_console_session_refuses_what_telegram_refuses() -> None:
     """HTML Telegram cannot parse, an empty text and a text over 4096 characters fail as they
     would in Telegram (the console must not hide a rendering bug); good HTML prints as text."""
     out = io.StringIO()
-    session = ConsoleSession(out, user_id=5, next_message_id=iter(range(1, 100)).__next__)
+    session = console_session(Printer(out), user_id=5, next_message_id=iter(range(1, 100)).__next__)
     async with Bot(
-        f"{CONSOLE_BOT_ID}:console",
-        session=session,
-        default=DefaultBotProperties(parse_mode=ParseMode.HTML),
+        CONSOLE_TOKEN, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML)
     ) as bot:
         for text in ("<p>x</p>", "<b>x", "x</i>", "<b> </b>", "x" * 4097):
             with pytest.raises(TelegramBadRequest):
                 await bot.send_message(5, text)
         assert out.getvalue() == ""
+        assert session.calls == []
 
-        sent = await bot.send_message(
-            5, '<b>A &lt;b&gt; &amp; <a href="https://x.example">c</a></b>'
-        )
+        html = '<b>A &lt;b&gt; &amp; <a href="https://x.example">c</a></b>'
+        sent = await bot.send_message(5, html)
         me = await bot.get_me()
+        with pytest.raises(TelegramBadRequest, match="message is not modified"):
+            await bot.edit_message_text(html, chat_id=5, message_id=sent.message_id)
+        with pytest.raises(TelegramBadRequest, match="not available"):
+            await bot.get_my_commands()
 
-    assert out.getvalue() == "A <b> & c (https://x.example)\n\n"
-    assert sent.text == "A <b> & c (https://x.example)"
+    # Telegram's text and entities; the printed line shows the link's address.
+    assert out.getvalue() == "A <b> & c (https://x.example)\n\n(unchanged)\n"
+    assert sent.text == "A <b> & c"
+    assert [(e.type, e.url) for e in sent.entities or []] == [
+        ("bold", None),
+        ("text_link", "https://x.example"),
+    ]
+    assert session.messages[sent.message_id]["text"] == "A <b> & c"
+    assert [call.__api_method__ for call in session.calls] == ["sendMessage", "getMe"]
     assert sent.message_id == 1
     assert me.id == CONSOLE_BOT_ID
     assert me.is_bot

@@ -32,8 +32,10 @@ from aiogram.types import (
     Update,
 )
 
+from tests.fakes.bot_api import FakeBotApi
+from tests.fakes.bot_api_methods import NOT_MODIFIED
 from tests.fakes.clock import FakeClock
-from tests.fakes.telegram import NOT_MODIFIED, FakeTelegramServer, TelegramApiError, parse_html
+from tests.fakes.telegram import FakeTelegramServer, close_quickly
 from tests.fakes.updates import BOT_USERNAME, callback_update, message_update
 
 CHAT = 4242
@@ -50,7 +52,7 @@ async def bot(telegram: FakeTelegramServer) -> AsyncIterator[Bot]:
     session = AiohttpSession(api=TelegramAPIServer.from_base(telegram.base_url))
     bot = Bot(telegram.token, session=session)
     yield bot
-    await bot.session.close()
+    await close_quickly(bot)
 
 
 def dump(commands: list[BotCommand]) -> list[dict[str, object]]:
@@ -82,7 +84,7 @@ async def test_wrong_token_is_unauthorized_and_recorded_as_failed(
         with pytest.raises(TelegramUnauthorizedError, match="Unauthorized"):
             await intruder.get_me()
     finally:
-        await intruder.session.close()
+        await close_quickly(intruder)
 
     assert telegram.calls == []
     assert [(c.method, c.status) for c in telegram.failed_calls] == [("getMe", 401)]
@@ -129,7 +131,7 @@ async def test_default_parse_mode_from_bot_properties_is_applied(
     try:
         sent = await bot.send_message(CHAT, "<i>fresh</i>")
     finally:
-        await bot.session.close()
+        await close_quickly(bot)
 
     assert telegram.calls_of("sendMessage")[0].params["parse_mode"] == "HTML"
     assert sent.text == "fresh"
@@ -161,7 +163,7 @@ async def test_message_date_comes_from_the_injected_clock() -> None:
         try:
             sent = await bot.send_message(CHAT, "dated")
         finally:
-            await bot.session.close()
+            await close_quickly(bot)
 
     assert int(sent.date.timestamp()) == 1_800_000_000
 
@@ -426,7 +428,7 @@ async def test_stop_answers_a_waiting_long_poll() -> None:
             await server.stop()
             assert await asyncio.wait_for(poll, timeout=5) == []
         finally:
-            await bot.session.close()
+            await close_quickly(bot)
 
 
 async def test_dispatcher_polling_answers_a_pushed_update_and_stops_cleanly(
@@ -506,47 +508,46 @@ async def test_unknown_path_is_json_404(telegram: FakeTelegramServer) -> None:
     assert body == {"ok": False, "error_code": 404, "description": "Not Found"}
 
 
-# -- HTML parser -------------------------------------------------------------------------------
+# -- in-process ------------------------------------------------------------------------------
 
 
-def test_html_parser_nests_tags_with_utf16_offsets() -> None:
-    text, entities = parse_html(
-        '😀 <b>bold <i>both</i></b> <a href="https://smsc.ru/?a=1&amp;b=2">link</a> '
-        '<pre><code class="language-json">{}</code></pre> <code class="language-x">c</code>'
+async def test_the_in_process_session_answers_as_the_server_does() -> None:
+    """`FakeBotApi.session()`: the same fake without HTTP; parameters arrive decoded as from a
+    form, error answers become aiogram's exceptions, and every call is recorded."""
+    api = FakeBotApi(clock=FakeClock())
+    bot = Bot(api.token, session=api.session())
+    sent = await bot.send_message(
+        CHAT, "<b>1</b> &amp; 2", parse_mode="HTML", reply_markup=keyboard()
     )
+    assert sent.text == "1 & 2"
+    assert [(e.type, e.offset, e.length) for e in sent.entities or []] == [("bold", 0, 1)]
+    (call,) = api.calls_of("sendMessage")
+    assert call.params["chat_id"] == CHAT and call.text == "<b>1</b> &amp; 2"
+    assert call.params["reply_markup"] == keyboard().model_dump(exclude_none=True)
 
-    assert text == "😀 bold both link {} c"
-    assert entities == [
-        {"type": "bold", "offset": 3, "length": 9},
-        {"type": "italic", "offset": 8, "length": 4},
-        {"type": "text_link", "offset": 13, "length": 4, "url": "https://smsc.ru/?a=1&b=2"},
-        {"type": "pre", "offset": 18, "length": 2, "language": "json"},
-        {"type": "code", "offset": 21, "length": 1},
+    api.fail_next("sendMessage", status=429, retry_after=3)
+    with pytest.raises(TelegramRetryAfter) as caught:
+        await bot.send_message(CHAT, "x")
+    assert caught.value.retry_after == 3
+    api.fail_next("sendMessage", status=502, raw_body="<html>502 Bad Gateway</html>")
+    with pytest.raises(ClientDecodeError):
+        await bot.send_message(CHAT, "x")
+    api.disconnect_next("getMe")
+    with pytest.raises(TelegramNetworkError):
+        await bot.get_me()
+    with pytest.raises(TelegramBadRequest, match="can't parse entities"):
+        await bot.send_message(CHAT, "<p>x</p>", parse_mode="HTML")
+    with pytest.raises(TelegramUnauthorizedError):
+        await Bot("1:WRONG", session=api.session()).get_me()
+
+    assert [(c.method, c.status) for c in api.failed_calls] == [
+        ("sendMessage", 429),
+        ("sendMessage", 502),
+        ("getMe", 0),
+        ("sendMessage", 400),
+        ("getMe", 401),
     ]
-
-
-@pytest.mark.parametrize(
-    ("html", "error"),
-    [
-        ("a < b", 'Unsupported start tag "" at byte offset 2'),
-        ("<p>x</p>", 'Unsupported start tag "p" at byte offset 0'),
-        ("<b>x", "Can't find end tag corresponding to start tag b"),
-        ("x</b>", "Unexpected end tag at byte offset 1"),
-        ("<b>x</i>", 'Unmatched end tag at byte offset 4, expected "</b>", found "</i>"'),
-        ("<b", "Unclosed start tag at byte offset 0"),
-        ('<span class="x">y</span>', 'Tag "span" must have class "tg-spoiler"'),
-        ("я<u>", "Can't find end tag corresponding to start tag u"),
-        ("я<x>", 'Unsupported start tag "x" at byte offset 2'),
-    ],
-)
-def test_html_parser_refuses_what_telegram_refuses(html: str, error: str) -> None:
-    with pytest.raises(TelegramApiError, match="can't parse entities") as caught:
-        parse_html(html)
-    assert error in str(caught.value)
-
-
-def test_html_parser_keeps_unknown_ampersands_literal() -> None:
-    assert parse_html("AT&T &nbsp; &#65;&#x42;&lt;") == ("AT&T &nbsp; AB<", [])
+    assert [m["message_id"] for m in api.messages_in(CHAT)] == [sent.message_id]
 
 
 # -- update builders ---------------------------------------------------------------------------

@@ -20,10 +20,10 @@ from typing import Any
 
 import pytest
 
-from bot.smsc.simulator import Faults, SimulatedSmsc
 from bot.store import AuditEntry, KeyCipher
-from tests.conftest import API_KEY
+from tests.conftest import API_KEY, on_wire
 from tests.fakes.clock import FakeClock
+from tests.fakes.smsc_faults import Faults, FaultySmsc
 from tests.fakes.sqlite import DISK_FULL, LOCKED, FailingConnection, open_failing
 from tests.fakes.telegram import FakeTelegramServer
 from tests.fakes.updates import message_update
@@ -38,23 +38,28 @@ TIMEOUT = 0.5  # SMSC_TIMEOUT in these tests: a slower answer is a timeout
 
 
 @pytest.fixture
-async def sim(clock: FakeClock) -> AsyncIterator[SimulatedSmsc]:
+async def smsc(clock: FakeClock) -> AsyncIterator[FaultySmsc]:
     """Two SMS Center accounts: the one under fault and another that keeps being served."""
     accounts: dict[str, list[dict[str, Any]]] = {API_KEY: [], OTHER_KEY: []}
-    async with SimulatedSmsc(clock=clock, with_demo=False, accounts=accounts) as simulator:
+    async with FaultySmsc(clock=clock, with_demo=False, accounts=accounts) as simulator:
         simulator.add_message(API_KEY, phone=PHONE, status=1)
         simulator.add_message(OTHER_KEY, phone=OTHER_PHONE, status=1)
         yield simulator
 
 
 @pytest.fixture
-async def harness(tmp_path: Path, sim: SimulatedSmsc, clock: FakeClock) -> AsyncIterator[Harness]:
-    async with running_bot(tmp_path, sim, clock, smsc_timeout=TIMEOUT) as running:
-        await granted(running)
+async def granted(
+    request: pytest.FixtureRequest, tmp_path: Path, smsc: FaultySmsc, clock: FakeClock
+) -> AsyncIterator[Harness]:
+    """The bot with ``SMSC_TIMEOUT`` = ``TIMEOUT``, AGENT and OTHER_AGENT granted (see
+    ``grant_both``); over HTTP when the test is marked ``wire``."""
+    wire = on_wire(request)
+    async with running_bot(tmp_path, smsc, clock, smsc_timeout=TIMEOUT, wire=wire) as running:
+        await grant_both(running)
         yield running
 
 
-async def granted(h: Harness) -> None:
+async def grant_both(h: Harness) -> None:
     """AGENT on the account under fault, OTHER_AGENT on another one."""
     await h.grant(AGENT)
     await h.grant(OTHER_AGENT, name="other", apikey=OTHER_KEY)
@@ -112,17 +117,17 @@ SMSC_FAULTS: list[Any] = [
 
 @pytest.mark.parametrize(("fault", "expected"), SMSC_FAULTS)
 async def test_smsc_fault_gets_one_human_line_and_loses_nothing(
-    harness: Harness, sim: SimulatedSmsc, fault: dict[str, Any], expected: str
+    granted: Harness, smsc: FaultySmsc, fault: dict[str, Any], expected: str
 ) -> None:
-    sim.faults = Faults(**fault)
-    answer = one_line(await harness.say(f"/last {PHONE}"))
+    smsc.faults = Faults(**fault)
+    answer = one_line(await granted.say(f"/last {PHONE}"))
     assert expected in answer
-    assert harness.smsc_requests() >= 1  # the fault was met upstream, not imagined
-    entry = await audit_of(harness, AGENT, "last")
+    assert granted.smsc_requests() >= 1  # the fault was met upstream, not imagined
+    entry = await audit_of(granted, AGENT, "last")
     assert entry.argument == PHONE
     assert entry.outcome not in {"fresh", "cache"}
-    sim.faults = Faults()
-    await assert_nothing_lost_and_still_serving(harness)
+    smsc.faults = Faults()
+    await assert_nothing_lost_and_still_serving(granted)
 
 
 @pytest.mark.parametrize(
@@ -130,26 +135,40 @@ async def test_smsc_fault_gets_one_human_line_and_loses_nothing(
     [pytest.param(Faults(), id="empty-list"), pytest.param(Faults(error_code=3), id="error-3")],
 )
 async def test_empty_history_is_said_plainly(
-    harness: Harness, sim: SimulatedSmsc, fault: Faults
+    granted: Harness, smsc: FaultySmsc, fault: Faults
 ) -> None:
     # SMS Center's page leaves open whether "nothing found" is [] or error 3: both read the same.
-    sim.faults = fault
-    answer = await harness.say("/last 79990001122")
+    smsc.faults = fault
+    answer = await granted.say("/last 79990001122")
     first, _, freshness = answer.partition("\n\n")
     assert first == "No messages to <b>+7 999 000-11-22</b> found in the last six months."
     assert freshness.startswith("<i>as of ")
-    assert (await audit_of(harness, AGENT, "last")).outcome == "fresh"
-    sim.faults = Faults()
-    await assert_nothing_lost_and_still_serving(harness)
+    assert (await audit_of(granted, AGENT, "last")).outcome == "fresh"
+    smsc.faults = Faults()
+    await assert_nothing_lost_and_still_serving(granted)
 
 
-async def test_smsc_connection_refused(harness: Harness, sim: SimulatedSmsc) -> None:
-    await sim.refuse()
-    answer = one_line(await harness.say(f"/last {PHONE}"))
+async def test_a_fault_during_history_is_one_line_audited_as_history(
+    granted: Harness, smsc: FaultySmsc
+) -> None:
+    smsc.faults = Faults(http_status=500)
+    answer = one_line(await granted.say(f"/history {PHONE}"))
+    assert "SMS Center is having trouble (HTTP 500)" in answer
+    entry = await audit_of(granted, AGENT, "history")
+    assert entry.argument is not None and PHONE in entry.argument
+    assert entry.outcome not in {"fresh", "cache"}
+    smsc.faults = Faults()
+    assert "member" in await granted.say("/whoami")
+    await assert_nothing_lost_and_still_serving(granted)
+
+
+async def test_smsc_connection_refused(granted: Harness, smsc: FaultySmsc) -> None:
+    await smsc.refuse()
+    answer = one_line(await granted.say(f"/last {PHONE}"))
     assert answer == "SMS Center cannot be reached right now — try again in a minute."
-    assert (await audit_of(harness, AGENT, "last")).outcome == "SmscConnectError"
-    await sim.resume()
-    await assert_nothing_lost_and_still_serving(harness)
+    assert (await audit_of(granted, AGENT, "last")).outcome == "SmscConnectError"
+    await smsc.resume()
+    await assert_nothing_lost_and_still_serving(granted)
 
 
 @pytest.fixture
@@ -176,22 +195,22 @@ def blackhole() -> Iterator[str]:
 
 
 async def test_smsc_connect_timeout(
-    tmp_path: Path, sim: SimulatedSmsc, clock: FakeClock, blackhole: str
+    tmp_path: Path, smsc: FaultySmsc, clock: FakeClock, blackhole: str
 ) -> None:
-    async with running_bot(tmp_path, sim, clock, smsc_timeout=TIMEOUT) as first:
-        await granted(first)
-    checked_keys = sim.count()  # /addkey checks each key with balance.php
+    async with running_bot(tmp_path, smsc, clock, smsc_timeout=TIMEOUT) as first:
+        await grant_both(first)
+    checked_keys = smsc.count()  # /addkey checks each key with balance.php
     # The same database, with SMS Center's address now one that never accepts a connection.
     async with running_bot(
-        tmp_path, sim, clock, smsc_timeout=TIMEOUT, smsc_base_url=blackhole
+        tmp_path, smsc, clock, smsc_timeout=TIMEOUT, smsc_base_url=blackhole
     ) as harness:
         answer = one_line(await harness.say(f"/last {PHONE}"))
         assert answer == "SMS Center cannot be reached right now — try again in a minute."
         assert (await audit_of(harness, AGENT, "last")).outcome == "SmscConnectError"
-        assert sim.count() == checked_keys  # nothing reached SMS Center
+        assert smsc.count() == checked_keys  # nothing reached SMS Center
         member = await harness.services.storage.get_member(AGENT)
         assert member is not None
-    async with running_bot(tmp_path, sim, clock, smsc_timeout=TIMEOUT) as again:
+    async with running_bot(tmp_path, smsc, clock, smsc_timeout=TIMEOUT) as again:
         await assert_nothing_lost_and_still_serving(again)
 
 
@@ -208,60 +227,63 @@ TELEGRAM_FAULTS: list[Any] = [
 ]
 
 
+@pytest.mark.wire
 @pytest.mark.parametrize(("failure", "statuses", "waits"), TELEGRAM_FAULTS)
 async def test_telegram_refusing_a_send_is_retried_and_the_answer_arrives(
-    harness: Harness, failure: dict[str, Any], statuses: list[int], waits: list[float]
+    granted: Harness, failure: dict[str, Any], statuses: list[int], waits: list[float]
 ) -> None:
-    sent = len(harness.telegram.calls_of("sendMessage"))
-    harness.telegram.fail_next("sendMessage", **failure)
-    answer = await harness.say(f"/last {PHONE}")
+    sent = len(granted.telegram.calls_of("sendMessage"))
+    granted.telegram.fail_next("sendMessage", **failure)
+    answer = await granted.say(f"/last {PHONE}")
     assert "(1)" in answer and "delivered" in answer
-    assert [call.status for call in harness.telegram.failed_calls] == statuses
-    assert len(harness.telegram.calls_of("sendMessage")) == sent + 1  # once, not twice
-    assert harness.retry_waits == waits  # Telegram's retry_after, else 1 s then 2 s
-    assert (await audit_of(harness, AGENT, "last")).outcome == "fresh"
-    await assert_nothing_lost_and_still_serving(harness)
+    assert [call.status for call in granted.telegram.failed_calls] == statuses
+    assert len(granted.telegram.calls_of("sendMessage")) == sent + 1  # once, not twice
+    assert granted.retry_waits == waits  # Telegram's retry_after, else 1 s then 2 s
+    assert (await audit_of(granted, AGENT, "last")).outcome == "fresh"
+    await assert_nothing_lost_and_still_serving(granted)
 
 
-async def test_a_network_error_while_sending_is_retried(harness: Harness) -> None:
-    harness.telegram.disconnect_next("sendMessage")
-    answer = await harness.say(f"/last {PHONE}")
-    assert harness.retry_waits == [1.0]
+@pytest.mark.wire
+async def test_a_network_error_while_sending_is_retried(granted: Harness) -> None:
+    granted.telegram.disconnect_next("sendMessage")
+    answer = await granted.say(f"/last {PHONE}")
+    assert granted.retry_waits == [1.0]
     assert "(1)" in answer and "delivered" in answer
-    assert (await audit_of(harness, AGENT, "last")).outcome == "fresh"
-    await assert_nothing_lost_and_still_serving(harness)
+    assert (await audit_of(granted, AGENT, "last")).outcome == "fresh"
+    await assert_nothing_lost_and_still_serving(granted)
 
 
+@pytest.mark.wire
 async def test_telegram_down_for_every_retry_still_says_try_again(
-    harness: Harness, caplog: pytest.LogCaptureFixture
+    granted: Harness, caplog: pytest.LogCaptureFixture
 ) -> None:
-    harness.telegram.fail_next("sendMessage", status=502, times=3)
-    answer = one_line(await harness.say(f"/last {PHONE}"))
+    granted.telegram.fail_next("sendMessage", status=502, times=3)
+    answer = one_line(await granted.say(f"/last {PHONE}"))
     # The answer itself was lost; the error line that follows it gets through.
     assert answer == "Something went wrong on the bot's side; it is logged. Please try again."
-    assert (await audit_of(harness, AGENT, "last")).outcome == "TelegramServerError"
+    assert (await audit_of(granted, AGENT, "last")).outcome == "TelegramServerError"
     assert "Bad Gateway" in caplog.text
-    await assert_nothing_lost_and_still_serving(harness)
+    await assert_nothing_lost_and_still_serving(granted)
 
 
 async def test_a_user_who_blocked_the_bot_is_logged_not_retried(
-    harness: Harness, caplog: pytest.LogCaptureFixture
+    granted: Harness, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO)
-    harness.telegram.fail_next("sendMessage", status=403)
-    answer = await harness.say(f"/last {PHONE}")
+    granted.telegram.fail_next("sendMessage", status=403)
+    answer = await granted.say(f"/last {PHONE}")
     assert answer == ""  # nobody to answer: the one attempt was refused
-    assert [call.status for call in harness.telegram.failed_calls] == [403]
+    assert [call.status for call in granted.telegram.failed_calls] == [403]
     assert "bot was blocked by the user" in caplog.text
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
-    assert (await audit_of(harness, AGENT, "last")).outcome == "TelegramForbiddenError"
-    await assert_nothing_lost_and_still_serving(harness)
+    assert (await audit_of(granted, AGENT, "last")).outcome == "TelegramForbiddenError"
+    await assert_nothing_lost_and_still_serving(granted)
 
 
 async def test_key_message_that_cannot_be_deleted_is_reported_to_the_sender(
-    tmp_path: Path, sim: SimulatedSmsc, clock: FakeClock
+    tmp_path: Path, smsc: FaultySmsc, clock: FakeClock
 ) -> None:
-    async with running_bot(tmp_path, sim, clock, allow_self_login=True) as harness:
+    async with running_bot(tmp_path, smsc, clock, allow_self_login=True) as harness:
         harness.telegram.fail_next(
             "deleteMessage", status=400, description="Bad Request: message can't be deleted"
         )
@@ -275,12 +297,12 @@ async def test_key_message_that_cannot_be_deleted_is_reported_to_the_sender(
 
 
 async def test_a_key_in_a_group_the_bot_cannot_delete_asks_the_sender_to(
-    harness: Harness,
+    granted: Harness,
 ) -> None:
-    harness.telegram.fail_next(
+    granted.telegram.fail_next(
         "deleteMessage", status=400, description="Bad Request: message can't be deleted"
     )
-    answer = await harness.say(
+    answer = await granted.say(
         f"/login {OTHER_KEY}", user_id=NEWCOMER, chat_id=-99, chat_type="group"
     )
     assert "Revoke that key in SMS Center now" in answer
@@ -288,9 +310,9 @@ async def test_a_key_in_a_group_the_bot_cannot_delete_asks_the_sender_to(
         "I could not delete the message with the key — please delete it yourself."
     )
     assert OTHER_KEY not in answer
-    assert harness.smsc_requests("balance") == 2  # the two /addkey checks, not this key
-    assert await harness.services.storage.get_member(NEWCOMER) is None
-    await assert_nothing_lost_and_still_serving(harness)
+    assert granted.smsc_requests("balance") == 2  # the two /addkey checks, not this key
+    assert await granted.services.storage.get_member(NEWCOMER) is None
+    await assert_nothing_lost_and_still_serving(granted)
 
 
 def edited(update: dict[str, Any], text: str) -> dict[str, Any]:
@@ -299,17 +321,17 @@ def edited(update: dict[str, Any], text: str) -> dict[str, Any]:
     return {"update_id": update["update_id"] + 100_000, "edited_message": message}
 
 
-async def test_an_edited_command_is_answered_as_the_corrected_question(harness: Harness) -> None:
+async def test_an_edited_command_is_answered_as_the_corrected_question(granted: Harness) -> None:
     typo = message_update("/last 7916", user_id=AGENT)
-    await harness.feed(typo)
-    assert harness.telegram.sent_texts()[-1].startswith("That is not a phone number.")
-    assert harness.smsc_requests() == 0
-    before = len(harness.telegram.sent_texts())
-    await harness.feed(edited(typo, f"/last {PHONE}"))
-    answer = "\n".join(harness.telegram.sent_texts()[before:])
+    await granted.feed(typo)
+    assert granted.telegram.sent_texts()[-1].startswith("That is not a phone number.")
+    assert granted.smsc_requests() == 0
+    before = len(granted.telegram.sent_texts())
+    await granted.feed(edited(typo, f"/last {PHONE}"))
+    answer = "\n".join(granted.telegram.sent_texts()[before:])
     assert "(1)" in answer and "delivered" in answer
-    assert harness.smsc_requests() >= 1
-    assert (await audit_of(harness, AGENT, "last")).argument == PHONE
+    assert granted.smsc_requests() >= 1
+    assert (await audit_of(granted, AGENT, "last")).argument == PHONE
 
 
 # -- storage -----------------------------------------------------------------------------------
@@ -328,37 +350,37 @@ connection.execute("COMMIT")
 
 
 async def test_database_locked_by_another_process_for_seconds_is_waited_out(
-    harness: Harness,
+    granted: Harness,
 ) -> None:
     # Another process (a backup, a second bot by mistake) holds the write lock for 1.5 s:
     # shorter than the 5 s busy_timeout, so the writes wait instead of failing.
-    database = str(harness.settings.database_path)
+    database = str(granted.settings.database_path)
     holder = await asyncio.create_subprocess_exec(
         sys.executable, "-c", HOLD_LOCK, database, "1.5", stdout=asyncio.subprocess.PIPE
     )
     assert holder.stdout is not None
     assert await asyncio.wait_for(holder.stdout.readline(), 10) == b"locked\n"
     granted_line, answer = await asyncio.gather(
-        harness.say(f"/grant {NEWCOMER} main", user_id=ADMIN), harness.say(f"/last {PHONE}")
+        granted.say(f"/grant {NEWCOMER} main", user_id=ADMIN), granted.say(f"/last {PHONE}")
     )
     assert await holder.wait() == 0
     assert granted_line == f"User <code>{NEWCOMER}</code> now uses account <b>main</b>."
     assert "(1)" in answer and "delivered" in answer
-    member = await harness.services.storage.get_member(NEWCOMER)
+    member = await granted.services.storage.get_member(NEWCOMER)
     assert member is not None and member.account.name == "main"
-    assert (await audit_of(harness, AGENT, "last")).outcome == "fresh"
-    await assert_nothing_lost_and_still_serving(harness)
+    assert (await audit_of(granted, AGENT, "last")).outcome == "fresh"
+    await assert_nothing_lost_and_still_serving(granted)
 
 
 @pytest.fixture
 async def failing(
-    tmp_path: Path, sim: SimulatedSmsc, clock: FakeClock
+    tmp_path: Path, smsc: FaultySmsc, clock: FakeClock
 ) -> AsyncIterator[tuple[Harness, FailingConnection]]:
     """A granted bot whose database connection fails on cue (``conn.fail_on``)."""
     path = tmp_path / "data" / "bot.sqlite3"
     storage, connection = await open_failing(path, KeyCipher.load(None, path.with_suffix(".key")))
-    async with running_bot(tmp_path, sim, clock, storage=storage) as harness:
-        await granted(harness)
+    async with running_bot(tmp_path, smsc, clock, storage=storage) as harness:
+        await grant_both(harness)
         yield harness, connection
 
 
@@ -448,43 +470,50 @@ async def until(condition: Callable[[], bool], within: float = 20.0) -> None:
             await asyncio.sleep(0.05)
 
 
-@pytest.mark.parametrize(
-    ("delay", "expected"),
-    [
-        pytest.param(1.0, "delivered", id="answer-arrives"),
-        pytest.param(30.0, "SMS Center did not answer in 2 s — try again shortly.", id="try-again"),
-    ],
-)
-async def test_sigterm_while_smsc_is_answering_sends_the_answer_then_exits_0(
-    tmp_path: Path, sim: SimulatedSmsc, delay: float, expected: str
+async def test_sigterm_while_smsc_is_answering_sends_the_answers_then_exits_0(
+    tmp_path: Path, smsc: FaultySmsc
 ) -> None:
+    # One process, two lookups in flight at SIGTERM: one SMS Center answers within the 2 s
+    # timeout (its answer is sent), one it never answers (the timeout's "try again" is sent).
     async with FakeTelegramServer() as telegram:
-        process = await start_polling(tmp_path, telegram, sim.base_url, SMSC_TIMEOUT="2")
+        process = await start_polling(tmp_path, telegram, smsc.base_url, SMSC_TIMEOUT="2")
         try:
             await telegram.wait_for_call("getUpdates", timeout=20)
-            telegram.push_update(message_update(f"/addkey main {API_KEY}", user_id=ADMIN))
-            await telegram.wait_for_call("sendMessage", count=1, timeout=20)
-            telegram.push_update(message_update(f"/grant {AGENT} main", user_id=ADMIN))
-            await telegram.wait_for_call("sendMessage", count=2, timeout=20)
-            sim.faults = Faults(delay=delay, only="get")
+            setup = [
+                (f"/addkey main {API_KEY}", ADMIN),
+                (f"/grant {AGENT} main", ADMIN),
+                (f"/addkey other {OTHER_KEY}", ADMIN),
+                (f"/grant {OTHER_AGENT} other", ADMIN),
+            ]
+            for count, (line, user_id) in enumerate(setup, start=1):
+                telegram.push_update(message_update(line, user_id=user_id))
+                await telegram.wait_for_call("sendMessage", count=count, timeout=20)
+            # Faults are taken when a request arrives: each lookup keeps its own delay.
+            smsc.faults = Faults(delay=30.0, only="get")
             telegram.push_update(message_update(f"/last {PHONE}", user_id=AGENT))
-            await until(lambda: sim.count("get") == 1)  # SMS Center has the request now
+            await until(lambda: smsc.count("get") == 1)  # SMS Center has the request now
+            smsc.faults = Faults(delay=1.0, only="get")
+            telegram.push_update(message_update(f"/last {OTHER_PHONE}", user_id=OTHER_AGENT))
+            await until(lambda: smsc.count("get") == 2)
         finally:
             process.send_signal(signal.SIGTERM)
             _, err = await asyncio.wait_for(process.communicate(), 30)
     assert process.returncode == 0, err.decode()
-    answers = [call.text or "" for call in telegram.calls_of("sendMessage")]
-    assert len(answers) == 3
-    assert expected in answers[-1]
+    answers = {
+        call.int_param("chat_id"): call.text or "" for call in telegram.calls_of("sendMessage")
+    }
+    assert len(telegram.calls_of("sendMessage")) == len(setup) + 2
+    assert "SMS Center did not answer in 2 s — try again shortly." in answers[AGENT]
+    assert "delivered" in answers[OTHER_AGENT]
     assert "Traceback" not in err.decode()
 
 
-async def test_a_key_edited_into_a_message_is_deleted_like_a_new_one(harness: Harness) -> None:
+async def test_a_key_edited_into_a_message_is_deleted_like_a_new_one(granted: Harness) -> None:
     draft = message_update("/login", user_id=NEWCOMER)
-    await harness.feed(draft)
-    await harness.feed(edited(draft, f"/login {OTHER_KEY}"))
-    deleted = harness.telegram.calls_of("deleteMessage")
+    await granted.feed(draft)
+    await granted.feed(edited(draft, f"/login {OTHER_KEY}"))
+    deleted = granted.telegram.calls_of("deleteMessage")
     assert deleted[-1].params["message_id"] == draft["message"]["message_id"]
-    assert all(OTHER_KEY not in m.get("text", "") for m in harness.telegram.messages_in(NEWCOMER))
-    member = await harness.services.storage.get_member(NEWCOMER)
+    assert all(OTHER_KEY not in m.get("text", "") for m in granted.telegram.messages_in(NEWCOMER))
+    member = await granted.services.storage.get_member(NEWCOMER)
     assert member is not None and member.account.name == "other"  # the key's existing account

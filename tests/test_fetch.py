@@ -37,6 +37,7 @@ from bot.smsc.simulator import SimulatedSmsc
 from bot.store import Account, KeyCipher, Storage
 from tests.conftest import API_KEY, MOSCOW, make_fetcher
 from tests.fakes.clock import FakeClock
+from tests.fakes.smsc_faults import FaultySmsc
 
 PHONE = "79161234567"
 
@@ -54,7 +55,7 @@ def seed_numbers(sim: SimulatedSmsc, clock: FakeClock, numbers: list[str]) -> No
 
 
 async def test_fifty_concurrent_identical_lookups_make_one_request(
-    sim: SimulatedSmsc, fetcher: Fetcher, account: Account
+    sim: FaultySmsc, fetcher: Fetcher, account: Account
 ) -> None:
     sim.add_message(API_KEY, phone=PHONE)
     sim.faults.delay = 0.05  # keep the first request in flight while the others arrive
@@ -233,7 +234,7 @@ async def test_no_messages_is_an_answer_not_an_error(fetcher: Fetcher, account: 
 
 
 async def test_rate_limit_error_backs_off_and_logs_the_cause(
-    sim: SimulatedSmsc,
+    sim: FaultySmsc,
     fetcher: Fetcher,
     account: Account,
     clock: FakeClock,
@@ -254,7 +255,7 @@ async def test_rate_limit_error_backs_off_and_logs_the_cause(
 
 
 async def test_smsc_down_serves_held_data_marked_stale(
-    sim: SimulatedSmsc, fetcher: Fetcher, account: Account, clock: FakeClock
+    sim: FaultySmsc, fetcher: Fetcher, account: Account, clock: FakeClock
 ) -> None:
     sim.add_message(API_KEY, phone=PHONE)
     first = await fetcher.last(1, account, PHONE)
@@ -266,7 +267,7 @@ async def test_smsc_down_serves_held_data_marked_stale(
 
 
 async def test_smsc_down_with_nothing_held_raises(
-    sim: SimulatedSmsc, fetcher: Fetcher, account: Account
+    sim: FaultySmsc, fetcher: Fetcher, account: Account
 ) -> None:
     sim.faults.http_status = 502
     with pytest.raises(SmscHTTPError):
@@ -274,7 +275,7 @@ async def test_smsc_down_with_nothing_held_raises(
 
 
 async def test_a_refused_key_is_not_asked_again(
-    sim: SimulatedSmsc, fetcher: Fetcher, account: Account
+    sim: FaultySmsc, fetcher: Fetcher, account: Account
 ) -> None:
     sim.faults.error_code = 2
     with pytest.raises(SmscBadCredentials):
@@ -286,7 +287,7 @@ async def test_a_refused_key_is_not_asked_again(
 
 
 async def test_connection_refused_spends_no_budget(
-    sim: SimulatedSmsc, fetcher: Fetcher, account: Account
+    sim: FaultySmsc, fetcher: Fetcher, account: Account
 ) -> None:
     await sim.refuse()
     with pytest.raises(SmscConnectError):
@@ -374,7 +375,7 @@ async def test_key_checks_pause_after_three_refused_keys_in_half_an_hour(
 
 
 async def test_at_most_max_in_flight_requests_per_account_reach_smsc_at_once(
-    sim: SimulatedSmsc, client: SmscClient, storage: Storage, account: Account, clock: FakeClock
+    sim: FaultySmsc, client: SmscClient, storage: Storage, account: Account, clock: FakeClock
 ) -> None:
     """SMS Center refuses a fifth simultaneous status request; the fetch layer queues them."""
     ids = [int(sim.add_message(API_KEY, phone=PHONE, status=1)["id"]) for _ in range(6)]

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Coroutine, Iterator
+from collections.abc import Coroutine, Iterator
 from contextlib import AsyncExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,12 +35,12 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from bot.chat.arguments import looks_like_key
 from bot.smsc.simulator import RecordedRequest, SimulatedSmsc
 from bot.text import InvalidPhone, looks_like_phone, parse_phone
-from handlers.account import looks_like_key
 from tests.conftest import API_KEY
+from tests.fakes.bot_api import ApiCall
 from tests.fakes.clock import FakeClock
-from tests.fakes.telegram import ApiCall
 from tests.fakes.updates import BOT_USERNAME, callback_update, message_update
 from tests.harness import ADMIN, AGENT, STRANGER, Harness, running_bot
 
@@ -607,12 +607,6 @@ def test_forged_callback_data_is_answered_and_never_asks_smsc_about_a_forged_num
         # The bot's own button still works after all that: the check above can see a request.
         done = bot.run(press(h, good, message_id))
         assert done.requests and done.of("editMessageText")
-
-
-@pytest.fixture
-async def harness(tmp_path: Path, sim: SimulatedSmsc, clock: FakeClock) -> AsyncIterator[Harness]:
-    async with running_bot(tmp_path, sim, clock) as running:
-        yield running
 
 
 async def _refresh_button(h: Harness, chat_id: int = AGENT) -> tuple[str, int]:

@@ -22,10 +22,10 @@ import bot.smsc.client
 from bot.app import Services
 from bot.settings import load_settings
 from bot.smsc import SmscApiError, SmscBadCredentials, SmscClient, SmscRateLimited
-from bot.smsc.simulator import SimulatedSmsc
 from bot.store import KeyCipher, Storage, fingerprint
+from tests.fakes.bot_api import ApiCall
 from tests.fakes.clock import FakeClock
-from tests.fakes.telegram import ApiCall
+from tests.fakes.smsc_faults import FaultySmsc
 from tests.fakes.updates import ChatType, message_update
 from tests.harness import ADMIN, AGENT, STRANGER, Harness, running_bot
 
@@ -98,7 +98,7 @@ async def say_key(
 
 async def test_a_full_session_leaves_no_key_in_logs_telegram_or_files(
     tmp_path: Path,
-    sim: SimulatedSmsc,
+    sim: FaultySmsc,
     clock: FakeClock,
     caplog: pytest.LogCaptureFixture,
     monkeypatch: pytest.MonkeyPatch,

@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from cryptography.fernet import Fernet
 
-from bot.settings import RateLimit, SettingsError, load_settings
+from bot.settings import MAX_USER_ID, RateLimit, SettingsError, load_settings, parse_user_id
 
 ENV_NAMES = (
     "BOT_TOKEN", "TELEGRAM_API_URL", "SMSC_BASE_URL", "DATABASE_PATH", "ADMIN_IDS",
@@ -59,6 +60,13 @@ def test_values_from_the_environment_and_env_file(
         ("CACHE_TTL", "5"),
         ("ADMIN_IDS", "x"),
         ("ADMIN_IDS", "12,-3"),
+        ("ADMIN_IDS", "0"),
+        ("ADMIN_IDS", str(MAX_USER_ID + 1)),
+        ("ADMIN_IDS", "1 2"),
+        ("ENCRYPTION_KEY", "not-a-fernet-key"),
+        ("ENCRYPTION_KEY", "Ж" * 44),
+        ("ENCRYPTION_KEY", Fernet.generate_key().decode()[:-2]),
+        ("DATABASE_PATH", "."),
         ("USER_RATE_LIMIT", "5"),
         ("USER_RATE_LIMIT", "0/60"),
         ("SMSC_HOURLY_BUDGET", "31"),
@@ -83,11 +91,42 @@ def test_a_bad_value_is_one_line_naming_the_variable(
     assert "expected" in text
 
 
+# A well-formed Fernet key (43 url-safe base64 characters and "=") that is easy to search for.
+READABLE_FERNET_KEY = "SECRET-FERNET-KEY-" + "A" * 25 + "="
+
+
 def test_secrets_are_not_in_repr(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("BOT_TOKEN", "123:SECRET-TOKEN")
-    monkeypatch.setenv("ENCRYPTION_KEY", "SECRET-FERNET-KEY")
+    monkeypatch.setenv("ENCRYPTION_KEY", READABLE_FERNET_KEY)
     settings = load_settings(None)
+    assert settings.encryption_key is not None
+    assert settings.encryption_key.get_secret_value() == READABLE_FERNET_KEY
     assert "SECRET" not in repr(settings) and "SECRET" not in str(settings)
+
+
+def test_a_malformed_encryption_key_is_refused_without_showing_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("ENCRYPTION_KEY", "SECRET-but-not-a-key")
+    with pytest.raises(SettingsError) as caught:
+        load_settings(None)
+    assert str(caught.value).startswith("ENCRYPTION_KEY: expected a Fernet key")
+    assert "SECRET" not in str(caught.value)
+    monkeypatch.setenv("ENCRYPTION_KEY", f"  {READABLE_FERNET_KEY}\n")  # pasted with spaces
+    assert load_settings(None).encryption_key is not None
+
+
+@pytest.mark.parametrize("text", ["1", " 42 ", "6061237890", str(MAX_USER_ID)])
+def test_a_user_id_is_a_whole_number_from_1_to_the_bound(text: str) -> None:
+    assert parse_user_id(text) == int(text)
+
+
+@pytest.mark.parametrize(
+    "text", ["0", "-5", "+5", "1.5", "1e3", "abc", "", "\u0663", str(MAX_USER_ID + 1), "9" * 30]
+)
+def test_anything_else_is_not_a_user_id(text: str) -> None:
+    with pytest.raises(ValueError, match=f"from 1 to {MAX_USER_ID}"):
+        parse_user_id(text)
 
 
 def test_key_file_lives_beside_the_database(monkeypatch: pytest.MonkeyPatch) -> None:

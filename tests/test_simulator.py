@@ -1,8 +1,10 @@
-"""The simulated SMS Center (bot/smsc/simulator.py), spoken to over real HTTP on 127.0.0.1."""
+"""The simulated SMS Center (bot/smsc/simulator.py) and its test-only fault switches
+(tests/fakes/smsc_faults.py), spoken to over real HTTP on 127.0.0.1."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import json
 import ssl
@@ -16,6 +18,7 @@ import httpx
 import pytest
 
 from bot.smsc import HistoryEntry
+from bot.smsc import __main__ as smsc_cli
 from bot.smsc.simulator import (
     BALANCE_MINUTE_LIMIT,
     DEMO_API_KEY,
@@ -23,10 +26,10 @@ from bot.smsc.simulator import (
     DEMO_NUMBERS,
     HISTORY_HOURLY_LIMIT,
     STATUS_NAMES_RU,
-    Faults,
     SimulatedSmsc,
 )
 from tests.fakes.clock import FakeClock
+from tests.fakes.smsc_faults import Faults, FaultySmsc
 
 MOSCOW = ZoneInfo("Europe/Moscow")
 # The simulator must answer every field the client reads: one protocol, one list.
@@ -56,8 +59,9 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-async def sim(clock: FakeClock) -> AsyncIterator[SimulatedSmsc]:
-    async with SimulatedSmsc(clock=clock) as running:
+async def sim(clock: FakeClock) -> AsyncIterator[FaultySmsc]:
+    """The demo account, served with fault switches (all off until a test sets one)."""
+    async with FaultySmsc(clock=clock) as running:
         yield running
 
 
@@ -401,7 +405,7 @@ async def test_a_sixth_status_request_for_one_message_within_a_minute_is_error_9
 
 
 async def test_five_simultaneous_status_requests_are_one_too_many(
-    client: httpx.AsyncClient, sim: SimulatedSmsc
+    client: httpx.AsyncClient, sim: FaultySmsc
 ) -> None:
     sim.faults = Faults(delay=0.3, only="status")
 
@@ -434,7 +438,7 @@ async def test_an_eleventh_balance_request_within_a_minute_is_error_9(
 
 
 async def test_fifteen_simultaneous_balance_requests_are_one_too_many(
-    client: httpx.AsyncClient, sim: SimulatedSmsc, clock: FakeClock
+    client: httpx.AsyncClient, sim: FaultySmsc, clock: FakeClock
 ) -> None:
     sim.faults = Faults(delay=0.4, only="balance")
     first = [asyncio.create_task(call(client, "balance")) for _ in range(8)]
@@ -448,13 +452,11 @@ async def test_fifteen_simultaneous_balance_requests_are_one_too_many(
     assert sorted(error_code(answer) or 0 for answer in answers) == [0] * 14 + [9]
 
 
-# --- faults ----------------------------------------------------------------------------------
+# --- fault switches (tests/fakes/smsc_faults.py) -------------------------------------------
 
 
 @pytest.mark.parametrize("status", [500, 502, 503])
-async def test_fault_http_status(
-    client: httpx.AsyncClient, sim: SimulatedSmsc, status: int
-) -> None:
+async def test_fault_http_status(client: httpx.AsyncClient, sim: FaultySmsc, status: int) -> None:
     sim.faults.http_status = status
 
     response = await client.post("/sys/balance.php", data={"apikey": DEMO_API_KEY, "fmt": "3"})
@@ -479,7 +481,7 @@ async def test_fault_http_status(
     ],
 )
 async def test_fault_malformed_bodies(
-    client: httpx.AsyncClient, sim: SimulatedSmsc, script: str, kind: Any, check: Any
+    client: httpx.AsyncClient, sim: FaultySmsc, script: str, kind: Any, check: Any
 ) -> None:
     sim.faults.malformed = kind
     params = {"cnt": 5} if script == "get" else {"phone": "79161234567", "id": 1}
@@ -498,7 +500,7 @@ async def test_fault_malformed_bodies(
         assert check(response.text)
 
 
-async def test_fault_error_code_and_only(client: httpx.AsyncClient, sim: SimulatedSmsc) -> None:
+async def test_fault_error_code_and_only(client: httpx.AsyncClient, sim: FaultySmsc) -> None:
     sim.faults = Faults(error_code=9, only="get")
 
     assert await call(client, "get", cnt=5) == {"error": "too many requests", "error_code": 9}
@@ -507,7 +509,7 @@ async def test_fault_error_code_and_only(client: httpx.AsyncClient, sim: Simulat
     assert error_code(await call(client, "get", cnt=5)) == 77
 
 
-async def test_faulted_answers_use_no_quota(client: httpx.AsyncClient, sim: SimulatedSmsc) -> None:
+async def test_faulted_answers_use_no_quota(client: httpx.AsyncClient, sim: FaultySmsc) -> None:
     sim.faults = Faults(http_status=502)
     for _ in range(5):
         await client.post("/sys/get.php", data={"apikey": DEMO_API_KEY, "cnt": "5"})
@@ -516,9 +518,7 @@ async def test_faulted_answers_use_no_quota(client: httpx.AsyncClient, sim: Simu
     assert isinstance(await call(client, "get", cnt=5), list)
 
 
-async def test_fault_times_switches_itself_off(
-    client: httpx.AsyncClient, sim: SimulatedSmsc
-) -> None:
+async def test_fault_times_switches_itself_off(client: httpx.AsyncClient, sim: FaultySmsc) -> None:
     sim.faults = Faults(http_status=502, times=2)
     form = {"apikey": DEMO_API_KEY, "fmt": "3"}
 
@@ -528,7 +528,7 @@ async def test_fault_times_switches_itself_off(
     assert sim.faults == Faults()
 
 
-async def test_fault_delay_holds_the_answer(client: httpx.AsyncClient, sim: SimulatedSmsc) -> None:
+async def test_fault_delay_holds_the_answer(client: httpx.AsyncClient, sim: FaultySmsc) -> None:
     sim.faults.delay = 0.3
 
     with pytest.raises(httpx.ReadTimeout):
@@ -536,7 +536,7 @@ async def test_fault_delay_holds_the_answer(client: httpx.AsyncClient, sim: Simu
 
 
 async def test_refuse_and_resume_on_the_same_port(
-    client: httpx.AsyncClient, sim: SimulatedSmsc
+    client: httpx.AsyncClient, sim: FaultySmsc
 ) -> None:
     base = sim.base_url
     assert await call(client, "balance") == {"balance": DEMO_BALANCE}  # a pooled connection
@@ -646,3 +646,33 @@ async def test_hand_made_accounts_and_add_message(clock: FakeClock) -> None:
     assert error_code(demo) == 2
     with pytest.raises(ValueError, match="unknown message fields"):
         sim.add_message(OTHER_KEY, stauts=1)
+
+
+# --- command line (python -m bot.smsc) -------------------------------------------------------
+
+
+async def test_the_command_line_serves_the_demo_account(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    serving = asyncio.create_task(smsc_cli.serve("127.0.0.1", 0))
+    try:
+        async with asyncio.timeout(10):
+            while "demo key" not in (printed := capsys.readouterr().out):  # noqa: ASYNC110
+                await asyncio.sleep(0.01)
+        base = printed.split(" on ", 1)[1].split(";", 1)[0]
+        async with httpx.AsyncClient(base_url=base, verify=TLS) as client:
+            assert await call(client, "balance") == {"balance": DEMO_BALANCE}
+    finally:
+        serving.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await serving
+    assert DEMO_API_KEY in printed
+    assert all(number in printed for number in DEMO_NUMBERS)
+
+
+def test_the_command_line_names_itself(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        smsc_cli.main(["--help"])
+
+    assert exit_.value.code == 0
+    assert "python -m bot.smsc" in capsys.readouterr().out

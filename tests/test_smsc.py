@@ -29,6 +29,7 @@ from bot.smsc import (
 from bot.smsc.simulator import SimulatedSmsc
 from tests.conftest import API_KEY
 from tests.fakes.clock import FakeClock
+from tests.fakes.smsc_faults import FaultySmsc
 
 ERROR_CLASSES: dict[int, type[SmscApiError]] = {
     1: SmscBadParameters,
@@ -104,7 +105,7 @@ async def test_empty_history_is_an_empty_list_whether_or_not_smsc_says_error_3(
 
 @pytest.mark.parametrize(("code", "cls"), sorted(ERROR_CLASSES.items()))
 async def test_each_error_code_is_its_own_exception_without_the_key(
-    sim: SimulatedSmsc,
+    sim: FaultySmsc,
     client: SmscClient,
     caplog: pytest.LogCaptureFixture,
     code: int,
@@ -121,7 +122,7 @@ async def test_each_error_code_is_its_own_exception_without_the_key(
 
 
 async def test_an_unknown_error_code_is_the_base_api_error(
-    sim: SimulatedSmsc, client: SmscClient
+    sim: FaultySmsc, client: SmscClient
 ) -> None:
     sim.faults.error_code = 7
     with pytest.raises(SmscApiError) as caught:
@@ -138,7 +139,7 @@ async def test_a_wrong_key_is_bad_credentials_for_real(
 
 
 @pytest.mark.parametrize("status", [500, 502, 503])
-async def test_http_errors(sim: SimulatedSmsc, client: SmscClient, status: int) -> None:
+async def test_http_errors(sim: FaultySmsc, client: SmscClient, status: int) -> None:
     sim.faults.http_status = status
     with pytest.raises(SmscHTTPError) as caught:
         await client.get_messages(API_KEY, cnt=10)
@@ -147,7 +148,7 @@ async def test_http_errors(sim: SimulatedSmsc, client: SmscClient, status: int) 
 
 
 @pytest.mark.parametrize("kind", ["html", "truncated", "wrong_shape", "bad_types"])
-async def test_malformed_bodies(sim: SimulatedSmsc, client: SmscClient, kind: str) -> None:
+async def test_malformed_bodies(sim: FaultySmsc, client: SmscClient, kind: str) -> None:
     sim.add_message(API_KEY)
     sim.faults.malformed = kind  # type: ignore[assignment]
     with pytest.raises(SmscMalformedResponse) as caught:
@@ -155,7 +156,7 @@ async def test_malformed_bodies(sim: SimulatedSmsc, client: SmscClient, kind: st
     assert_no_key(str(caught.value))
 
 
-async def test_a_slow_answer_is_a_timeout_and_is_not_asked_twice(sim: SimulatedSmsc) -> None:
+async def test_a_slow_answer_is_a_timeout_and_is_not_asked_twice(sim: FaultySmsc) -> None:
     sim.faults.delay = 1.0
     async with SmscClient(sim.base_url, timeout=0.1) as client:
         with pytest.raises(SmscTimeout) as caught:
@@ -175,7 +176,7 @@ def connect_attempts(caplog: pytest.LogCaptureFixture) -> int:
 
 
 async def test_refused_connection_is_retried_once_then_a_connect_error(
-    sim: SimulatedSmsc, caplog: pytest.LogCaptureFixture
+    sim: FaultySmsc, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
     await sim.refuse()
@@ -242,7 +243,7 @@ async def test_an_injected_transport_s_failures_become_the_client_s_exceptions(
     assert str(request.url) == "https://smsc.example/sys/get.php"
 
 
-async def test_rate_limit_error_is_never_retried(sim: SimulatedSmsc, client: SmscClient) -> None:
+async def test_rate_limit_error_is_never_retried(sim: FaultySmsc, client: SmscClient) -> None:
     sim.faults.error_code = 9
     with pytest.raises(SmscRateLimited):
         await client.get_messages(API_KEY, cnt=10)

@@ -11,7 +11,6 @@ import pytest
 from cryptography.fernet import Fernet
 
 from bot.store import (
-    MIGRATIONS,
     Account,
     AccountExists,
     KeyCipher,
@@ -21,7 +20,6 @@ from bot.store import (
     fingerprint,
     key_id,
 )
-from bot.store import database as storage_module
 from tests.fakes.sqlite import FailingConnection, open_failing
 
 KEY_A = "smscApiKeyALPHA-7Hq2Lx9Vb4Nz0Rt6"
@@ -49,20 +47,6 @@ async def store(db_path: Path, cipher: KeyCipher) -> AsyncIterator[Storage]:
         yield opened
 
 
-def _schema_version(path: Path) -> int:
-    with sqlite3.connect(path) as raw:
-        (version,) = raw.execute("SELECT version FROM schema_version").fetchone()
-    raw.close()
-    return int(version)
-
-
-def _tables(path: Path) -> set[str]:
-    with sqlite3.connect(path) as raw:
-        rows = raw.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
-    raw.close()
-    return {name for (name,) in rows}
-
-
 @pytest.fixture
 async def failing(
     tmp_path: Path, cipher: KeyCipher
@@ -72,17 +56,7 @@ async def failing(
     await wrapped.close()
 
 
-# -- opening and migrations --------------------------------------------------------------------
-
-
-async def test_open_creates_the_folder_and_a_db_at_the_latest_version(
-    db_path: Path, cipher: KeyCipher
-) -> None:
-    async with await Storage.open(db_path, cipher):
-        pass
-
-    assert _schema_version(db_path) == len(MIGRATIONS)
-    assert {"accounts", "members", "audit", "quota_ledger"} <= _tables(db_path)
+# -- opening ------------------------------------------------------------------------------------
 
 
 async def test_database_uses_wal_journal(store: Storage, db_path: Path) -> None:
@@ -93,75 +67,31 @@ async def test_database_uses_wal_journal(store: Storage, db_path: Path) -> None:
     assert mode == "wal"
 
 
-async def test_reopening_is_idempotent_and_keeps_data(db_path: Path, cipher: KeyCipher) -> None:
-    async with await Storage.open(db_path, cipher) as first:
-        await first.add_account("team", KEY_A, added_by=ADMIN, now=T0)
-
-    # Re-running migration 1 on an existing DB would fail ("table accounts already exists").
-    async with await Storage.open(db_path, cipher) as second:
-        account = await second.get_account("team")
-    async with await Storage.open(db_path, cipher):
-        pass
-
-    assert account is not None
-    assert account.apikey == KEY_A
-    assert _schema_version(db_path) == len(MIGRATIONS)
-
-
-async def test_a_new_migration_is_applied_once_to_an_existing_db(
-    db_path: Path, cipher: KeyCipher, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    async with await Storage.open(db_path, cipher) as first:
-        await first.add_account("team", KEY_A, added_by=ADMIN, now=T0)
-    extended = [*MIGRATIONS, ["CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)"]]
-    monkeypatch.setattr(storage_module, "MIGRATIONS", extended)
-
-    async with await Storage.open(db_path, cipher) as second:
-        assert await second.get_account("team") is not None
-    async with await Storage.open(db_path, cipher):
-        pass  # would fail with "table notes already exists" if applied again
-
-    assert _schema_version(db_path) == len(extended)
-    assert "notes" in _tables(db_path)
-
-
-async def test_a_failing_migration_leaves_the_db_at_its_previous_version(
-    db_path: Path, cipher: KeyCipher, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    async with await Storage.open(db_path, cipher):
-        pass
-    broken = [*MIGRATIONS, ["CREATE TABLE notes (id INTEGER PRIMARY KEY)", "NOT SQL AT ALL"]]
-    monkeypatch.setattr(storage_module, "MIGRATIONS", broken)
-
-    with pytest.raises(StorageError):
-        await Storage.open(db_path, cipher)
-
-    assert _schema_version(db_path) == len(MIGRATIONS)
-    assert "notes" not in _tables(db_path)
-
-
-async def test_a_db_from_a_newer_version_refuses_to_open(db_path: Path, cipher: KeyCipher) -> None:
-    async with await Storage.open(db_path, cipher):
-        pass
-    future = len(MIGRATIONS) + 5
-    with sqlite3.connect(db_path) as raw:
-        raw.execute("UPDATE schema_version SET version = ?", (future,))
-    raw.close()
-
-    with pytest.raises(StorageError, match=rf"schema version {future}.*upgrade the bot"):
-        await Storage.open(db_path, cipher)
-
-    assert _schema_version(db_path) == future
-
-
-async def test_open_reports_an_unusable_path_as_storage_error(
+async def test_open_reports_an_unusable_path_as_one_line_naming_database_path(
     tmp_path: Path, cipher: KeyCipher
 ) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")
 
-    with pytest.raises(StorageError, match="cannot open the database"):
-        await Storage.open(blocker / "bot.sqlite3", cipher)
+    for path in (blocker / "bot.sqlite3", blocker / "deeper" / "bot.sqlite3"):
+        with pytest.raises(StorageError, match=r"^DATABASE_PATH: cannot create or open") as info:
+            await Storage.open(path, cipher)
+        assert "\n" not in str(info.value) and str(blocker) in str(info.value)
+
+
+@pytest.fixture
+def text_file(db_path: Path) -> Path:
+    db_path.parent.mkdir()
+    db_path.write_text("a text file, not SQLite\n" * 100)
+    return db_path
+
+
+async def test_a_file_that_is_not_a_database_is_one_line_naming_database_path(
+    text_file: Path, cipher: KeyCipher
+) -> None:
+    with pytest.raises(StorageError, match=r"^DATABASE_PATH: .*not a database") as info:
+        await Storage.open(text_file, cipher)
+    assert "\n" not in str(info.value)
 
 
 async def test_a_briefly_locked_db_is_waited_for(store: Storage, db_path: Path) -> None:

@@ -1,12 +1,26 @@
-"""Who is asking: roles of PRODUCT.md §4, decided once per update from settings and storage."""
+"""Who is asking: roles of PRODUCT.md §4, decided once per update from settings and storage,
+and the gate that lets only the right role reach a router's handlers.
+
+``CallerMiddleware`` (an update outer middleware) hands every handler its ``caller``;
+``RoleGate`` (an inner middleware of a router's observers) refuses anyone else before the
+handler runs and hands a member's handler its ``account``.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
-from bot.store import Account, Member
-from bot.text import Lang
+from aiogram import BaseMiddleware, Router
+from aiogram.types import TelegramObject, User
+
+from bot.settings import Settings
+from bot.store import Account, Member, Storage
+from bot.text import Lang, lang_for
+
+Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 
 
 class Role(StrEnum):
@@ -54,22 +68,56 @@ class PrivateChatOnly(Exception):
     """The command is only accepted in a private chat."""
 
 
-class BadArgument(Exception):
-    """A command argument is wrong; ``reply`` is the one-line answer (HTML, already escaped)."""
+class CallerMiddleware(BaseMiddleware):
+    """Load the user's role and account once per update and hand it to handlers as ``caller``.
 
-    def __init__(self, reply: str) -> None:
-        super().__init__("bad argument")
-        self.reply = reply
+    Runs for callback queries too: their data comes from the client and can be forged, so
+    authorization is decided here again, never taken from the button.
+    """
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        user: User | None = data.get("event_from_user")
+        if user is not None:
+            settings: Settings = data["settings"]
+            store: Storage = data["store"]
+            # Set on the shared dict, so error handlers see the caller too.
+            data["caller"] = Caller(
+                user_id=user.id,
+                lang=lang_for(user.language_code),
+                is_admin=user.id in settings.admin_ids,
+                member=await store.get_member(user.id),
+            )
+        return await handler(event, data)
 
 
-def require_account(caller: Caller) -> Account:
-    """The caller's account, or ``NotAuthorized`` (no SMS Center request is made for guests)."""
-    if caller.member is None:
-        raise NotAuthorized
-    return caller.member.account
+class RoleGate(BaseMiddleware):
+    """Let only ``role`` reach the handlers behind it; anyone else gets ``NotAuthorized``.
+
+    An inner middleware, so it runs only once a handler's filters matched: a refused command is
+    still handled (the error router answers it) rather than falling through unanswered, as a
+    failing router filter would. ``Role.MEMBER`` hands the handler the caller's ``account``
+    (no SMS Center request is ever made for a guest); ``Role.ADMIN`` needs the admin flag.
+    """
+
+    def __init__(self, role: Role) -> None:
+        if role is Role.GUEST:
+            raise ValueError("a guest needs no gate")
+        self.role = role
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        caller: Caller | None = data.get("caller")
+        if self.role is Role.ADMIN:
+            if caller is None or not caller.is_admin:
+                raise NotAuthorized(admin_only=True)
+        else:
+            if caller is None or caller.member is None:
+                raise NotAuthorized
+            data["account"] = caller.member.account
+        return await handler(event, data)
 
 
-def require_admin(caller: Caller) -> None:
-    """Raise ``NotAuthorized(admin_only=True)`` unless the caller is an admin."""
-    if not caller.is_admin:
-        raise NotAuthorized(admin_only=True)
+def gate(router: Router, role: Role) -> Router:
+    """Put ``router``'s messages and button presses behind ``RoleGate(role)``; returns it."""
+    router.message.middleware(RoleGate(role))
+    router.callback_query.middleware(RoleGate(role))
+    return router

@@ -5,16 +5,25 @@ from __future__ import annotations
 from aiogram import Bot
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.session.base import BaseSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 
 from bot.chat.retry import RetryMiddleware
 
 
-def make_bot(token: str, api_url: str, *, retry: RetryMiddleware | None = None) -> Bot:
-    """A Bot with HTML answers talking to ``api_url``; 429s and transient failures are retried
-    (by ``retry``, default ``RetryMiddleware()``; tests pass one whose waits take no time)."""
-    session = AiohttpSession(api=TelegramAPIServer.from_base(api_url))
+def make_bot(
+    token: str,
+    api_url: str,
+    *,
+    retry: RetryMiddleware | None = None,
+    session: BaseSession | None = None,
+) -> Bot:
+    """A Bot with HTML answers talking to ``api_url`` (or through ``session``, an in-process
+    one); 429s and transient failures are retried (by ``retry``, default ``RetryMiddleware()``;
+    tests pass one whose waits take no time)."""
+    if session is None:
+        session = AiohttpSession(api=TelegramAPIServer.from_base(api_url))
     session.middleware(retry or RetryMiddleware())
     return Bot(
         token,

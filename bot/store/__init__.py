@@ -1,6 +1,12 @@
 """Storage: accounts, members, audit and the quota ledger in SQLite (aiosqlite), keys
 encrypted at rest, schema migrations.
 
+- ``database``: ``Storage``, the one connection and every query;
+- ``migrations``: the schema as ordered forward migrations, the version in ``user_version``;
+- ``records``: ``Account``, ``Member``, ``AuditEntry``, what the store hands out;
+- ``errors``: ``StorageError`` and its subclasses;
+- ``cipher``: API keys at rest (Fernet), fingerprints, the key file.
+
 May import: the standard library, aiosqlite, cryptography. Nothing else of ``bot/``.
 """
 
@@ -11,16 +17,10 @@ from bot.store.cipher import (
     insecure_permissions,
     key_id,
 )
-from bot.store.database import (
-    MIGRATIONS,
-    Account,
-    AccountExists,
-    AuditEntry,
-    Member,
-    NoSuchAccount,
-    Storage,
-    StorageError,
-)
+from bot.store.database import Storage
+from bot.store.errors import AccountExists, NoSuchAccount, StorageError
+from bot.store.migrations import MIGRATIONS, schema_version
+from bot.store.records import Account, AuditEntry, Member
 
 __all__ = [
     "MIGRATIONS",
@@ -36,4 +36,5 @@ __all__ = [
     "fingerprint",
     "insecure_permissions",
     "key_id",
+    "schema_version",
 ]

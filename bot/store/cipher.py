@@ -55,7 +55,9 @@ class KeyCipher:
         A missing key file is created (parent folders too) with mode 0600 holding a new key; it
         appears under its name only once fully written, so a crash or a concurrent start never
         leaves an empty or half-written key file behind. CipherError when the given key or the
-        file's content is not a Fernet key, or the file cannot be read or created.
+        file's content is not a Fernet key, or the file cannot be read or created; its one-line
+        message names ``ENCRYPTION_KEY`` or ``DATABASE_PATH`` (the key file lives beside the
+        database).
         """
         if encryption_key is not None and encryption_key.strip():
             try:
@@ -71,11 +73,17 @@ class KeyCipher:
         except FileNotFoundError:
             raw = _create_key_file(key_file)
         except OSError as exc:
-            raise CipherError(f"cannot read key file {key_file}: {exc.strerror}") from None
+            raise CipherError(
+                f"DATABASE_PATH: cannot read the key file {key_file} beside the database: "
+                f"{exc.strerror}"
+            ) from None
         try:
             return cls(raw.strip())
         except CipherError:
-            raise CipherError(f"key file {key_file} does not hold a valid Fernet key") from None
+            raise CipherError(
+                f"DATABASE_PATH: the key file {key_file} beside the database does not hold a "
+                "valid Fernet key (restore it, or set ENCRYPTION_KEY to the key it held)"
+            ) from None
 
     def encrypt(self, apikey: str) -> bytes:
         """Return a Fernet token for ``apikey``; only ``decrypt`` with the same key reverses it."""
@@ -117,7 +125,11 @@ def _create_key_file(key_file: Path) -> bytes:
             logger.info("key file %s was created concurrently; using it", key_file)
             return key_file.read_bytes()
     except OSError as exc:
-        raise CipherError(f"cannot create key file {key_file}: {exc.strerror}") from None
+        where = f": {exc.filename}" if exc.filename else ""
+        raise CipherError(
+            f"DATABASE_PATH: cannot create the key file {key_file} beside the database: "
+            f"{exc.strerror}{where}"
+        ) from None
     finally:
         with contextlib.suppress(OSError):
             tmp.unlink()

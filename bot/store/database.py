@@ -15,13 +15,9 @@ row) is its own transaction in autocommit mode. Statements are serialised by one
 coroutines share one connection, and a statement of one must never land inside another's
 transaction.
 
-Errors::
-
-    StorageError          any database failure (sqlite3 errors are translated into it)
-    ├── AccountExists     add_account with a name already taken
-    └── NoSuchAccount     grant to an account name that does not exist
-
-No message carries key material.
+The schema and its versions are in ``bot.store.migrations``, the records handed out in
+``bot.store.records``, the errors in ``bot.store.errors``. Rows are read by column name
+(``sqlite3.Row``). No message carries key material.
 """
 
 from __future__ import annotations
@@ -31,7 +27,6 @@ import logging
 import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
@@ -39,146 +34,38 @@ from typing import Any, Self
 import aiosqlite
 
 from bot.store.cipher import CipherError, KeyCipher, fingerprint, key_id
+from bot.store.errors import AccountExists, NoSuchAccount, StorageError
+from bot.store.migrations import migrate
+from bot.store.records import Account, AuditEntry, Member
 
 logger = logging.getLogger(__name__)
 
-# Ordered forward migrations; the schema version of a database is the number of them applied.
-# Never edit or reorder a released entry: append a new one.
-MIGRATIONS: list[list[str]] = [
-    [
-        """
-        CREATE TABLE accounts (
-            id INTEGER PRIMARY KEY,
-            name TEXT NOT NULL UNIQUE,
-            apikey_token BLOB NOT NULL,
-            fingerprint TEXT NOT NULL,
-            key_id TEXT NOT NULL,
-            added_by INTEGER NOT NULL,
-            added_at REAL NOT NULL,
-            personal INTEGER NOT NULL DEFAULT 0 CHECK (personal IN (0, 1))
-        )
-        """,
-        "CREATE INDEX accounts_by_key_id ON accounts (key_id)",
-        """
-        CREATE TABLE members (
-            user_id INTEGER PRIMARY KEY,
-            account_id INTEGER NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
-            granted_by INTEGER,
-            granted_at REAL NOT NULL
-        )
-        """,
-        "CREATE INDEX members_by_account ON members (account_id)",
-        """
-        CREATE TABLE audit (
-            id INTEGER PRIMARY KEY,
-            at REAL NOT NULL,
-            user_id INTEGER NOT NULL,
-            chat_id INTEGER NOT NULL,
-            command TEXT NOT NULL,
-            argument TEXT NOT NULL,
-            outcome TEXT NOT NULL
-        )
-        """,
-        # SQLite appends the rowid (= id) to every index, so this serves "at DESC, id DESC".
-        "CREATE INDEX audit_by_time ON audit (at)",
-        """
-        CREATE TABLE quota_ledger (
-            key_id TEXT NOT NULL,
-            at REAL NOT NULL
-        )
-        """,
-        "CREATE INDEX quota_ledger_by_key_time ON quota_ledger (key_id, at)",
-    ],
-    [
-        # An account id is never reused (buttons carry it: one of a deleted account must stay
-        # refused). The table was made without AUTOINCREMENT, so deleted ids are kept here and
-        # new ones are numbered above both tables (see `_insert_account`).
-        "CREATE TABLE retired_account_ids (id INTEGER PRIMARY KEY)",
-        """
-        CREATE TRIGGER accounts_retire_id AFTER DELETE ON accounts
-        BEGIN
-            INSERT OR IGNORE INTO retired_account_ids (id) VALUES (old.id);
-        END
-        """,
-    ],
-]
-
 _BUSY_TIMEOUT_MS = 5000
 
-# Every query reading accounts lists these columns first, in this order (see `_account`).
+# Every query reading accounts selects the same account columns (read by name in `_account`),
+# the account's own id as `account_id`, since a member row has ids of its own; member queries
+# add the member's columns (read in `_member`). Written out whole: no SQL is built at run time.
 _ACCOUNT_BY_NAME = (
-    "SELECT a.id, a.name, a.apikey_token, a.fingerprint, a.key_id, a.added_by, a.added_at, "
-    "a.personal FROM accounts a WHERE a.name = ?"
+    "SELECT a.id AS account_id, a.name, a.apikey_token, a.fingerprint, a.key_id, a.added_by, "
+    "a.added_at, a.personal FROM accounts a WHERE a.name = ?"
 )
 _ACCOUNTS_WITH_COUNTS = (
-    "SELECT a.id, a.name, a.apikey_token, a.fingerprint, a.key_id, a.added_by, a.added_at, "
-    "a.personal, COUNT(m.user_id) FROM accounts a LEFT JOIN members m ON m.account_id = a.id "
-    "GROUP BY a.id ORDER BY a.name"
+    "SELECT a.id AS account_id, a.name, a.apikey_token, a.fingerprint, a.key_id, a.added_by, "
+    "a.added_at, a.personal, COUNT(m.user_id) AS members "
+    "FROM accounts a LEFT JOIN members m ON m.account_id = a.id GROUP BY a.id ORDER BY a.name"
 )
-# Members: user_id, granted_by, granted_at, then the account columns.
 _MEMBER_BY_USER = (
-    "SELECT m.user_id, m.granted_by, m.granted_at, a.id, a.name, a.apikey_token, a.fingerprint, "
-    "a.key_id, a.added_by, a.added_at, a.personal "
+    "SELECT m.user_id, m.granted_by, m.granted_at, "
+    "a.id AS account_id, a.name, a.apikey_token, a.fingerprint, a.key_id, a.added_by, "
+    "a.added_at, a.personal "
     "FROM members m JOIN accounts a ON a.id = m.account_id WHERE m.user_id = ?"
 )
 _ALL_MEMBERS = (
-    "SELECT m.user_id, m.granted_by, m.granted_at, a.id, a.name, a.apikey_token, a.fingerprint, "
-    "a.key_id, a.added_by, a.added_at, a.personal "
+    "SELECT m.user_id, m.granted_by, m.granted_at, "
+    "a.id AS account_id, a.name, a.apikey_token, a.fingerprint, a.key_id, a.added_by, "
+    "a.added_at, a.personal "
     "FROM members m JOIN accounts a ON a.id = m.account_id ORDER BY a.name, m.user_id"
 )
-
-
-class StorageError(Exception):
-    """The database failed or holds something this code cannot use. Never carries key material."""
-
-
-class AccountExists(StorageError):
-    """An account with this name already exists."""
-
-
-class NoSuchAccount(StorageError):
-    """No account has this name."""
-
-
-@dataclass(frozen=True)
-class Account:
-    """A named SMS Center API key. ``personal`` marks one created by a user's own /login.
-
-    ``key_id`` (SHA-256 of the key) identifies the SMS Center account for budgets and caches;
-    ``fingerprint`` is the short form safe to show. ``apikey`` is left out of the repr.
-    """
-
-    id: int
-    name: str
-    fingerprint: str
-    key_id: str
-    added_by: int
-    added_at: float
-    personal: bool
-    apikey: str = field(repr=False)
-
-
-@dataclass(frozen=True)
-class Member:
-    """A user mapped to an account; ``granted_by`` is the admin, or None for a self-login."""
-
-    user_id: int
-    account: Account
-    granted_by: int | None
-    granted_at: float
-
-
-@dataclass(frozen=True)
-class AuditEntry:
-    """One audit-log line: when, who, which chat, what was asked, the outcome."""
-
-    id: int
-    at: float
-    user_id: int
-    chat_id: int
-    command: str
-    argument: str
-    outcome: str
 
 
 class Storage:
@@ -199,8 +86,9 @@ class Storage:
     async def open(cls, path: Path, cipher: KeyCipher) -> Self:
         """Open (creating the file and its folder) the database at ``path`` and migrate it.
 
-        StorageError if the folder or the file cannot be created or opened, or the database was
-        written by a newer version of the bot.
+        StorageError, one line starting ``DATABASE_PATH:``, if the folder or the file cannot be
+        created or opened, the file is not a usable database, or it was written by a newer
+        version of the bot.
         """
         try:
             await asyncio.to_thread(path.parent.mkdir, mode=0o700, parents=True, exist_ok=True)
@@ -208,11 +96,19 @@ class Storage:
             await asyncio.to_thread(path.touch, mode=0o600, exist_ok=True)
             # isolation_level=None: no implicit transactions; ours are explicit BEGIN … COMMIT.
             connection = await aiosqlite.connect(path, isolation_level=None)
-        except (OSError, sqlite3.Error) as exc:
-            raise StorageError(f"cannot open the database {path}: {exc}") from exc
+        except OSError as exc:
+            where = f": {exc.filename}" if exc.filename else ""
+            raise StorageError(
+                f"DATABASE_PATH: cannot create or open {path}: {exc.strerror or exc}{where}"
+            ) from exc
+        except sqlite3.Error as exc:
+            raise StorageError(f"DATABASE_PATH: cannot open {path}: {exc}") from exc
         storage = cls(connection, cipher)
         try:
             await storage.prepare()
+        except StorageError as exc:
+            await connection.close()
+            raise StorageError(f"DATABASE_PATH: {path}: {exc}") from exc
         except BaseException:
             await connection.close()
             raise
@@ -221,33 +117,21 @@ class Storage:
     async def prepare(self) -> None:
         """Set the connection's pragmas and apply pending migrations in one transaction.
 
-        StorageError if the database's schema version is newer than ``len(MIGRATIONS)``.
+        StorageError if a migration fails (the database stays at its previous version) or the
+        database's schema version is newer than this code knows (``bot.store.migrations``).
         """
         # WAL: readers never block the writer; busy_timeout: a briefly locked file (a backup,
         # a second process) is waited for instead of failing at once.
         await self._execute("PRAGMA journal_mode=WAL")
         await self._execute("PRAGMA foreign_keys=ON")
         await self._execute(f"PRAGMA busy_timeout={_BUSY_TIMEOUT_MS}")
-        latest = len(MIGRATIONS)
         async with self._transaction():
-            await self._execute(
-                "CREATE TABLE IF NOT EXISTS schema_version ("
-                "id INTEGER PRIMARY KEY CHECK (id = 1), version INTEGER NOT NULL)"
-            )
-            await self._execute("INSERT OR IGNORE INTO schema_version (id, version) VALUES (1, 0)")
-            row = await self._fetchone("SELECT version FROM schema_version WHERE id = 1")
-            current = int(row[0]) if row is not None else 0
-            if current > latest:
-                raise StorageError(
-                    f"the database has schema version {current}, but this version of the bot "
-                    f"knows only up to {latest}: upgrade the bot or use another DATABASE_PATH"
-                )
-            for statements in MIGRATIONS[current:]:
-                for statement in statements:
-                    await self._execute(statement)
-            if current < latest:
-                await self._execute("UPDATE schema_version SET version = ? WHERE id = 1", (latest,))
-                logger.info("database migrated from schema version %d to %d", current, latest)
+            try:
+                before, after = await migrate(self._conn)
+            except sqlite3.Error as exc:
+                raise StorageError(f"database migration failed: {exc}") from exc
+        if before < after:
+            logger.info("database migrated from schema version %d to %d", before, after)
 
     async def close(self) -> None:
         """Close the connection after any transaction in progress; closing twice is harmless."""
@@ -275,7 +159,7 @@ class Storage:
         token = self._cipher.encrypt(apikey)
         async with self._transaction():
             if await self._account_id(name) is not None:
-                raise AccountExists(f"an account named {name!r} already exists")
+                raise AccountExists(name)
             account_id = await self._insert_account(
                 name, token, apikey, added_by=added_by, now=now, personal=False
             )
@@ -314,7 +198,7 @@ class Storage:
         """Return every account with its number of members, ordered by name."""
         async with self._lock:
             rows = await self._fetchall(_ACCOUNTS_WITH_COUNTS)
-            return [(self._account(row), int(row[8])) for row in rows]
+            return [(self._account(row), int(row["members"])) for row in rows]
 
     # -- members ----------------------------------------------------------------------------
 
@@ -329,7 +213,7 @@ class Storage:
         async with self._transaction():
             row = await self._fetchone(_ACCOUNT_BY_NAME, (account_name,))
             if row is None:
-                raise NoSuchAccount(f"there is no account named {account_name!r}")
+                raise NoSuchAccount(account_name)
             account = self._account(row)
             previous = await self._member_account_id(user_id)
             await self._map(user_id, account.id, granted_by=granted_by, now=now)
@@ -355,7 +239,7 @@ class Storage:
                 (kid, previous if previous is not None else -1),
             )
             if row is not None:
-                account_id = int(row[0])
+                account_id = int(row["id"])
                 await self._map(user_id, account_id, granted_by=None, now=now)
                 if previous is not None and previous != account_id:
                     await self._drop_if_orphaned_personal(previous)
@@ -425,13 +309,13 @@ class Storage:
             )
         return [
             AuditEntry(
-                id=int(r[0]),
-                at=float(r[1]),
-                user_id=int(r[2]),
-                chat_id=int(r[3]),
-                command=str(r[4]),
-                argument=str(r[5]),
-                outcome=str(r[6]),
+                id=int(r["id"]),
+                at=float(r["at"]),
+                user_id=int(r["user_id"]),
+                chat_id=int(r["chat_id"]),
+                command=str(r["command"]),
+                argument=str(r["argument"]),
+                outcome=str(r["outcome"]),
             )
             for r in rows
         ]
@@ -450,7 +334,7 @@ class Storage:
                 "SELECT at FROM quota_ledger WHERE key_id = ? AND at >= ? ORDER BY at",
                 (key_id, since),
             )
-        return [float(r[0]) for r in rows]
+        return [float(r["at"]) for r in rows]
 
     async def prune_ledger(self, before: float) -> int:
         """Delete ledger entries older than ``before`` (all accounts); return how many."""
@@ -501,27 +385,32 @@ class Storage:
             raise StorageError("database error: no row id after insert")
         return rowid
 
-    async def _fetchone(self, sql: str, params: tuple[Any, ...] = ()) -> sqlite3.Row | None:
+    async def _fetchone(self, sql: str, params: tuple[Any, ...] = ()) -> aiosqlite.Row | None:
+        """Run one query; return its first row (columns by name), or None."""
         try:
             async with self._conn.execute(sql, params) as cursor:
+                # Per cursor, not per connection: `__init__` may be handed a wrapped connection.
+                cursor.row_factory = aiosqlite.Row
                 return await cursor.fetchone()
         except sqlite3.Error as exc:
             raise StorageError(f"database error: {exc}") from exc
 
-    async def _fetchall(self, sql: str, params: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
+    async def _fetchall(self, sql: str, params: tuple[Any, ...] = ()) -> list[aiosqlite.Row]:
+        """Run one query; return its rows (columns by name)."""
         try:
             async with self._conn.execute(sql, params) as cursor:
+                cursor.row_factory = aiosqlite.Row
                 return list(await cursor.fetchall())
         except sqlite3.Error as exc:
             raise StorageError(f"database error: {exc}") from exc
 
     async def _account_id(self, name: str) -> int | None:
         row = await self._fetchone("SELECT id FROM accounts WHERE name = ?", (name,))
-        return None if row is None else int(row[0])
+        return None if row is None else int(row["id"])
 
     async def _member_account_id(self, user_id: int) -> int | None:
         row = await self._fetchone("SELECT account_id FROM members WHERE user_id = ?", (user_id,))
-        return None if row is None else int(row[0])
+        return None if row is None else int(row["account_id"])
 
     async def _insert_account(
         self, name: str, token: bytes, apikey: str, *, added_by: int, now: float, personal: bool
@@ -566,33 +455,32 @@ class Storage:
             suffix += 1
         return name
 
-    def _account(self, row: sqlite3.Row, offset: int = 0) -> Account:
-        """Build an Account from the account columns starting at ``row[offset]``."""
-        r = row[offset : offset + 8]
-        name = str(r[1])
+    def _account(self, row: aiosqlite.Row) -> Account:
+        """Build an Account from a row with the account columns (``_ACCOUNT_BY_NAME``'s)."""
+        name = str(row["name"])
         try:
-            apikey = self._cipher.decrypt(bytes(r[2]))
+            apikey = self._cipher.decrypt(bytes(row["apikey_token"]))
         except CipherError as exc:
             raise StorageError(
                 f"the API key of account {name!r} does not decrypt: ENCRYPTION_KEY or the key "
                 "file changed since it was stored"
             ) from exc
         return Account(
-            id=int(r[0]),
+            id=int(row["account_id"]),
             name=name,
-            fingerprint=str(r[3]),
-            key_id=str(r[4]),
-            added_by=int(r[5]),
-            added_at=float(r[6]),
-            personal=bool(r[7]),
+            fingerprint=str(row["fingerprint"]),
+            key_id=str(row["key_id"]),
+            added_by=int(row["added_by"]),
+            added_at=float(row["added_at"]),
+            personal=bool(row["personal"]),
             apikey=apikey,
         )
 
-    def _member(self, row: sqlite3.Row) -> Member:
+    def _member(self, row: aiosqlite.Row) -> Member:
         """Build a Member from a ``_MEMBER_BY_USER`` / ``_ALL_MEMBERS`` row."""
         return Member(
-            user_id=int(row[0]),
-            account=self._account(row, offset=3),
-            granted_by=None if row[1] is None else int(row[1]),
-            granted_at=float(row[2]),
+            user_id=int(row["user_id"]),
+            account=self._account(row),
+            granted_by=None if row["granted_by"] is None else int(row["granted_by"]),
+            granted_at=float(row["granted_at"]),
         )

@@ -52,32 +52,6 @@ BAD_PHONE = Text(
     "That is not a phone number. Example: <code>/{command} +7 999 123-45-67</code>",
     "Это не номер телефона. Пример: <code>/{command} +7 999 123-45-67</code>",
 )
-USAGE_LAST = Text(
-    "Which number? Example: <code>/last +7 999 123-45-67</code>",
-    "Какой номер? Пример: <code>/last +7 999 123-45-67</code>",
-)
-USAGE_HISTORY = Text(
-    "Usage: <code>/history PHONE [N]</code>, N from 1 to {max}. "
-    "Example: <code>/history +7 999 123-45-67 10</code>",
-    "Формат: <code>/history НОМЕР [N]</code>, N от 1 до {max}. "
-    "Пример: <code>/history +7 999 123-45-67 10</code>",
-)
-USAGE_RECENT = Text(
-    "Usage: <code>/recent [N]</code>, N from 1 to {max}. Example: <code>/recent 10</code>",
-    "Формат: <code>/recent [N]</code>, N от 1 до {max}. Пример: <code>/recent 10</code>",
-)
-USAGE_FAILED = Text(
-    "Usage: <code>/failed [HOURS]</code>, from 1 to {max}. Example: <code>/failed 3</code>",
-    "Формат: <code>/failed [ЧАСОВ]</code>, от 1 до {max}. Пример: <code>/failed 3</code>",
-)
-USAGE_STATUS = Text(
-    "Usage: <code>/status ID PHONE</code>. Example: <code>/status 1234 +7 999 123-45-67</code>",
-    "Формат: <code>/status ID НОМЕР</code>. Пример: <code>/status 1234 +7 999 123-45-67</code>",
-)
-USAGE_AUDIT = Text(
-    "Usage: <code>/audit [N]</code>, N from 1 to {max}.",
-    "Формат: <code>/audit [N]</code>, N от 1 до {max}.",
-)
 
 # --- limits -------------------------------------------------------------------------------
 
@@ -172,48 +146,6 @@ START = Text(
     "Я отвечаю на вопросы об SMS, отправленных через SMS Center: что стало с сообщением, "
     "почему оно не дошло и поможет ли отправить его снова.",
 )
-HELP_LOOKUPS = Text(
-    "<b>Lookups</b>\n"
-    "/last PHONE — the last message to a number\n"
-    "/history PHONE [N] — the last N messages to a number\n"
-    "/recent [N] — the account's last N messages\n"
-    "/failed [HOURS] — undelivered messages, by reason and operator\n"
-    "/status ID PHONE — one message's status\n"
-    "A bare phone number in a private chat works like /last.",
-    "<b>Проверка</b>\n"
-    "/last НОМЕР — последнее сообщение на номер\n"
-    "/history НОМЕР [N] — последние N сообщений на номер\n"
-    "/recent [N] — последние N сообщений аккаунта\n"
-    "/failed [ЧАСОВ] — недоставленные, по причинам и операторам\n"
-    "/status ID НОМЕР — статус одного сообщения\n"
-    "Просто номер телефона в личном чате работает как /last.",
-)
-HELP_ACCOUNT = Text(
-    "<b>You</b>\n/whoami — your role, account and quota\n/logout — drop your access",
-    "<b>Вы</b>\n/whoami — ваша роль, аккаунт и лимит\n/logout — отказаться от доступа",
-)
-HELP_LOGIN = Text(
-    "/login API_KEY — use your own SMS Center key (private chat only)",
-    "/login API_КЛЮЧ — использовать свой ключ SMS Center (только в личном чате)",
-)
-HELP_ADMIN = Text(
-    "<b>Admin</b>\n"
-    "/addkey NAME API_KEY — register an account (private chat)\n"
-    "/delkey NAME — remove an account\n"
-    "/keys — accounts\n"
-    "/grant USER_ID NAME — give a user access\n"
-    "/revoke USER_ID — take it away\n"
-    "/users — who has access\n"
-    "/audit [N] — the last lookups",
-    "<b>Администратор</b>\n"
-    "/addkey ИМЯ API_КЛЮЧ — добавить аккаунт (в личном чате)\n"
-    "/delkey ИМЯ — удалить аккаунт\n"
-    "/keys — аккаунты\n"
-    "/grant USER_ID ИМЯ — дать пользователю доступ\n"
-    "/revoke USER_ID — забрать доступ\n"
-    "/users — у кого есть доступ\n"
-    "/audit [N] — последние запросы",
-)
 WHOAMI = Text(
     "Your id: <code>{user_id}</code>\nRole: {role}",
     "Ваш id: <code>{user_id}</code>\nРоль: {role}",
@@ -227,12 +159,6 @@ WHOAMI_ACCOUNT = Text(
 
 # --- keys: /login, /addkey ----------------------------------------------------------------
 
-USAGE_LOGIN = Text(
-    "Send <code>/login YOUR_API_KEY</code> (SMS Center → Settings → API key). "
-    "I delete the message right after reading it.",
-    "Пришлите <code>/login ВАШ_API_КЛЮЧ</code> (SMS Center → Настройки → API-ключ). "
-    "Я удалю сообщение сразу после прочтения.",
-)
 LOGIN_DISABLED = Text(
     "Self-login is turned off here; ask an admin to grant you access.",
     "Самостоятельный вход отключён; попросите администратора выдать доступ.",
@@ -264,12 +190,6 @@ LOGIN_OK = Text(
 )
 LOGOUT_OK = Text("Your access was removed.", "Ваш доступ удалён.")
 LOGOUT_NONE = Text("You had no access to remove.", "У вас и не было доступа.")
-USAGE_ADDKEY = Text(
-    "Usage: <code>/addkey NAME API_KEY</code>; NAME is 1–32 letters, digits, <code>-</code> or "
-    "<code>_</code>.",
-    "Формат: <code>/addkey ИМЯ API_КЛЮЧ</code>; ИМЯ — 1–32 буквы, цифры, <code>-</code> или "
-    "<code>_</code>.",
-)
 ADDKEY_OK = Text(
     "Account <b>{name}</b> added (key {fingerprint}, balance {balance}). "
     "Your message with the key was deleted. Now <code>/grant USER_ID {name}</code>.",
@@ -283,7 +203,6 @@ ADDKEY_EXISTS = Text(
 
 # --- admin --------------------------------------------------------------------------------
 
-USAGE_DELKEY = Text("Usage: <code>/delkey NAME</code>", "Формат: <code>/delkey ИМЯ</code>")
 DELKEY_OK = Plural(
     (
         "Account <b>{name}</b> removed; {n} member lost access.",
@@ -316,15 +235,10 @@ KEYS_EMPTY = Text(
     "No accounts yet. Add one: <code>/addkey NAME API_KEY</code> in a private chat.",
     "Аккаунтов пока нет. Добавьте: <code>/addkey ИМЯ API_КЛЮЧ</code> в личном чате.",
 )
-USAGE_GRANT = Text(
-    "Usage: <code>/grant USER_ID NAME</code> (the user sees their id in /whoami).",
-    "Формат: <code>/grant USER_ID ИМЯ</code> (пользователь видит свой id в /whoami).",
-)
 GRANT_OK = Text(
     "User <code>{user_id}</code> now uses account <b>{name}</b>.",
     "Пользователь <code>{user_id}</code> теперь использует аккаунт <b>{name}</b>.",
 )
-USAGE_REVOKE = Text("Usage: <code>/revoke USER_ID</code>", "Формат: <code>/revoke USER_ID</code>")
 REVOKE_OK = Text(
     "User <code>{user_id}</code> has no access any more.",
     "У пользователя <code>{user_id}</code> больше нет доступа.",
@@ -360,26 +274,6 @@ AUDIT_EMPTY = Text("The audit log is empty.", "Журнал пуст.")
 BUTTON_REFRESH = Text("🔄 Refresh", "🔄 Обновить")
 BUTTON_OLDER = Text("⬅️ Older", "⬅️ Раньше")
 
-# --- command menu (setMyCommands: descriptions of 3–256 characters) -----------------------
-
-MENU: dict[str, Text] = {
-    "last": Text("last message to a number", "последнее сообщение на номер"),
-    "history": Text("last messages to a number", "последние сообщения на номер"),
-    "recent": Text("account's last messages", "последние сообщения аккаунта"),
-    "failed": Text("undelivered messages by reason", "недоставленные по причинам"),
-    "status": Text("one message's status", "статус одного сообщения"),
-    "whoami": Text("your role, account and quota", "ваша роль, аккаунт и лимит"),
-    "help": Text("what I can do", "что я умею"),
-    "login": Text("use your own SMS Center key", "свой ключ SMS Center"),
-    "logout": Text("drop your access", "отказаться от доступа"),
-    "addkey": Text("register an account", "добавить аккаунт"),
-    "delkey": Text("remove an account", "удалить аккаунт"),
-    "keys": Text("accounts", "аккаунты"),
-    "grant": Text("give a user access", "дать доступ"),
-    "revoke": Text("take access away", "забрать доступ"),
-    "users": Text("who has access", "у кого есть доступ"),
-    "audit": Text("last lookups", "последние запросы"),
-}
 
 # --- the console (python -m bot shell) ------------------------------------------------------
 

@@ -1,0 +1,139 @@
+"""Command arguments as people type them: counts, user ids, message ids, account names, API keys
+and phone numbers. Each parser returns the value or raises ``BadArgument`` with the line to
+answer (usually the command's usage line, which the handler passes in).
+
+Pure: no aiogram, no I/O, so every rule here is unit-tested on its own.
+"""
+
+from __future__ import annotations
+
+import re
+
+from bot.chat.escaping import fill_html
+from bot.text import (
+    AmbiguousCount,
+    InvalidPhone,
+    Lang,
+    format_phone,
+    parse_phone,
+    read_phone_and_count,
+)
+from bot.text import catalogue as texts
+
+MAX_KEY_LENGTH = 256
+# Enough digits for the numbers each kind may hold, and few enough that int() of hostile
+# input stays cheap: a count (3), a Telegram user id (15), an SMS Center message id (18).
+COUNT_DIGITS, USER_ID_DIGITS, MESSAGE_ID_DIGITS = 3, 15, 18
+_ACCOUNT_NAME = re.compile(r"[A-Za-z0-9_-]{1,32}")
+
+
+class BadArgument(Exception):
+    """A command argument is wrong; ``reply`` is the one-line answer (HTML, already escaped)."""
+
+    def __init__(self, reply: str) -> None:
+        super().__init__("bad argument")
+        self.reply = reply
+
+
+def split_first(args: str | None) -> tuple[str, str]:
+    """``"HEAD REST…"`` → ``("HEAD", "REST…")``, both stripped; missing parts are ``""``."""
+    head, _, rest = (args or "").strip().partition(" ")
+    return head, rest.strip()
+
+
+def digits(text: str, max_digits: int) -> int | None:
+    """``text`` as a whole number of 1..``max_digits`` ASCII digits, or None.
+
+    ``str.isdigit`` alone accepts "²" and Arabic-Indic digits; ``int()`` alone accepts "+5",
+    " 5" and "5_0". Only plain digits are a number here.
+    """
+    if text.isascii() and text.isdigit() and 0 < len(text) <= max_digits:
+        return int(text)
+    return None
+
+
+def count(args: str | None, *, default: int, maximum: int, usage: str) -> int:
+    """An optional whole number 1..``maximum`` (``default`` when absent)."""
+    text = (args or "").strip()
+    if not text:
+        return default
+    value = digits(text, COUNT_DIGITS)
+    if value is None or not 1 <= value <= maximum:
+        raise BadArgument(usage)
+    return value
+
+
+def user_id(text: str, usage: str) -> int:
+    """A Telegram user id (what ``/whoami`` shows)."""
+    value = digits(text, USER_ID_DIGITS)
+    if value is None:
+        raise BadArgument(usage)
+    return value
+
+
+def message_id(text: str, usage: str) -> int:
+    """An SMS Center message id (``/status ID PHONE``)."""
+    value = digits(text, MESSAGE_ID_DIGITS)
+    if value is None:
+        raise BadArgument(usage)
+    return value
+
+
+def account_name(text: str, usage: str) -> str:
+    """An account name: 1–32 ASCII letters, digits, ``-`` or ``_``."""
+    if not _ACCOUNT_NAME.fullmatch(text):
+        raise BadArgument(usage)
+    return text
+
+
+def looks_like_key(apikey: str) -> bool:
+    """A plausible SMS Center API key: one word of printable characters, not too long."""
+    return 0 < len(apikey) <= MAX_KEY_LENGTH and not any(ch.isspace() for ch in apikey)
+
+
+def api_key(text: str, usage: str) -> str:
+    """An SMS Center API key as ``looks_like_key`` accepts it."""
+    if not looks_like_key(text):
+        raise BadArgument(usage)
+    return text
+
+
+def phone(text: str, command: str, lang: Lang) -> str:
+    """A phone number as ``parse_phone`` canonicalises it; ``command`` names the example."""
+    try:
+        return parse_phone(text)
+    except InvalidPhone as exc:
+        raise bad_phone(exc, command, lang) from None
+
+
+def bad_phone(exc: InvalidPhone, command: str, lang: Lang) -> BadArgument:
+    """The refusal of a number: ten digits that are not Russian are asked for a country code."""
+    line = texts.NO_COUNTRY_CODE if exc.reason == "no_country_code" else texts.BAD_PHONE
+    return BadArgument(fill_html(line(lang), command=command))
+
+
+def phone_and_count(
+    args: str | None, *, default: int, maximum: int, usage: str, lang: Lang
+) -> tuple[str, int]:
+    """``"PHONE [N]"`` of ``/history`` as ``read_phone_and_count`` reads it: N is the last token
+    only when the rest is a number; a text that reads as two different numbers is answered with
+    both, and how to write each, instead of a guess."""
+    text = (args or "").strip()
+    if not text:
+        raise BadArgument(usage)
+    try:
+        reading = read_phone_and_count(text, maximum)
+    except InvalidPhone as exc:
+        raise bad_phone(exc, "history", lang) from None
+    if isinstance(reading, AmbiguousCount):
+        raise BadArgument(
+            fill_html(
+                texts.HISTORY_WHICH(lang),
+                count=reading.split.count,
+                whole=reading.whole,
+                whole_shown=format_phone(reading.whole),
+                split=reading.split.phone,
+                split_shown=format_phone(reading.split.phone),
+            )
+        )
+    return reading.phone, count(reading.count, default=default, maximum=maximum, usage=usage)

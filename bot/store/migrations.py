@@ -1,0 +1,134 @@
+"""The database schema as ordered forward migrations, and the schema version.
+
+A database's schema version is SQLite's ``PRAGMA user_version``: how many of ``MIGRATIONS`` it
+has applied. ``migrate`` applies the missing ones in order and sets the version with them; the
+caller runs it inside one transaction, so a failing step leaves the database at its previous
+version with nothing half-applied (SQLite's DDL and the version are transactional). A database
+whose version is above ``len(MIGRATIONS)`` was written by a newer bot: it is refused with a
+``StorageError`` and left untouched.
+
+Rules for a change of schema:
+
+- Append a migration; never edit or reorder a released one (users' files have applied it).
+- Each migration is a sequence of SQL statements that works on a database holding data at the
+  previous version.
+- A change that moves or rewrites data gets an upgrade test over a fixture database made by the
+  previous release (``tests/fixtures/README.md``).
+
+Versions 1 and 2 kept the version in a one-row table ``schema_version`` instead; a database
+with ``user_version`` 0 and that table is read as the table says, and migration 3 drops it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import aiosqlite
+
+from bot.store.errors import StorageError
+
+MIGRATIONS: list[Sequence[str]] = [
+    # 1: accounts, members, audit, the quota ledger.
+    (
+        """
+        CREATE TABLE accounts (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            apikey_token BLOB NOT NULL,
+            fingerprint TEXT NOT NULL,
+            key_id TEXT NOT NULL,
+            added_by INTEGER NOT NULL,
+            added_at REAL NOT NULL,
+            personal INTEGER NOT NULL DEFAULT 0 CHECK (personal IN (0, 1))
+        )
+        """,
+        "CREATE INDEX accounts_by_key_id ON accounts (key_id)",
+        """
+        CREATE TABLE members (
+            user_id INTEGER PRIMARY KEY,
+            account_id INTEGER NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+            granted_by INTEGER,
+            granted_at REAL NOT NULL
+        )
+        """,
+        "CREATE INDEX members_by_account ON members (account_id)",
+        """
+        CREATE TABLE audit (
+            id INTEGER PRIMARY KEY,
+            at REAL NOT NULL,
+            user_id INTEGER NOT NULL,
+            chat_id INTEGER NOT NULL,
+            command TEXT NOT NULL,
+            argument TEXT NOT NULL,
+            outcome TEXT NOT NULL
+        )
+        """,
+        # SQLite appends the rowid (= id) to every index, so this serves "at DESC, id DESC".
+        "CREATE INDEX audit_by_time ON audit (at)",
+        """
+        CREATE TABLE quota_ledger (
+            key_id TEXT NOT NULL,
+            at REAL NOT NULL
+        )
+        """,
+        "CREATE INDEX quota_ledger_by_key_time ON quota_ledger (key_id, at)",
+    ),
+    # 2: an account id is never reused (buttons carry it: one of a deleted account must stay
+    # refused). The table was made without AUTOINCREMENT, so deleted ids are kept here and new
+    # ones are numbered above both tables (see `Storage._insert_account`).
+    (
+        "CREATE TABLE retired_account_ids (id INTEGER PRIMARY KEY)",
+        """
+        CREATE TRIGGER accounts_retire_id AFTER DELETE ON accounts
+        BEGIN
+            INSERT OR IGNORE INTO retired_account_ids (id) VALUES (old.id);
+        END
+        """,
+    ),
+    # 3: the version lives in PRAGMA user_version; the table that held it goes (a database
+    # created at this version never had it).
+    ("DROP TABLE IF EXISTS schema_version",),
+]
+
+
+async def schema_version(connection: aiosqlite.Connection) -> int:
+    """The number of migrations the database at ``connection`` has applied (0: a new file)."""
+    async with connection.execute("PRAGMA user_version") as cursor:
+        row = await cursor.fetchone()
+    version = 0 if row is None else int(row[0])
+    if version == 0:
+        async with connection.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'"
+        ) as cursor:
+            legacy = await cursor.fetchone() is not None
+        if legacy:
+            async with connection.execute(
+                "SELECT version FROM schema_version WHERE id = 1"
+            ) as cursor:
+                row = await cursor.fetchone()
+            version = 0 if row is None else int(row[0])
+    return version
+
+
+async def migrate(connection: aiosqlite.Connection) -> tuple[int, int]:
+    """Apply the migrations the database lacks; return its versions before and after.
+
+    Run it inside a transaction. StorageError if the database is newer than this code;
+    sqlite3 errors of a failing step propagate.
+    """
+    latest = len(MIGRATIONS)
+    current = await schema_version(connection)
+    if current > latest:
+        raise StorageError(
+            f"the database has schema version {current}, but this version of the bot knows "
+            f"only up to {latest}: upgrade the bot or use another DATABASE_PATH"
+        )
+    for statements in MIGRATIONS[current:]:
+        for statement in statements:
+            async with connection.execute(statement):
+                pass
+    if current < latest:
+        # A PRAGMA takes no parameters; `latest` is an int of ours.
+        async with connection.execute(f"PRAGMA user_version = {latest:d}"):
+            pass
+    return current, latest
