@@ -16,6 +16,7 @@ from bot.smsc.simulator import SimulatedSmsc
 from bot.store import Account, Storage
 from tests.conftest import API_KEY, MOSCOW
 from tests.fakes.clock import FakeClock
+from tests.fakes.smsc_faults import FaultySmsc
 
 NUMBERS = [f"7916111000{n}" for n in range(5)]
 
@@ -99,7 +100,7 @@ async def test_error_1_splits_the_batch_to_find_the_refused_number(
 
 
 async def test_sms_center_down_reaches_every_waiter(
-    sim: SimulatedSmsc, batcher: Batcher, account: Account, clock: FakeClock
+    sim: FaultySmsc, batcher: Batcher, account: Account, clock: FakeClock
 ) -> None:
     await sim.refuse()
     futures = [(await batcher.wait_for(account, p, asker=1, cold=True))[0] for p in NUMBERS[:2]]
