@@ -207,25 +207,67 @@ async def test_last_for_a_number_in_a_fresh_account_wide_fetch_makes_no_request(
     assert sim.count() == before
 
 
-async def test_a_cold_last_fetches_the_window_and_then_answers_other_numbers(
+async def test_a_cold_last_asks_for_the_number_itself_in_one_request(
     sim: SimulatedSmsc, fetcher: Fetcher, account: Account, clock: FakeClock
 ) -> None:
-    seed_numbers(sim, clock, ["79161111111", "79162222222"])
-    await fetcher.last(1, account, "79161111111")
-    assert sim.count("get") == 1
-    assert (await fetcher.last(1, account, "79162222222")).origin is Origin.CACHE
-    assert sim.count("get") == 1
-
-
-async def test_a_number_outside_the_window_gets_its_own_request(
-    sim: SimulatedSmsc, fetcher: Fetcher, account: Account, clock: FakeClock
-) -> None:
+    # A number whose newest message is far older than any window: one request, not two.
     old = int(clock() - 10 * 24 * HOUR)
     sim.add_message(API_KEY, phone=PHONE, send_timestamp=old, last_timestamp=old)
+    seed_numbers(sim, clock, ["79161111111"])
     lookup = await fetcher.last(1, account, PHONE)
     assert lookup.value is not None and lookup.value.phone == PHONE
+    assert lookup.origin is Origin.FRESH
     phones_asked = [r.params.get("phone") for r in sim.requests if r.script == "get"]
-    assert phones_asked == [None, PHONE]
+    assert phones_asked == [PHONE]
+    # The answer is the picture's now: asked again inside CACHE_TTL, no request.
+    clock.advance(30)
+    again = await fetcher.last(2, account, PHONE)
+    assert again.origin is Origin.CACHE and again.fetched_at == lookup.fetched_at
+    assert sim.count("get") == 1
+
+
+async def test_five_cold_numbers_asked_within_a_second_make_one_history_request(
+    sim: SimulatedSmsc, client: SmscClient, storage: Storage, account: Account, clock: FakeClock
+) -> None:
+    fetcher = make_fetcher(client, storage, clock, gather=1.0)
+    numbers = [f"7916111000{n}" for n in range(5)]
+    seed_numbers(sim, clock, numbers[:3])
+    answers = []
+    for n, phone in enumerate(numbers):
+        answer = await fetcher.ask_last(n, account, phone)
+        assert answer.now is None and answer.final is not None  # "asking SMS Center"
+        assert answer.due is not None and answer.due <= clock() + 1.0
+        answers.append(answer)
+        clock.advance(0.2)
+    for _ in range(20):
+        await asyncio.sleep(0)  # the batch loop reaches its gathering sleep
+    clock.advance(1.0)
+    finals = await asyncio.gather(*(answer.final for answer in answers if answer.final))
+    assert [r.params["phone"] for r in sim.requests if r.script == "get"] == [",".join(numbers)]
+    for phone, lookup in zip(numbers, finals, strict=True):
+        assert lookup.origin is Origin.FRESH
+        shown = lookup.value.phone if lookup.value else None
+        assert shown == (phone if phone in numbers[:3] else None)
+    await fetcher.close()
+
+
+async def test_older_pages_the_picture_holds_cost_no_request(
+    sim: SimulatedSmsc, fetcher: Fetcher, account: Account, clock: FakeClock
+) -> None:
+    for n in range(12):
+        sim.add_message(API_KEY, phone=PHONE, send_timestamp=int(clock() - 3600 + n * 60))
+    first = await fetcher.history(1, account, PHONE, 5)
+    assert sim.count("get") == 1 and len(first.value) == 5
+    clock.advance(600)  # long after CACHE_TTL: the held pages are still whole
+    oldest = first.value[-1].int_id
+    assert oldest is not None
+    older = await fetcher.history(1, account, PHONE, 5, before=oldest)
+    assert len(older.value) == 5 and all((e.int_id or 0) < oldest for e in older.value)
+    last_id = older.value[-1].int_id
+    assert last_id is not None
+    rest = await fetcher.history(1, account, PHONE, 5, before=last_id)
+    assert len(rest.value) == 2
+    assert sim.count("get") == 1
 
 
 async def test_no_messages_is_an_answer_not_an_error(fetcher: Fetcher, account: Account) -> None:

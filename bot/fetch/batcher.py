@@ -106,7 +106,6 @@ class Batcher:
         self._pictures: dict[str, AccountPicture] = {}
         self._waiting: dict[str, WaitingNumbers] = {}
         self._loops: dict[str, asyncio.Task[None]] = {}
-        self._due: dict[str, float] = {}
         self._stopping = False
 
     def picture(self, key_id: str) -> AccountPicture:
@@ -134,16 +133,17 @@ class Batcher:
             raise BotStopping
         queue = self._waiting.setdefault(account.key_id, WaitingNumbers())
         future = queue.add(phone, asker)
+        # Any request under way is already counted: the next one the budget allows is ours.
+        due = max(
+            self._clock() + self._gather,
+            await self._budget.next_request_at(account.key_id, cold=cold),
+        )
         loop = self._loops.get(account.key_id)
         if loop is None or loop.done():
-            self._due[account.key_id] = max(
-                self._clock() + self._gather,
-                await self._budget.next_request_at(account.key_id, cold=cold),
-            )
             self._loops[account.key_id] = asyncio.create_task(
                 self._run(account, cold=cold), name=f"batches-{account.key_id[:8]}"
             )
-        return future, self._due.get(account.key_id, self._clock())
+        return future, due
 
     async def close(self) -> None:
         """Stop every loop; questions still waiting get ``BotStopping``."""
@@ -180,7 +180,6 @@ class Batcher:
         key_id = account.key_id
         while True:
             at = await self._budget.next_request_at(key_id, cold=cold)
-            self._due[key_id] = at
             if at <= self._clock() and await self._budget.try_spend(key_id, cold=cold):
                 return
             await self._sleep(max(at - self._clock(), 0.0))

@@ -195,7 +195,8 @@ class Fetcher:
         if page is not None and (before is not None or self._clock() - page.as_of < self._ttl):
             return Lookup([held.entry for held in page.held], Origin.CACHE, page.as_of)
         if before is None:
-            lookup = await self._phone_history(account, phone)
+            held = None if page is None else _Snapshot([h.entry for h in page.held], page.as_of)
+            lookup = await self._phone_history(account, phone, held)
             return lookup.map(lambda entries: entries[:count])
         anchor = picture.sent_at(before)
         query = ("older", phone, before, count)
@@ -279,13 +280,17 @@ class Fetcher:
         self.guard.take(user_id)
         _ASKING.set(user_id)
 
-    async def _phone_history(self, account: Account, phone: str) -> Lookup[list[HistoryEntry]]:
-        """The number's own newest ``PHONE_HISTORY_COUNT`` messages (for /history)."""
+    async def _phone_history(
+        self, account: Account, phone: str, held: _Snapshot[list[HistoryEntry]] | None
+    ) -> Lookup[list[HistoryEntry]]:
+        """The number's own newest ``PHONE_HISTORY_COUNT`` messages (for /history); ``held`` is
+        what the picture holds of them, served with its age when no request can be made."""
         start_day, start = self._history_start()
         lookup = await self._cached(
             account,
             _phone_key(phone),
-            cold=(account.key_id, _phone_key(phone)) not in self._held,
+            cold=held is None and (account.key_id, _phone_key(phone)) not in self._held,
+            held=held,
             fetch=lambda: self._client.get_messages(
                 account.apikey, phone=phone, cnt=PHONE_HISTORY_COUNT, start=start_day
             ),
