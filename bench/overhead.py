@@ -193,10 +193,8 @@ async def _answers(
             raise LookupError(f"user {user} is not in the bench database")
         caller = Caller(user_id=user, lang=Lang.EN, is_admin=False, member=member)
         query = Query(Kind.LAST, phone=text.split()[-1])
-        html, markup, _ = await lookups.answer(
-            query, caller, member.account, "private", user, running.bot
-        )
-        found[(user, text)] = (html, markup)
+        reply = await lookups.answer(query, caller, member.account, "private", user, running.bot)
+        found[(user, text)] = (reply.text, reply.markup)
     return found
 
 

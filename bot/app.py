@@ -24,6 +24,7 @@ from aiogram.utils.token import TokenValidationError
 
 from bot.chat.caller import CallerMiddleware
 from bot.chat.console import run_console
+from bot.chat.followups import FollowUps
 from bot.chat.telegram import make_bot
 from bot.demo import demo_smsc, prepare_demo_account
 from bot.fetch import HOUR, Fetcher
@@ -48,6 +49,7 @@ class Services:
     fetcher: Fetcher
     smsc: SmscClient
     clock: Callable[[], float] = field(default=time.time)
+    sleep: Callable[[float], Awaitable[None]] = field(default=asyncio.sleep)
 
     @classmethod
     async def open(
@@ -92,7 +94,14 @@ class Services:
             sleep=sleep,
             gather=gather,
         )
-        return cls(settings=settings, storage=storage, fetcher=fetcher, smsc=client, clock=clock)
+        return cls(
+            settings=settings,
+            storage=storage,
+            fetcher=fetcher,
+            smsc=client,
+            clock=clock,
+            sleep=sleep,
+        )
 
     def workflow_data(self) -> dict[str, Any]:
         """What handlers receive by parameter name."""
@@ -110,6 +119,10 @@ class Services:
         await self.storage.close()
 
 
+# Seconds the shutdown waits for waiting answers to be edited ("the bot restarted").
+FOLLOW_UPS_AT_SHUTDOWN = 5.0
+
+
 class StartError(Exception):
     """The bot cannot start; ``str()`` is the one line to print."""
 
@@ -123,7 +136,13 @@ def make_dispatcher(services: Services) -> Dispatcher:
     dispatcher = Dispatcher(
         disable_fsm=True,
         **services.workflow_data(),
-        lookups=lookup.Lookups(services.fetcher, services.settings, services.clock),
+        lookups=lookup.Lookups(
+            services.fetcher,
+            services.settings,
+            services.clock,
+            errors.describer(services.settings),
+        ),
+        followups=FollowUps(clock=services.clock, sleep=services.sleep),
     )
     in_flight = InFlight()
     dispatcher.update.outer_middleware(EditsAsNew())
@@ -223,6 +242,12 @@ async def run_polling(
             left = await in_flight.drain(within=settings.smsc_timeout + 5)
             if left:
                 logger.warning("%d update(s) still in flight at shutdown were cancelled", left)
+            # Questions still waiting for SMS Center: their answers say the bot restarted.
+            await dispatcher["fetcher"].close()
+            followups: FollowUps = dispatcher["followups"]
+            unsent = await followups.drain(within=FOLLOW_UPS_AT_SHUTDOWN)
+            if unsent:
+                logger.warning("%d waiting answer(s) could not be updated at shutdown", unsent)
 
         logger.info("started as @%s%s", me.username, " (demo)" if demo else "")
         await dispatcher.start_polling(

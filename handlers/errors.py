@@ -31,6 +31,7 @@ from bot.chat.arguments import BadArgument
 from bot.chat.caller import Caller, NotAuthorized, PrivateChatOnly
 from bot.chat.escaping import Html, fill_html
 from bot.chat.keys import KeyRefused, KeyUnchecked
+from bot.chat.press import PressAnswered
 from bot.fetch import HeldBack, KeyChecksPaused, QuotaExhausted, UserRateLimited, user_share
 from bot.settings import Settings
 from bot.smsc import (
@@ -189,6 +190,20 @@ def words_for(exc: BaseException, asker: Asker) -> str | None:
     return None
 
 
+def describer(settings: Settings) -> Callable[[BaseException, Caller], str]:
+    """``words_for`` for an error met outside an update (a final answer that failed after its
+    first answer was sent): the same line the error router would answer."""
+
+    def describe(exc: BaseException, caller: Caller) -> str:
+        words = words_for(exc, Asker(caller.lang, settings, caller))
+        if words is None:
+            logger.error("a waiting answer failed", exc_info=(type(exc), exc, exc.__traceback__))
+            return texts.INTERNAL_ERROR(caller.lang)
+        return words
+
+    return describe
+
+
 def make_router(clock: Callable[[], float] = time.time) -> Router:
     """A fresh router whose error handler answers every failure in one line."""
     router = Router(name="errors")
@@ -199,6 +214,9 @@ def make_router(clock: Callable[[], float] = time.time) -> Router:
     @router.error()
     async def on_error(event: ErrorEvent, settings: Settings, caller: Caller | None = None) -> bool:
         exc = event.exception
+        answered = isinstance(exc, PressAnswered)  # the press has its answer: tell the chat
+        if isinstance(exc, PressAnswered):
+            exc = exc.error
         if isinstance(exc, TelegramForbiddenError):
             # "bot was blocked by the user", "bot was kicked from the group chat": nobody to
             # answer there, and trying again would only be refused again.
@@ -225,8 +243,10 @@ def make_router(clock: Callable[[], float] = time.time) -> Router:
             )
             text = texts.INTERNAL_ERROR(lang)
         try:
-            if callback is not None:
+            if callback is not None and not answered:
                 await callback.answer(_plain(text), show_alert=True)
+            elif callback is not None and isinstance(callback.message, Message):
+                await callback.message.answer(text)
             elif isinstance(message, Message):
                 await message.answer(text)
         except AiogramError as send_error:

@@ -8,7 +8,7 @@ Center failures) are raised and answered by ``handlers/errors.py``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -24,8 +24,11 @@ from bot.chat import arguments
 from bot.chat.arguments import BadArgument
 from bot.chat.audit import AuditMiddleware
 from bot.chat.caller import Caller, Role, gate
-from bot.fetch import PHONE_HISTORY_COUNT, Fetcher
+from bot.chat.followups import FinalText, FollowUps
+from bot.chat.press import PressAnswered
+from bot.fetch import PHONE_HISTORY_COUNT, Answer, BotStopping, Fetcher
 from bot.settings import Settings
+from bot.smsc import HistoryEntry
 from bot.store import Account
 from bot.text import (
     InvalidPhone,
@@ -36,7 +39,9 @@ from bot.text import (
     render_failed,
     render_history,
     render_last,
+    render_pending,
     render_recent,
+    render_restarted,
     render_status,
 )
 from bot.text import catalogue as texts
@@ -49,6 +54,8 @@ FAILED_DEFAULT, FAILED_MAX = 1, 24
 TYPING_AFTER = 0.3
 # What Telegram answers to an edit that changes nothing (a refresh of the same data).
 NOT_MODIFIED = "message is not modified"
+# A final answer expected within this many seconds is waited for: one message, not two.
+REPLY_WITHIN = 2.0
 
 
 class Kind(StrEnum):
@@ -100,18 +107,24 @@ def make_router() -> Router:
         account: Account,
         lookups: Lookups,
         bot: Bot,
+        followups: FollowUps,
     ) -> str:
         if not command.args:
             raise BadArgument(commands.usage("last", caller.lang))
         query = Query(Kind.LAST, phone=arguments.phone(command.args, "last", caller.lang))
-        return await _reply(message, query, caller, account, lookups, bot)
+        return await _reply(message, query, caller, account, lookups, bot, followups)
 
     @members.message(F.chat.type == ChatType.PRIVATE, F.text.func(looks_like_phone))
     async def bare_number(
-        message: Message, caller: Caller, account: Account, lookups: Lookups, bot: Bot
+        message: Message,
+        caller: Caller,
+        account: Account,
+        lookups: Lookups,
+        bot: Bot,
+        followups: FollowUps,
     ) -> str:
         query = Query(Kind.LAST, phone=arguments.phone(message.text or "", "last", caller.lang))
-        return await _reply(message, query, caller, account, lookups, bot)
+        return await _reply(message, query, caller, account, lookups, bot, followups)
 
     @members.message(Command("history"))
     async def history(
@@ -121,6 +134,7 @@ def make_router() -> Router:
         account: Account,
         lookups: Lookups,
         bot: Bot,
+        followups: FollowUps,
     ) -> str:
         phone, count = arguments.phone_and_count(
             command.args,
@@ -130,7 +144,7 @@ def make_router() -> Router:
             lang=caller.lang,
         )
         query = Query(Kind.HISTORY, phone=phone, n=count)
-        return await _reply(message, query, caller, account, lookups, bot)
+        return await _reply(message, query, caller, account, lookups, bot, followups)
 
     @members.message(Command("recent"))
     async def recent(
@@ -140,12 +154,15 @@ def make_router() -> Router:
         account: Account,
         lookups: Lookups,
         bot: Bot,
+        followups: FollowUps,
     ) -> str:
         usage = commands.usage("recent", caller.lang, max=RECENT_MAX)
         count = arguments.count(
             command.args, default=RECENT_DEFAULT, maximum=RECENT_MAX, usage=usage
         )
-        return await _reply(message, Query(Kind.RECENT, n=count), caller, account, lookups, bot)
+        return await _reply(
+            message, Query(Kind.RECENT, n=count), caller, account, lookups, bot, followups
+        )
 
     @members.message(Command("failed"))
     async def failed(
@@ -155,12 +172,15 @@ def make_router() -> Router:
         account: Account,
         lookups: Lookups,
         bot: Bot,
+        followups: FollowUps,
     ) -> str:
         usage = commands.usage("failed", caller.lang, max=FAILED_MAX)
         hours = arguments.count(
             command.args, default=FAILED_DEFAULT, maximum=FAILED_MAX, usage=usage
         )
-        return await _reply(message, Query(Kind.FAILED, n=hours), caller, account, lookups, bot)
+        return await _reply(
+            message, Query(Kind.FAILED, n=hours), caller, account, lookups, bot, followups
+        )
 
     @members.message(Command("status"))
     async def status(
@@ -170,6 +190,7 @@ def make_router() -> Router:
         account: Account,
         lookups: Lookups,
         bot: Bot,
+        followups: FollowUps,
     ) -> str:
         usage = commands.usage("status", caller.lang)
         id_text, phone_text = arguments.split_first(command.args)
@@ -178,7 +199,7 @@ def make_router() -> Router:
             raise BadArgument(usage)
         phone = arguments.phone(phone_text, "status", caller.lang)
         query = Query(Kind.STATUS, phone=phone, n=message_id)
-        return await _reply(message, query, caller, account, lookups, bot)
+        return await _reply(message, query, caller, account, lookups, bot, followups)
 
     @members.callback_query(LookupButton.filter())
     async def button(
@@ -188,6 +209,7 @@ def make_router() -> Router:
         account: Account,
         lookups: Lookups,
         bot: Bot,
+        followups: FollowUps,
     ) -> str:
         if callback_data.owner != caller.user_id:
             await callback.answer(texts.BUTTON_NOT_YOURS(caller.lang), show_alert=True)
@@ -201,16 +223,21 @@ def make_router() -> Router:
         ):
             await callback.answer(texts.BUTTON_EXPIRED(caller.lang), show_alert=True)
             return "refused:expired"
+        lookups.admit(caller)  # the guard before the press's answer: its refusal is an alert
+        await callback.answer()  # before any fetch: the client stops its spinner
         chat = chat_message.chat
-        text, markup, outcome = await lookups.answer(
-            query, caller, account, chat.type, chat.id, bot
-        )
-        await callback.answer()
-        if callback_data.older:
-            await chat_message.answer(text, reply_markup=markup)
-        else:
-            await _edit(chat_message, text, markup)
-        return outcome
+        try:
+            reply = await lookups.answer(query, caller, account, chat.type, chat.id, bot)
+            if callback_data.older:
+                sent = await chat_message.answer(reply.text, reply_markup=reply.markup)
+            else:
+                await _edit(chat_message, reply.text, reply.markup)
+                sent = chat_message
+        except Exception as exc:
+            raise PressAnswered(exc) from exc
+        if reply.later is not None:
+            followups.start(sent, reply.later)
+        return reply.outcome
 
     stray = Router(name="lookup.stray")
 
@@ -239,28 +266,71 @@ async def _edit(message: Message, text: str, markup: InlineKeyboardMarkup) -> No
 
 
 async def _reply(
-    message: Message, query: Query, caller: Caller, account: Account, lookups: Lookups, bot: Bot
+    message: Message,
+    query: Query,
+    caller: Caller,
+    account: Account,
+    lookups: Lookups,
+    bot: Bot,
+    followups: FollowUps,
 ) -> str:
     chat = message.chat
-    text, markup, outcome = await lookups.answer(query, caller, account, chat.type, chat.id, bot)
-    await message.answer(text, reply_markup=markup)
-    return outcome
+    reply = await lookups.answer(query, caller, account, chat.type, chat.id, bot)
+    sent = await message.answer(reply.text, reply_markup=reply.markup)
+    if reply.later is not None:
+        followups.start(sent, reply.later)
+    return reply.outcome
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """An answer to send now, its buttons, the audit outcome, and the final text to follow when
+    the data was not there yet."""
+
+    text: str
+    markup: InlineKeyboardMarkup
+    outcome: str
+    later: Awaitable[FinalText] | None = None
 
 
 class Lookups:
-    """Runs a ``Query`` through the fetch layer and renders it (handed to handlers by name)."""
+    """Runs a ``Query`` through the fetch layer and renders it (handed to handlers by name).
 
-    def __init__(self, fetcher: Fetcher, settings: Settings, clock: Callable[[], float]) -> None:
+    ``describe`` turns an error into the one line the error router would answer (for a final
+    answer that fails after its first answer was sent).
+    """
+
+    def __init__(
+        self,
+        fetcher: Fetcher,
+        settings: Settings,
+        clock: Callable[[], float],
+        describe: Callable[[BaseException, Caller], str],
+    ) -> None:
         self._fetcher = fetcher
         self._settings = settings
         self._clock = clock
+        self._describe = describe
+
+    def admit(self, caller: Caller) -> None:
+        """The per-user guard for the caller's next lookup, now (``UserRateLimited``)."""
+        self._fetcher.admit(caller.user_id)
 
     async def answer(
         self, query: Query, caller: Caller, account: Account, chat_type: str, chat_id: int, bot: Bot
-    ) -> tuple[str, InlineKeyboardMarkup, str]:
-        """The answer's HTML text, its buttons, and the outcome for the audit log."""
+    ) -> Reply:
+        """The answer to send now (and, when its data is still coming, the final one later)."""
+        markup = self._buttons(query, caller, account, older_than=None)
         async with ChatActionSender.typing(bot=bot, chat_id=chat_id, initial_sleep=TYPING_AFTER):
+            if query.kind is Kind.LAST:
+                return await self._last(query, caller, account, chat_type, markup)
             text, origin, older_than = await self._run(query, caller, account, chat_type)
+        markup = self._buttons(query, caller, account, older_than=older_than)
+        return Reply(text, markup, str(origin))
+
+    def _buttons(
+        self, query: Query, caller: Caller, account: Account, *, older_than: int | None
+    ) -> InlineKeyboardMarkup:
         user_id = caller.user_id
         refresh = LookupButton(kind=query.kind, phone=query.phone, n=query.n, before=query.before,
                                owner=user_id, account=account.id)  # fmt: skip
@@ -273,21 +343,60 @@ class Lookups:
             row.append(
                 InlineKeyboardButton(text=texts.BUTTON_OLDER(lang), callback_data=older.pack())
             )
-        return text, InlineKeyboardMarkup(inline_keyboard=[row]), str(origin)
+        return InlineKeyboardMarkup(inline_keyboard=[row])
 
-    async def _run(
-        self, query: Query, caller: Caller, account: Account, chat_type: str
-    ) -> tuple[str, str, int | None]:
-        fetcher, user_id = self._fetcher, caller.user_id
-        view = View(
+    def _view(self, caller: Caller, chat_type: str) -> View:
+        return View(
             lang=caller.lang,
             tz=self._settings.timezone,
             now=self._clock(),
             mask_codes=chat_type != ChatType.PRIVATE,
         )
-        if query.kind is Kind.LAST:
-            last = await fetcher.last(user_id, account, query.phone)
-            return render_last(last, query.phone, view), last.origin, None
+
+    async def _last(
+        self,
+        query: Query,
+        caller: Caller,
+        account: Account,
+        chat_type: str,
+        markup: InlineKeyboardMarkup,
+    ) -> Reply:
+        answer = await self._fetcher.ask_last(caller.user_id, account, query.phone)
+        final, due = answer.final, answer.due
+        if final is None or (due is not None and due <= self._clock() + REPLY_WITHIN):
+            # The answer is here, or comes within a moment: one message.
+            last = answer.now if final is None else await final
+            assert last is not None
+            text = render_last(last, query.phone, self._view(caller, chat_type))
+            return Reply(text, markup, str(last.origin))
+        view = self._view(caller, chat_type)
+        pending = render_pending(answer.now, query.phone, due or view.now, view)
+        held = answer.now.held_back if answer.now is not None else "asking"
+        later = self._final_last(answer, query, caller, chat_type, markup)
+        return Reply(pending, markup, f"pending:{held}", later)
+
+    async def _final_last(
+        self,
+        answer: Answer[HistoryEntry | None],
+        query: Query,
+        caller: Caller,
+        chat_type: str,
+        markup: InlineKeyboardMarkup,
+    ) -> FinalText:
+        assert answer.final is not None
+        try:
+            last = await answer.final
+        except BotStopping:
+            return FinalText(render_restarted(query.phone, self._view(caller, chat_type)))
+        except Exception as exc:
+            return FinalText(self._describe(exc, caller), markup)
+        return FinalText(render_last(last, query.phone, self._view(caller, chat_type)), markup)
+
+    async def _run(
+        self, query: Query, caller: Caller, account: Account, chat_type: str
+    ) -> tuple[str, str, int | None]:
+        fetcher, user_id = self._fetcher, caller.user_id
+        view = self._view(caller, chat_type)
         if query.kind is Kind.HISTORY:
             before = query.before or None
             entries = await fetcher.history(user_id, account, query.phone, query.n, before=before)

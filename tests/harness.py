@@ -21,6 +21,7 @@ from aiogram import Bot, Dispatcher
 from aiogram.client.session.base import BaseSession
 
 from bot.app import Services, make_dispatcher
+from bot.chat.followups import EDIT_INTERVAL, FollowUps
 from bot.chat.retry import RetryMiddleware
 from bot.chat.telegram import make_bot
 from bot.settings import Settings, load_settings
@@ -92,6 +93,29 @@ class Harness:
         markup: dict[str, Any] = calls[-1].params.get("reply_markup") or {}
         return markup
 
+    @property
+    def followups(self) -> FollowUps:
+        """The answers still coming (edited when their data lands)."""
+        followups: FollowUps = self.dispatcher["followups"]
+        return followups
+
+    async def settle(self, seconds: float = 0.0) -> None:
+        """Move the clock by ``seconds`` and wait until every answer still coming has come."""
+        for _ in range(20):
+            await asyncio.sleep(0)  # the batch loops reach their sleeps
+        self.clock.advance(seconds)
+        # Edits in one chat are paced a second apart on the same clock: step it along.
+        for _ in range(600):
+            if not await self.followups.wait(within=0.05):
+                return
+            self.clock.advance(EDIT_INTERVAL)
+        raise AssertionError(f"{len(self.followups)} answers still waiting after {seconds} s")
+
+    async def stop_waiting(self) -> None:
+        """What a shutdown does: waiting questions fail, their answers say so."""
+        await self.services.fetcher.close()
+        await self.followups.drain(within=10.0)
+
     def smsc_requests(self, script: str = "get") -> int:
         """How many requests of ``script`` reached SMS Center."""
         return self.smsc.count(script)
@@ -132,7 +156,11 @@ async def running_bot(
         }
         values.update(overrides)
         settings = load_settings(None, **values)
-        services = await Services.open(settings, clock=clock, storage=storage)
+        # The fetch layer lives in the fake clock's time; batched lookups gather nothing, so a
+        # question's answer needs no clock move unless the budget holds it back.
+        services = await Services.open(
+            settings, clock=clock, sleep=clock.sleep, gather=0.0, storage=storage
+        )
         stack.push_async_callback(services.close)
         waits: list[float] = []
 
@@ -145,6 +173,8 @@ async def running_bot(
         stack.push_async_callback(close_quickly, bot)
         harness = Harness(settings, services, make_dispatcher(services), bot, telegram, smsc, clock)
         harness.retry_waits = waits
+        # Before the bot closes: waiting answers are told the bot stops, as at a real shutdown.
+        stack.push_async_callback(harness.stop_waiting)
         yield harness
 
 

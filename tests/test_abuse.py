@@ -12,11 +12,12 @@ outside these tests; each turns into a failure (XPASS) once fixed, so the mark i
 from __future__ import annotations
 
 import asyncio
+import math
 from pathlib import Path
 from typing import Any
 
-from bot.fetch import user_share
-from bot.smsc.simulator import SimulatedSmsc
+from bot.fetch.batch import BATCH_LIMIT
+from bot.smsc.simulator import RecordedRequest, SimulatedSmsc
 from tests.conftest import API_KEY
 from tests.fakes.bot_api import ApiCall
 from tests.fakes.clock import FakeClock
@@ -32,7 +33,6 @@ GROUP = -1_000_000_005_151
 IN_GROUP: dict[str, Any] = {"chat_id": GROUP, "chat_type": "supergroup"}
 TRY_AGAIN = "Too many lookups in a row"
 QUOTA_SPENT = "request limit for the hour is used up"
-SHARE_SPENT = "You have used your share of this hour's SMS Center requests (10 of 30)"
 
 
 def answers_in(h: Harness, chat_id: int, since: int = 0) -> list[str]:
@@ -50,6 +50,11 @@ def add_colleagues_old_message(sim: SimulatedSmsc, clock: FakeClock) -> None:
     sim.add_message(
         API_KEY, phone=COLLEAGUE_PHONE, status=1, send_timestamp=int(clock()) - 3 * 86400
     )
+
+
+def asked_numbers(request: RecordedRequest) -> set[str]:
+    """The numbers a history request named (a comma-separated list, or none)."""
+    return {phone for phone in request.params.get("phone", "").split(",") if phone}
 
 
 def flood_of_lookups(
@@ -70,8 +75,8 @@ async def burst_with_a_colleague_in_the_middle(h: Harness) -> tuple[list[str], s
     colleague = message_update(f"/last {COLLEAGUE_PHONE}", user_id=COLLEAGUE)
     updates = [*flood[: FLOOD // 2], colleague, *flood[FLOOD // 2 :]]
     await asyncio.gather(*(h.feed(update) for update in updates))
-    phones = [request.params.get("phone") for request in h.smsc.requests if request.script == "get"]
-    ahead = phones.index(COLLEAGUE_PHONE) if COLLEAGUE_PHONE in phones else len(phones)
+    lists = [asked_numbers(request) for request in h.smsc.requests if request.script == "get"]
+    ahead = next((n for n, numbers in enumerate(lists) if COLLEAGUE_PHONE in numbers), len(lists))
     (answer,) = answers_in(h, COLLEAGUE)
     return answers_in(h, AGENT), answer, ahead
 
@@ -88,7 +93,7 @@ async def test_a_burst_from_one_user_is_stopped_by_the_guard_and_a_colleague_sti
     assert len(flood_answers) == FLOOD  # every message is answered ...
     assert sum(TRY_AGAIN in text for text in flood_answers) == FLOOD - GUARD  # ... most refused
     flood_phones = {f"7916000{100 + n:04d}" for n in range(FLOOD)}
-    flood_requests = [r for r in sim.requests if r.params.get("phone") in flood_phones]
+    flood_requests = [r for r in sim.requests if asked_numbers(r) & flood_phones]
     assert len(flood_requests) <= GUARD  # one per lookup the guard let through, at most
     assert sim.count("get") <= 1 + GUARD + 1  # the shared window, the flood's, the colleague's
     # The colleague waited behind at most what the guard let through, and got data, not a refusal.
@@ -101,20 +106,21 @@ async def test_a_burst_from_one_user_is_stopped_by_the_guard_and_a_colleague_sti
     assert left == BUDGET - sim.count("get") and left >= BUDGET - GUARD - 2
 
 
-async def test_without_the_guard_the_users_share_still_stops_the_burst(
+async def test_without_the_guard_a_flood_is_batched_and_a_colleague_goes_first_in_turn(
     tmp_path: Path, sim: SimulatedSmsc, clock: FakeClock
 ) -> None:
-    # The second line of defence, and the control for the test above (its request counts can
-    # fail): with no per-user guard, the user's share of the hour stops the flood instead.
+    # The control for the test above (its request counts can fail): with no per-user guard,
+    # the flood's numbers wait together and go in comma-list requests of BATCH_LIMIT numbers,
+    # taken round-robin by asker, so a handful of requests answers every one of them and the
+    # colleague's one number is not queued behind the flood.
     add_colleagues_old_message(sim, clock)
     async with running_bot(tmp_path, sim, clock, user_rate_limit="1000/60") as h:
         await h.grant(AGENT, COLLEAGUE)
-        flood_answers, colleague_answer, _ = await burst_with_a_colleague_in_the_middle(h)
-    assert sim.count("get") == user_share(BUDGET) + 1  # the flood's share, the colleague's one
-    assert not any(TRY_AGAIN in text for text in flood_answers)
-    refused = sum(SHARE_SPENT in text for text in flood_answers)
-    answered = sum("No messages to" in text for text in flood_answers)
-    assert refused + answered == FLOOD and answered < user_share(BUDGET)  # the window was one
+        flood_answers, colleague_answer, ahead = await burst_with_a_colleague_in_the_middle(h)
+    assert sim.count("get") == math.ceil((FLOOD + 1) / BATCH_LIMIT)
+    assert ahead <= 1  # in the first request after the flood's first numbers, at the latest
+    assert not any(TRY_AGAIN in text or QUOTA_SPENT in text for text in flood_answers)
+    assert sum("No messages to" in text for text in flood_answers) == FLOOD  # all answered
     assert "delivered" in colleague_answer and QUOTA_SPENT not in colleague_answer
 
 
@@ -244,14 +250,25 @@ async def test_strangers_sending_wrong_keys_cannot_get_the_bots_ip_blocked(
 async def test_one_user_looking_up_new_numbers_at_the_guards_pace_cannot_spend_the_budget(
     harness: Harness, sim: SimulatedSmsc, clock: FakeClock
 ) -> None:
+    # Batches are paced: a saved burst, then one request per interval. Six new numbers a minute
+    # for six minutes wait together instead of spending the hour, and a colleague asking next
+    # is answered at once ("asking…") and by the next batch (the edit).
     add_colleagues_old_message(sim, clock)
     await harness.grant(AGENT, COLLEAGUE)
     for minute in range(6):
         for update in flood_of_lookups(AGENT, GUARD, first=100 + GUARD * minute):
             await harness.feed(update)
         harness.clock.advance(60)
+    assert sim.count("get") <= 12  # the burst and a paced request or two, not 36
     answer = await harness.say(f"/last {COLLEAGUE_PHONE}", user_id=COLLEAGUE)
-    assert "delivered" in answer
+    assert "Asking SMS Center" in answer and QUOTA_SPENT not in answer
+    await harness.settle(harness.services.fetcher.budget.warm_interval)
+    # Over a minute later: a reply to the waiting answer, which notifies (an edit would not).
+    *_, pending, final = answers_in(harness, COLLEAGUE)
+    assert "Asking SMS Center" in pending
+    assert "delivered" in final and "+7 903 555-01-01" in final
+    account = await harness.services.storage.get_account("main")
+    assert account is not None and await harness.services.fetcher.quota_left(account) > 0
 
 
 async def test_a_stranger_spamming_login_in_a_group_gets_one_refusal_a_minute(

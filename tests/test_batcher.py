@@ -55,7 +55,7 @@ async def test_five_cold_numbers_within_a_second_make_one_history_request(
         sim.add_message(API_KEY, phone=phone, send_timestamp=int(clock() - 600 + n))
     futures = []
     for n, phone in enumerate(NUMBERS):
-        future, due = await batcher.wait_for(account, phone, asker=n, cold=True)
+        future, due = await batcher.wait_for(account, phone, asker=n)
         futures.append(future)
         assert due <= clock() + 1.0
         clock.advance(0.2)
@@ -79,7 +79,7 @@ async def test_a_spent_budget_holds_the_batch_until_the_next_request_it_allows(
 ) -> None:
     for _ in range(30):  # the hour is spent
         await storage.record_upstream(account.key_id, clock() - 1800)
-    future, due = await batcher.wait_for(account, NUMBERS[0], asker=1, cold=True)
+    future, due = await batcher.wait_for(account, NUMBERS[0], asker=1)
     assert due == pytest.approx(clock() + 1800)
     await settle(clock, 600, [])
     assert not future.done() and history_requests(sim) == []
@@ -91,8 +91,8 @@ async def test_error_1_splits_the_batch_to_find_the_refused_number(
     sim: SimulatedSmsc, batcher: Batcher, account: Account, clock: FakeClock
 ) -> None:
     # The simulator refuses a list holding an entry that is not a number (error 1).
-    futures = [(await batcher.wait_for(account, p, asker=1, cold=True))[0] for p in NUMBERS[:3]]
-    bad, _ = await batcher.wait_for(account, "7916abc", asker=2, cold=True)
+    futures = [(await batcher.wait_for(account, p, asker=1))[0] for p in NUMBERS[:3]]
+    bad, _ = await batcher.wait_for(account, "7916abc", asker=2)
     await settle(clock, 1.0, [*futures, bad])
     assert all(f.exception() is None for f in futures)
     assert isinstance(bad.exception(), NumberRefused)
@@ -103,13 +103,13 @@ async def test_sms_center_down_reaches_every_waiter(
     sim: FaultySmsc, batcher: Batcher, account: Account, clock: FakeClock
 ) -> None:
     await sim.refuse()
-    futures = [(await batcher.wait_for(account, p, asker=1, cold=True))[0] for p in NUMBERS[:2]]
+    futures = [(await batcher.wait_for(account, p, asker=1))[0] for p in NUMBERS[:2]]
     await settle(clock, 1.0, futures)
     for future in futures:
         assert isinstance(future.exception(), SmscTransportError)
 
 
 async def test_stopping_answers_every_waiter(batcher: Batcher, account: Account) -> None:
-    future, _ = await batcher.wait_for(account, NUMBERS[0], asker=1, cold=True)
+    future, _ = await batcher.wait_for(account, NUMBERS[0], asker=1)
     await batcher.close()
     assert future.done() and future.exception() is not None

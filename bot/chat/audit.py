@@ -13,6 +13,7 @@ from typing import Any
 from aiogram import BaseMiddleware
 from aiogram.types import CallbackQuery, Message, TelegramObject, User
 
+from bot.chat.press import PressAnswered
 from bot.store import Storage
 
 logger = logging.getLogger(__name__)
@@ -38,7 +39,9 @@ class AuditMiddleware(BaseMiddleware):
             outcome = str(result)
             return result
         except Exception as exc:
-            outcome = type(exc).__name__
+            # After a button press was answered, the error is the one inside.
+            cause = exc.error if isinstance(exc, PressAnswered) else exc
+            outcome = type(cause).__name__
             raise
         finally:
             store: Storage = data["store"]

@@ -37,6 +37,11 @@ logger = logging.getLogger(__name__)
 
 __all__ = ["BATCH_COUNT", "Batcher", "BotStopping", "NumberRefused"]
 
+# Batches are paced like refreshes of held data (``cold=False``): the budget's bucket saves a
+# burst in quiet spells and then allows one request per interval, so the hour lasts the hour
+# and waiting numbers go together; the reserve stays for single cold requests (/history,
+# /recent, /failed).
+PACED = False
 # Rows asked for in a batch: SMS Center's maximum, shared by the numbers of the list.
 BATCH_COUNT = 1000
 # Seconds the first question of a batch waits for the questions of the same moment.
@@ -125,7 +130,7 @@ class Batcher:
         return len(queue) if queue is not None else 0
 
     async def wait_for(
-        self, account: BatchAccount, phone: str, asker: int, *, cold: bool
+        self, account: BatchAccount, phone: str, asker: int
     ) -> tuple[asyncio.Future[None], float]:
         """Queue ``phone``; returns the future of its answer and when it is expected at the
         latest (the next request the budget allows)."""
@@ -136,12 +141,12 @@ class Batcher:
         # Any request under way is already counted: the next one the budget allows is ours.
         due = max(
             self._clock() + self._gather,
-            await self._budget.next_request_at(account.key_id, cold=cold),
+            await self._budget.next_request_at(account.key_id, cold=PACED),
         )
         loop = self._loops.get(account.key_id)
         if loop is None or loop.done():
             self._loops[account.key_id] = asyncio.create_task(
-                self._run(account, cold=cold), name=f"batches-{account.key_id[:8]}"
+                self._run(account), name=f"batches-{account.key_id[:8]}"
             )
         return future, due
 
@@ -162,12 +167,12 @@ class Batcher:
 
     # --- the loop ---------------------------------------------------------------------------
 
-    async def _run(self, account: BatchAccount, *, cold: bool) -> None:
+    async def _run(self, account: BatchAccount) -> None:
         queue = self._waiting[account.key_id]
         try:
             await self._sleep(self._gather)
             while len(queue):
-                await self._wait_for_budget(account, cold=cold)
+                await self._wait_for_budget(account)
                 phones = queue.take(self._limit)
                 await self._ask(account, queue, phones)
         except asyncio.CancelledError:
@@ -176,11 +181,11 @@ class Batcher:
             logger.exception("batch loop of account %s failed", account.key_id[:8])
             queue.fail_all(exc)
 
-    async def _wait_for_budget(self, account: BatchAccount, *, cold: bool) -> None:
+    async def _wait_for_budget(self, account: BatchAccount) -> None:
         key_id = account.key_id
         while True:
-            at = await self._budget.next_request_at(key_id, cold=cold)
-            if at <= self._clock() and await self._budget.try_spend(key_id, cold=cold):
+            at = await self._budget.next_request_at(key_id, cold=PACED)
+            if at <= self._clock() and await self._budget.try_spend(key_id, cold=PACED):
                 return
             await self._sleep(max(at - self._clock(), 0.0))
 
@@ -196,7 +201,7 @@ class Batcher:
             # Find the entry SMS Center refuses: each half is a request of its own.
             middle = len(phones) // 2
             for half in (phones[:middle], phones[middle:]):
-                await self._wait_for_budget(account, cold=True)
+                await self._wait_for_budget(account)
                 await self._ask(account, queue, half)
             return
         except SmscError as exc:

@@ -45,6 +45,7 @@ class _AccountState:
     backoff_step: float = 0.0
     backoff_error: SmscApiError | None = None
     in_flight: asyncio.Semaphore | None = None
+    loading: asyncio.Lock = field(default_factory=asyncio.Lock)  # one load from the ledger
 
 
 class AccountBudget:
@@ -85,9 +86,13 @@ class AccountBudget:
         if state is None:
             state = self._accounts[key_id] = _AccountState()
         if not state.loaded:
-            now = self._clock()
-            state.sent = SlidingLog(HOUR, await self._ledger.upstream_since(key_id, now - HOUR))
-            state.loaded = True
+            # Once, and never over requests counted meanwhile: concurrent first lookups wait.
+            async with state.loading:
+                if not state.loaded:
+                    now = self._clock()
+                    recorded = await self._ledger.upstream_since(key_id, now - HOUR)
+                    state.sent = SlidingLog(HOUR, sorted([*recorded, *state.sent]))
+                    state.loaded = True
         state.sent.prune(self._clock())
         return state
 

@@ -67,6 +67,8 @@ AUTH_FAILURE_WINDOW = 30 * 60.0
 KEY_CHECK_FAILURES_MAX = 3
 # The asking user: set by each public lookup, read where the budget is spent (``_decide``).
 _ASKING: ContextVar[int | None] = ContextVar("asking_user", default=None)
+# A user whose guard ``admit`` already took for the next lookup of this task.
+_ADMITTED: ContextVar[int | None] = ContextVar("admitted_user", default=None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,7 +147,7 @@ class Fetcher:
         refusal = await self.budget.backoff_error(account.key_id)
         if isinstance(refusal, SmscBadCredentials):
             raise refusal  # the key was refused: asking again would get the IP blocked
-        future, due = await self.batches.wait_for(account, phone, user_id, cold=newest is None)
+        future, due = await self.batches.wait_for(account, phone, user_id)
         soon = due <= self._clock() + self._gather
         reason = HeldBack.ASKING if soon else HeldBack.BACKOFF if refusal else HeldBack.BUDGET
         held = (
@@ -274,10 +276,20 @@ class Fetcher:
 
     # --- decisions ------------------------------------------------------------------------
 
+    def admit(self, user_id: int) -> None:
+        """Take the per-user guard now for this task's next lookup (``UserRateLimited``), so
+        that a button press can be answered between the guard and the fetch."""
+        self._admit(user_id)
+        _ADMITTED.set(user_id)
+
     def _admit(self, user_id: int) -> None:
-        """The per-user guard first (UserRateLimited); then ``user_id`` is the one asking, whose
-        share of the account's hour a request made for this lookup is counted against."""
-        self.guard.take(user_id)
+        """The per-user guard first (UserRateLimited), unless ``admit`` took it for this
+        lookup; then ``user_id`` is the one asking, whose share of the account's hour a request
+        made for this lookup is counted against."""
+        if _ADMITTED.get() == user_id:
+            _ADMITTED.set(None)
+        else:
+            self.guard.take(user_id)
         _ASKING.set(user_id)
 
     async def _phone_history(

@@ -58,7 +58,9 @@ from bot.text.render import (
     render_failed,
     render_history,
     render_last,
+    render_pending,
     render_recent,
+    render_restarted,
     render_status,
 )
 from bot.text.sanitize import mask_codes
@@ -98,7 +100,9 @@ __all__ = [
     "render_failed",
     "render_history",
     "render_last",
+    "render_pending",
     "render_recent",
+    "render_restarted",
     "render_status",
     "status_info",
     "when",

@@ -41,6 +41,19 @@ HELD_SHARE = Text(
     "your share of this hour's SMS Center requests is used: fresh data after {time}",
     "ваша доля запросов к SMS Center на этот час исчерпана: свежие данные после {time}",
 )
+HELD_ASKING = Text(
+    "asking SMS Center: this message will be updated by {time}",
+    "запрашиваю SMS Center: сообщение обновится к {time}",
+)
+UPDATE_COMING = Text("this message will be updated by {time}", "сообщение обновится к {time}")
+ASKING = Text(
+    "⏳ Asking SMS Center about {phone}: this message will be updated by {time}.",
+    "⏳ Запрашиваю SMS Center о номере {phone}: сообщение обновится к {time}.",
+)
+RESTARTED = Text(
+    "⚠️ The bot restarted before SMS Center answered about {phone}: please ask again.",
+    "⚠️ Бот перезапустился раньше, чем ответил SMS Center о номере {phone}: спросите ещё раз.",
+)
 HELD_UPSTREAM = Text(
     "SMS Center is not answering, showing the last data held",
     "SMS Center не отвечает, показаны последние полученные данные",

@@ -89,7 +89,7 @@ _VERDICTS: Final[dict[Retry, Text]] = {
 _OVERDUE: Final[dict[int, Text]] = {-1: phrases.OVERDUE_QUEUED, 0: phrases.OVERDUE_REPORT}
 
 
-def freshness(lookup: Lookup[Any], view: View) -> str:
+def freshness(lookup: Lookup[Any], view: View, *, update_by: float | None = None) -> str:
     """The line that says how fresh an answer is, in ``<i>…</i>``.
 
     ``"as of 14:05:00"`` (when the data was fetched from SMS Center, in ``view.tz``), plus
@@ -109,13 +109,19 @@ def freshness(lookup: Lookup[Any], view: View) -> str:
         reason = _held_back(lookup, view)
         if reason:
             parts.append(reason)
+    if update_by is not None and lookup.held_back is not HeldBack.ASKING:
+        # Rounded up: "by 14:07" must not pass before the update comes.
+        by = moment(math.ceil(update_by / 60) * 60, view)
+        parts.append(phrases.UPDATE_COMING(lang).format(time=by))
     return "<i>" + " · ".join(parts) + "</i>"
 
 
 # --- answers --------------------------------------------------------------------------------
 
 
-def render_last(lookup: Lookup[HistoryEntry | None], phone: str, view: View) -> str:
+def render_last(
+    lookup: Lookup[HistoryEntry | None], phone: str, view: View, *, update_by: float | None = None
+) -> str:
     """The answer to ``/last <phone>``: everything known about the newest message to ``phone``.
 
     Number, status with its code, for a failure the error, what usually helps and whether
@@ -126,9 +132,27 @@ def render_last(lookup: Lookup[HistoryEntry | None], phone: str, view: View) -> 
     entry = lookup.value
     if entry is None:
         line = phrases.NO_MESSAGES(view.lang).format(phone=f"<b>{display_phone(phone)}</b>")
-        return _answer([line], lookup, view)
+        return _answer([line], lookup, view, update_by=update_by)
     details = _details(entry, phone or entry.phone, view, as_of=lookup.fetched_at)
-    return _answer(details, lookup, view)
+    return _answer(details, lookup, view, update_by=update_by)
+
+
+def render_pending(
+    held: Lookup[HistoryEntry | None] | None, phone: str, due: float, view: View
+) -> str:
+    """The answer to ``/last`` while its request is coming: the held data with its age and when
+    this message will be updated, or, with nothing held, that SMS Center is being asked."""
+    # Rounded up: "by 14:07" must not pass before the update comes.
+    by = moment(math.ceil(due / 60) * 60, view)
+    if held is None:
+        line = phrases.ASKING(view.lang).format(phone=f"<b>{display_phone(phone)}</b>", time=by)
+        return fit([line], lang=view.lang)
+    return render_last(held, phone, view, update_by=due)
+
+
+def render_restarted(phone: str, view: View) -> str:
+    """What a waiting answer becomes when the bot stops before SMS Center answered."""
+    return phrases.RESTARTED(view.lang).format(phone=f"<b>{display_phone(phone)}</b>")
 
 
 def render_history(lookup: Lookup[list[HistoryEntry]], phone: str, view: View) -> str:
@@ -248,9 +272,11 @@ def render_status(lookup: Lookup[MessageStatus], view: View) -> str:
 # --- blocks ---------------------------------------------------------------------------------
 
 
-def _answer(parts: Sequence[str], lookup: Lookup[Any], view: View) -> str:
+def _answer(
+    parts: Sequence[str], lookup: Lookup[Any], view: View, *, update_by: float | None = None
+) -> str:
     """``parts`` fitted into one message, with the freshness line always kept at the end."""
-    foot = freshness(lookup, view)
+    foot = freshness(lookup, view, update_by=update_by)
     body = fit(list(parts), MAX_MESSAGE - size(foot) - len(SEP), lang=view.lang)
     return f"{body}{SEP}{foot}" if body else foot
 
@@ -408,4 +434,6 @@ def _held_back(lookup: Lookup[Any], view: View) -> str:
         )
     if lookup.held_back is HeldBack.UPSTREAM:
         return phrases.HELD_UPSTREAM(lang)
+    if lookup.held_back is HeldBack.ASKING:
+        return phrases.HELD_ASKING(lang).format(time=time or moment(view.now, view))
     return ""
