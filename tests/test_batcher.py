@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from datetime import date, datetime, timedelta
+from unittest.mock import patch
 
 import pytest
 
@@ -113,3 +114,45 @@ async def test_stopping_answers_every_waiter(batcher: Batcher, account: Account)
     future, _ = await batcher.wait_for(account, NUMBERS[0], asker=1)
     await batcher.close()
     assert future.done() and future.exception() is not None
+
+
+@pytest.mark.parametrize("per_number", [False, True], ids=["cnt-caps-the-answer", "cnt-per-number"])
+async def test_completeness_is_right_under_either_reading_of_cnt(
+    client: SmscClient, storage: Storage, account: Account, clock: FakeClock, per_number: bool
+) -> None:
+    # A busy number with more messages than a batch's cnt pushes the others out of the answer
+    # under one reading, and keeps them in under the other; either way every number's answer
+    # is its true newest message, and nothing is claimed the answer did not hold.
+    busy, quiet, silent = "79161112233", "79162223344", "79163334455"
+    async with SimulatedSmsc(
+        clock=clock, with_demo=False, accounts={API_KEY: []}, cnt_per_number=per_number
+    ) as sim:
+        sim.add_message(API_KEY, phone=quiet, send_timestamp=int(clock() - 86_400), status=3)
+        for n in range(12):
+            sim.add_message(API_KEY, phone=busy, send_timestamp=int(clock() - 3600 + n))
+        async with SmscClient(sim.base_url, timeout=2.0) as own:
+            budget = AccountBudget(storage, 30, clock=clock)
+            batcher = Batcher(
+                own, budget, clock=clock, sleep=clock.sleep, start=lambda: six_months(clock),
+                gather=0.0,
+            )  # fmt: skip
+            with patch("bot.fetch.batcher.BATCH_COUNT", 10):
+                futures = [
+                    (await batcher.wait_for(account, phone, asker=1))[0]
+                    for phone in (busy, quiet, silent)
+                ]
+                await settle(clock, 0.0, futures)
+            await batcher.close()
+        truth = {phone: [m for m in sim.messages(API_KEY) if m["phone"] == phone] for phone in
+                 (busy, quiet, silent)}  # fmt: skip
+    picture = batcher.picture(account.key_id)
+    start = six_months(clock)[1]
+    for phone, messages in truth.items():
+        newest = picture.newest(phone, start=start)
+        assert newest is not None, phone  # every number answered: in one request or the next
+        expected = messages[0]["int_id"] if messages else None
+        shown = newest.held.entry.int_id if newest.held is not None else None
+        assert shown == expected, phone
+    # Under "cnt caps the answer" the first answer was all the busy number's: the others were
+    # asked again; per number they all came in one.
+    assert len(history_requests(sim)) == (1 if per_number else 2)

@@ -12,7 +12,8 @@ so the end of the span that reaches a number's newest message is the "as of" of 
 it. A history request with fewer rows than its ``cnt`` is complete back to its ``start``; one
 with exactly ``cnt`` rows only down to its oldest row, whichever way SMS Center applies ``cnt``
 to a list of numbers (to the whole answer or to each number): the oldest row of each number is
-a safe bound under both readings, and a listed number without rows is left unknown. A status
+a safe bound under both readings, and a listed number without rows is left unknown. More rows
+than ``cnt`` can only be the per-number reading: a number with fewer rows than ``cnt`` is whole. A status
 update (``status.php``, a push) changes the status of the message it names and says nothing about
 newer messages to the number.
 
@@ -177,9 +178,12 @@ class AccountPicture:
             if entry.sent_at is not None:
                 rows.setdefault(number, []).append(entry.sent_at)
         undated = any(entry.sent_at is None for entry in entries)
+        # More rows than cnt can only mean cnt applies to each number: then a number with fewer
+        # rows than cnt, or none, has every message there.
+        per_number = len(entries) > cnt
         for number in listed:
             spans = self._phone_spans.setdefault(number, [])
-            if len(entries) < cnt:
+            if len(entries) < cnt or (per_number and len(rows.get(number, ())) < cnt):
                 _add_span(spans, since, until)
             elif number in rows and not undated:
                 own = rows[number]

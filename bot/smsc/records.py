@@ -7,6 +7,7 @@ May import: the standard library. Used by the simulator and the demo data genera
 
 from __future__ import annotations
 
+import functools
 import zlib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -101,6 +102,7 @@ def operator_of(phone: str) -> Operator | None:
     return None
 
 
+@functools.lru_cache(maxsize=200_000)  # every history request reads every record's number
 def normalise_phone(raw: str) -> str:
     """Digits only; a Russian ``8`` trunk prefix or a bare 10-digit ``9…`` becomes ``7…``."""
     digits = "".join(ch for ch in raw if ch.isascii() and ch.isdigit())

@@ -182,10 +182,14 @@ class SimulatedSmsc:
         accounts: Mapping[str, list[dict[str, Any]]] | None = None,
         with_demo: bool = True,
         empty_as_error3: bool = False,
+        cnt_per_number: bool = False,
     ) -> None:
         self._clock = clock
         self._tz = ZoneInfo(tz)
         self.empty_as_error3 = empty_as_error3
+        # Whether ``cnt`` caps each number of a ``phone`` list rather than the whole answer:
+        # SMS Center's page does not say, so the bot is tested under both readings.
+        self.cnt_per_number = cnt_per_number
         self.requests: list[RecordedRequest] = []
         self._accounts: dict[str, _Account] = {}
         self._auth_failures: dict[str, deque[float]] = {}
@@ -423,13 +427,22 @@ class SimulatedSmsc:
             found: list[dict[str, Any]] = []
             if message_format == 8:  # e-mail history: this simulator sends no e-mail
                 return self._history_answer(found)
+            per_number: Counter[str] = Counter()
             for record in account.history.newest_first():
                 if prev_id is not None and as_int(record["int_id"]) >= prev_id:
                     continue
-                if phones is not None and normalise_phone(str(record["phone"])) not in phones:
+                number = normalise_phone(str(record["phone"]))
+                if phones is not None and number not in phones:
                     continue
                 sent = datetime.fromtimestamp(as_int(record["send_timestamp"]), self._tz).date()
                 if (start is not None and sent < start) or (end is not None and sent > end):
+                    continue
+                if self.cnt_per_number and phones is not None:
+                    # The other reading of ``cnt`` for a list: up to cnt rows for each number.
+                    if per_number[number] >= cnt:
+                        continue
+                    per_number[number] += 1
+                    found.append(records.public(record))
                     continue
                 found.append(records.public(record))
                 if len(found) >= cnt:
