@@ -13,9 +13,9 @@ it. A history request with fewer rows than its ``cnt`` is complete back to its `
 with exactly ``cnt`` rows only down to its oldest row, whichever way SMS Center applies ``cnt``
 to a list of numbers (to the whole answer or to each number): the oldest row of each number is
 a safe bound under both readings, and a listed number without rows is left unknown. More rows
-than ``cnt`` can only be the per-number reading: a number with fewer rows than ``cnt`` is whole. A status
-update (``status.php``, a push) changes the status of the message it names and says nothing about
-newer messages to the number.
+than ``cnt`` can only be the per-number reading: a number with fewer rows than ``cnt`` is whole.
+A status update (``status.php``, a push) changes the status of the message it names and says
+nothing about newer messages to the number.
 
 **The bound:** at most ``max_messages`` per account; past it the messages sent earliest are
 dropped, and every span that covered a dropped message is cut to start after it, so nothing is
