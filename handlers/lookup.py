@@ -54,8 +54,6 @@ FAILED_DEFAULT, FAILED_MAX = 1, 24
 TYPING_AFTER = 0.3
 # What Telegram answers to an edit that changes nothing (a refresh of the same data).
 NOT_MODIFIED = "message is not modified"
-# A final answer expected within this many seconds is waited for: one message, not two.
-REPLY_WITHIN = 2.0
 
 
 class Kind(StrEnum):
@@ -363,8 +361,8 @@ class Lookups:
     ) -> Reply:
         answer = await self._fetcher.ask_last(caller.user_id, account, query.phone)
         final, due = answer.final, answer.due
-        if final is None or (due is not None and due <= self._clock() + REPLY_WITHIN):
-            # The answer is here, or comes within a moment: one message.
+        if final is None or answer.prompt:
+            # The answer is here, or its request goes out now: one message.
             last = answer.now if final is None else await final
             assert last is not None
             text = render_last(last, query.phone, self._view(caller, chat_type))

@@ -156,7 +156,7 @@ class Fetcher:
             else Lookup(_entry(newest), Origin.STALE, newest.as_of, reason, due)
         )
         final = asyncio.ensure_future(self._newest_when_asked(future, account, phone, held))
-        return Answer(held, final, due)
+        return Answer(held, final, due, prompt=soon)
 
     async def last(self, user_id: int, account: Account, phone: str) -> Lookup[HistoryEntry | None]:
         """The newest message to ``phone`` for a caller that shows one answer: the final one
@@ -166,7 +166,7 @@ class Fetcher:
         if answer.final is None:
             assert answer.now is not None
             return answer.now
-        if answer.due is not None and answer.due > self._clock() + self._gather:
+        if not answer.prompt:
             answer.final.add_done_callback(_retrieved)
             if answer.now is None:
                 reason = (
@@ -174,7 +174,7 @@ class Fetcher:
                     if await self.budget.backoff_error(account.key_id)
                     else HeldBack.BUDGET
                 )
-                raise QuotaExhausted(answer.due, reason)
+                raise QuotaExhausted(answer.due or self._clock(), reason)
             return answer.now
         return await answer.final
 

@@ -119,9 +119,11 @@ class Answer(Generic[T]):
     ``now`` is what to show at once: the answer itself when ``final`` is None; otherwise held
     data marked with its age and why (or None: nothing is held, "asking SMS Center"). ``final``
     resolves when a request answers the question (a ``Lookup``, or the error to explain), no
-    later than ``due`` unless SMS Center is slow or refuses.
+    later than ``due`` unless SMS Center is slow or refuses; ``prompt`` says it goes out at
+    once, so a caller may simply wait for it and show one answer.
     """
 
     now: Lookup[T] | None
     final: asyncio.Future[Lookup[T]] | None = None
     due: float | None = None
+    prompt: bool = False  # the request goes out now (after the gathering moment): await it
