@@ -19,12 +19,13 @@ answers still coming can land).
 
 from __future__ import annotations
 
+import asyncio
 import tempfile
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Final, Protocol
+from typing import Any, Final, Protocol
 
 from bench.accounts import HOUR, MOSCOW
 from bench.harness import ADMIN, running_bot
@@ -63,6 +64,12 @@ class Client(Protocol):
         ...
 
 
+def _move(clock: FakeClock, to: float) -> None:
+    """Move the clock forward to ``to`` (waking the bot's sleepers on the way)."""
+    if to > clock.now:
+        clock.advance(to - clock.now)
+
+
 ClientFactory = Callable[[SimulatedSmsc, FakeClock, Hour], AbstractAsyncContextManager[Client]]
 
 
@@ -79,10 +86,10 @@ async def replay(hour: Hour, clock: FakeClock, sim: SimulatedSmsc, client: Clien
     for at, _, question in events:
         moment = hour.start + at
         while pending is not None and pending.at <= moment:
-            clock.now = max(clock.now, float(pending.at))
+            _move(clock, float(pending.at))
             sim.add_message(API_KEY, **pending.record())
             pending = next(sends, None)
-        clock.now = max(clock.now, moment)
+        _move(clock, moment)
         if question is None:
             await client.tick()
             continue
@@ -192,25 +199,42 @@ class BotClient:
 
     name = "bot"
 
-    def __init__(self, feed: Callable[[Question], Awaitable[None]], observer: LastObserver) -> None:
+    def __init__(
+        self, feed: Callable[[Question], Coroutine[Any, Any, None]], observer: LastObserver
+    ) -> None:
         self._feed = feed
         self._observer = observer
+        self._feeds: set[asyncio.Task[None]] = set()
 
     def wakeups(self) -> Sequence[float]:
         """Every ``BOT_STEP`` s: answers still coming may land."""
         return [BOT_STEP * n for n in range(1, int(HOUR / BOT_STEP) + 1)]
 
     async def ask(self, question: Question, answer: Answer | None) -> None:
-        """Feed the question; what ``Fetcher.last`` shows is recorded into ``answer``."""
+        """Feed the question, as polling would: handled concurrently with the next ones (a
+        handler may wait for its batch); what ``Fetcher.ask_last`` shows goes into ``answer``."""
         if answer is None:
-            await self._feed(question)
-            return
-        with self._observer.answering(answer):
-            await self._feed(question)
+            task = asyncio.create_task(self._feed(question))
+        else:
+            with self._observer.answering(answer):
+                # The context is copied into the task: the observer sees which answer it is.
+                task = asyncio.create_task(self._feed(question))
+        self._feeds.add(task)
+        task.add_done_callback(self._feeds.discard)
+        # Before the clock moves on: the update is answered, or its answer is on its way.
+        for _ in range(5000):
+            if task.done() or (answer is not None and answer.shown):
+                break
+            await asyncio.sleep(0.001)
 
     async def tick(self) -> None:
         """Let answers still coming land."""
         await self._observer.drain()
+
+    async def finish(self) -> None:
+        """Every update handled to its end."""
+        if self._feeds:
+            await asyncio.wait(set(self._feeds), timeout=30)
 
 
 @asynccontextmanager
@@ -241,6 +265,7 @@ async def bot(sim: SimulatedSmsc, clock: FakeClock, hour: Hour) -> AsyncIterator
                 telegram_url=telegram.base_url,
                 token=telegram.token,
                 clock=clock,
+                sleep=clock.sleep,
             ) as running,
         ):
             store = running.services.storage
@@ -255,7 +280,9 @@ async def bot(sim: SimulatedSmsc, clock: FakeClock, hour: Hour) -> AsyncIterator
                 )
                 await running.feed(update)
 
-            yield BotClient(feed, observer)
+            client = BotClient(feed, observer)
+            yield client
+            await client.finish()
             replies = len(telegram.calls_of("sendMessage"))
             if replies < len(hour.questions):
                 raise RuntimeError(f"{replies} replies to {len(hour.questions)} questions")

@@ -6,8 +6,9 @@ The same parts as ``tests/harness.py``'s ``running_bot``: ``Services.open`` → 
 
 from __future__ import annotations
 
+import asyncio
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,9 +47,11 @@ async def running_bot(
     telegram_url: str,
     token: str,
     clock: Callable[[], float] = time.time,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     **overrides: Any,
 ) -> AsyncIterator[RunningBot]:
-    """Open the bot's services on ``database`` and close them afterwards."""
+    """Open the bot's services on ``database`` and close them afterwards; ``clock`` and
+    ``sleep`` are the time the bot lives in (a fake clock's in simulated hours)."""
     values: dict[str, Any] = {
         "bot_token": token,
         "telegram_api_url": telegram_url,
@@ -58,10 +61,11 @@ async def running_bot(
     }
     values.update(overrides)
     settings = load_settings(None, **values)
-    services = await Services.open(settings, clock=clock)
+    services = await Services.open(settings, clock=clock, sleep=sleep)
     bot = make_bot(token, telegram_url)
     try:
         yield RunningBot(services, make_dispatcher(services), bot)
     finally:
+        await services.fetcher.close()
         await bot.session.close()
         await services.close()

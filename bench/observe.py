@@ -12,67 +12,92 @@ import asyncio
 import functools
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from bench.judge import Answer, Shown
+from bot.fetch import Answer as FetchAnswer
 from bot.fetch import Fetcher, Lookup, Origin
 from bot.smsc import HistoryEntry
+
+# The question whose answer an ``ask_last`` in this context belongs to.
+_ANSWERING: ContextVar[Answer | None] = ContextVar("answering", default=None)
 
 
 class LastObserver:
     """Records, per ``/last`` question, every state of the answer the person was shown.
 
-    Today ``Fetcher.last`` returns a ``Lookup[HistoryEntry | None]``; when the fetch layer
-    answers now and later (an initial Lookup plus an awaitable final one), update only this
-    adapter: record the initial Lookup as now, then await the final one in a task of
-    ``_pending`` and append it with the clock's time when it lands (``drain`` lets such tasks
-    run each time the replay moves the clock).
-
-    The final answer of today's bot is its one answer: the Lookup ``Fetcher.last`` returns (or
-    "no data" when it raises: quota held back, the user's guard, SMS Center down).
+    The bot's handlers ask ``Fetcher.ask_last``: an ``Answer`` with what is shown now (the
+    final answer itself, held data marked with its age, or nothing yet: "asking SMS Center")
+    and, when more is coming, a final ``Lookup`` to await. The now-state is recorded at once;
+    the final one when it lands, at the clock's time then (a task of ``_pending``, which
+    ``drain`` lets land each time the replay moves the clock).
     """
 
     def __init__(self, fetcher: Fetcher, clock: Callable[[], float]) -> None:
         self._clock = clock
-        self._answer: Answer | None = None
-        self._pending: set[asyncio.Task[None]] = set()
-        setattr(fetcher, "last", self._wrap(fetcher.last))  # noqa: B010 (a method, replaced)
+        self._pending: dict[asyncio.Task[None], float] = {}  # each final's due time
+        setattr(fetcher, "ask_last", self._wrap(fetcher.ask_last))  # noqa: B010 (a method)
 
     @contextmanager
     def answering(self, answer: Answer) -> Iterator[None]:
-        """Attribute what ``Fetcher.last`` returns meanwhile (and later) to ``answer``."""
-        self._answer = answer
+        """Attribute what ``Fetcher.ask_last`` shows meanwhile (and later) to ``answer`` — in
+        this context and in the tasks created in it."""
+        token = _ANSWERING.set(answer)
         try:
             yield
         finally:
-            self._answer = None
+            _ANSWERING.reset(token)
 
     @property
     def pending(self) -> int:
         """Answers whose final state has not landed yet."""
         return len(self._pending)
 
-    async def drain(self) -> None:
-        """Let answers still coming land at the clock's current time (today: none are)."""
-        await asyncio.sleep(0)
+    async def drain(self, within: float = 5.0) -> None:
+        """Let the answers due by now land (real I/O to the simulator: wait up to ``within``)."""
+        for _ in range(5):
+            await asyncio.sleep(0)
+        due = [task for task, at in self._pending.items() if at <= self._clock()]
+        if due:
+            await asyncio.wait(due, timeout=within)
 
     def _wrap(
-        self, last: Callable[..., Awaitable[Lookup[HistoryEntry | None]]]
-    ) -> Callable[..., Awaitable[Lookup[HistoryEntry | None]]]:
-        @functools.wraps(last)
-        async def observed(*args: Any, **kwargs: Any) -> Lookup[HistoryEntry | None]:
-            answer = self._answer
+        self, ask_last: Callable[..., Awaitable[FetchAnswer[HistoryEntry | None]]]
+    ) -> Callable[..., Awaitable[FetchAnswer[HistoryEntry | None]]]:
+        @functools.wraps(ask_last)
+        async def observed(*args: Any, **kwargs: Any) -> FetchAnswer[HistoryEntry | None]:
+            answer = _ANSWERING.get()
             try:
-                lookup = await last(*args, **kwargs)
+                result = await ask_last(*args, **kwargs)
             except Exception:
                 if answer is not None:
                     answer.shown.append(Shown(self._clock(), False))
                 raise
             if answer is not None:
-                answer.shown.append(shown(lookup, self._clock()))
-            return lookup
+                now = self._clock()
+                if result.now is not None:
+                    answer.shown.append(shown(result.now, now))
+                elif result.final is None or not result.prompt:
+                    answer.shown.append(Shown(now, False))  # "asking SMS Center"
+                if result.final is not None:
+                    task = asyncio.create_task(self._land(answer, result.final))
+                    self._pending[task] = result.due if result.due is not None else now
+                    task.add_done_callback(self._forget)
+            return result
 
         return observed
+
+    async def _land(self, answer: Answer, final: Awaitable[Lookup[HistoryEntry | None]]) -> None:
+        try:
+            lookup = await final
+        except Exception:
+            answer.shown.append(Shown(self._clock(), False))
+            return
+        answer.shown.append(shown(lookup, self._clock()))
+
+    def _forget(self, task: asyncio.Task[None]) -> None:
+        self._pending.pop(task, None)
 
 
 def shown(lookup: Lookup[HistoryEntry | None], at: float) -> Shown:
