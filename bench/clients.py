@@ -231,8 +231,14 @@ class BotClient:
         """Let answers still coming land."""
         await self._observer.drain()
 
-    async def finish(self) -> None:
-        """Every update handled to its end."""
+    async def finish(self, clock: FakeClock, *, within: float = 900.0) -> None:
+        """After the hour: the clock goes on until every answer still coming has landed (the
+        people who asked last still get their answers), then every update is handled."""
+        waited = 0.0
+        while self._observer.pending and waited < within:
+            _move(clock, clock.now + BOT_STEP)
+            waited += BOT_STEP
+            await self._observer.drain()
         if self._feeds:
             await asyncio.wait(set(self._feeds), timeout=30)
 
@@ -282,7 +288,7 @@ async def bot(sim: SimulatedSmsc, clock: FakeClock, hour: Hour) -> AsyncIterator
 
             client = BotClient(feed, observer)
             yield client
-            await client.finish()
+            await client.finish(clock)
             replies = len(telegram.calls_of("sendMessage"))
             if replies < len(hour.questions):
                 raise RuntimeError(f"{replies} replies to {len(hour.questions)} questions")

@@ -18,6 +18,7 @@ from aiogram import Bot, Dispatcher
 
 from bot.app import Services, make_dispatcher
 from bot.chat.telegram import make_bot
+from bot.fetch.batcher import GATHER
 from bot.settings import RateLimit, load_settings
 
 ADMIN = 1
@@ -48,6 +49,7 @@ async def running_bot(
     token: str,
     clock: Callable[[], float] = time.time,
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    gather: float = GATHER,
     **overrides: Any,
 ) -> AsyncIterator[RunningBot]:
     """Open the bot's services on ``database`` and close them afterwards; ``clock`` and
@@ -61,7 +63,7 @@ async def running_bot(
     }
     values.update(overrides)
     settings = load_settings(None, **values)
-    services = await Services.open(settings, clock=clock, sleep=sleep)
+    services = await Services.open(settings, clock=clock, sleep=sleep, gather=gather)
     bot = make_bot(token, telegram_url)
     try:
         yield RunningBot(services, make_dispatcher(services), bot)

@@ -58,12 +58,15 @@ async def _bot(args: argparse.Namespace, marks: dict[str, Any]) -> None:
 
     marks["rss_imported"] = rss()
     pop = population(args.scale)
+    clock = FakeClock(time.time())
     async with running_bot(
         database=Path(args.database),
         smsc_url=args.smsc,
         telegram_url=args.telegram,
         token=args.token,
-        clock=FakeClock(time.time()),
+        clock=clock,
+        sleep=clock.sleep,
+        gather=0.0,  # lookups are made one at a time: nothing to gather
         user_rate_limit=WIDE_GUARD,
     ) as running:
         marks["rss_started"] = rss()

@@ -23,6 +23,7 @@ intervals of 60 s (computed exactly by ``best_cover``).
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import math
 import statistics
@@ -39,7 +40,7 @@ from zoneinfo import ZoneInfo
 from bench.harness import ADMIN, running_bot
 from bench.smsc_log import RATE_LIMITED, SmscLog
 from bench.workload import HOUR, Question, Send, Workload
-from bot.fetch import RESERVE_SHARE, Fetcher, Lookup, Origin
+from bot.fetch import RESERVE_SHARE, Answer, Fetcher, Lookup, Origin
 from bot.smsc import SmscClient, SmscError
 from bot.smsc.simulator import HISTORY_HOURLY_LIMIT, SimulatedSmsc
 from tests.fakes.clock import FakeClock
@@ -116,12 +117,18 @@ async def _replay(
     pending = next(sends, None)
     for question in workload.questions:
         while pending is not None and pending.at <= question.at:
-            clock.now = max(clock.now, START + pending.at)
+            _move(clock, START + pending.at)
             sim.add_message(API_KEY, **_message(pending))
             pending = next(sends, None)
-        clock.now = max(clock.now, START + question.at)
+        _move(clock, START + question.at)
         answers.append(await ask(question))
     return answers
+
+
+def _move(clock: FakeClock, to: float) -> None:
+    """Move the clock forward to ``to`` (waking the bot's sleepers on the way)."""
+    if to > clock.now:
+        clock.advance(to - clock.now)
 
 
 class _LookupRecorder:
@@ -130,8 +137,9 @@ class _LookupRecorder:
     def __init__(self, fetcher: Fetcher, clock: FakeClock) -> None:
         self._clock = clock
         self.last: _Answer | None = None
-        for name in ("last", "history", "recent", "failed"):
+        for name in ("history", "recent", "failed"):
             setattr(fetcher, name, self._wrap(getattr(fetcher, name)))
+        setattr(fetcher, "ask_last", self._wrap_ask(fetcher.ask_last))  # noqa: B010
 
     def _wrap(self, lookup: Callable[..., Awaitable[Lookup[Any]]]) -> Callable[..., Any]:
         @functools.wraps(lookup)
@@ -146,6 +154,36 @@ class _LookupRecorder:
             return result
 
         return observed
+
+    def _wrap_ask(self, ask: Callable[..., Awaitable[Answer[Any]]]) -> Callable[..., Any]:
+        """``/last`` answers now, and sometimes later: the answer the asker sees first counts
+        (the final one when the handler waits for it, since its request goes out at once)."""
+
+        @functools.wraps(ask)
+        async def observed(*args: Any, **kwargs: Any) -> Answer[Any]:
+            try:
+                result = await ask(*args, **kwargs)
+            except Exception as exc:
+                self.last = _Answer(failure=type(exc).__name__)
+                raise
+            if result.final is not None and result.prompt:
+                result.final.add_done_callback(self._landed)
+            elif result.now is not None:
+                age = self._clock() - result.now.fetched_at
+                self.last = _Answer(age=age, stale=result.now.origin is Origin.STALE)
+            else:
+                self.last = _Answer(failure="asking")
+            return result
+
+        return observed
+
+    def _landed(self, final: asyncio.Future[Lookup[Any]]) -> None:
+        if final.cancelled() or final.exception() is not None:
+            self.last = _Answer(failure="failed")
+            return
+        result = final.result()
+        age = self._clock() - result.fetched_at
+        self.last = _Answer(age=age, stale=result.origin is Origin.STALE)
 
     def take(self) -> _Answer:
         """The outcome of the question just handled."""
@@ -193,6 +231,8 @@ async def run_bot(workload: Workload, *, pacing: Pacing | None = None) -> QuotaR
                 telegram_url=telegram.base_url,
                 token=telegram.token,
                 clock=clock,
+                sleep=clock.sleep,
+                gather=0.0,  # the hour's questions are asked one at a time
             ) as running,
         ):
             store = running.services.storage

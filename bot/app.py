@@ -28,7 +28,6 @@ from bot.chat.followups import FollowUps
 from bot.chat.telegram import make_bot
 from bot.demo import demo_smsc, prepare_demo_account
 from bot.fetch import HOUR, Fetcher
-from bot.fetch.batcher import GATHER
 from bot.settings import Settings
 from bot.smsc import SmscClient
 from bot.store import KeyCipher, Storage, insecure_permissions
@@ -58,14 +57,15 @@ class Services:
         *,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-        gather: float = GATHER,
+        gather: float | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         storage: Storage | None = None,
     ) -> Services:
         """Open the database (creating the key file if needed) and the SMS Center client.
 
         ``clock`` and ``sleep`` are the time the fetch layer lives in (tests pass a fake clock's);
-        ``gather`` is how long a batched lookup waits for the questions of the same moment.
+        ``gather`` is how long a batched lookup waits for the questions of the same moment
+        (``BATCH_GATHER`` when None).
         ``transport`` and ``storage`` replace the real ones, as the fault tests do (an HTTP
         transport, a database over a connection that fails on cue); ``close()`` closes them.
         """
@@ -92,7 +92,7 @@ class Services:
             tz=settings.timezone,
             clock=clock,
             sleep=sleep,
-            gather=gather,
+            gather=settings.batch_gather if gather is None else gather,
         )
         return cls(
             settings=settings,
@@ -166,15 +166,20 @@ def update_types(dispatcher: Dispatcher) -> list[str]:
 
 @asynccontextmanager
 async def open_bot_parts(
-    settings: Settings, *, demo: bool = False, clock: Callable[[], float] = time.time
+    settings: Settings,
+    *,
+    demo: bool = False,
+    clock: Callable[[], float] = time.time,
+    gather: float | None = None,
 ) -> AsyncIterator[Dispatcher]:
     """Services and a dispatcher over them, closed on exit. With ``demo`` the simulated SMS
     Center runs in-process with its own database beside ``DATABASE_PATH``, and the admins are
-    granted the demo account."""
+    granted the demo account. ``gather``: how long batched lookups wait for each other
+    (``BATCH_GATHER`` when None)."""
     async with AsyncExitStack() as stack:
         if demo:
             settings = await stack.enter_async_context(demo_smsc(settings, clock=clock))
-        services = await Services.open(settings, clock=clock)
+        services = await Services.open(settings, clock=clock, gather=gather)
         stack.push_async_callback(services.close)
         if demo:
             await prepare_demo_account(services.storage, settings.admin_ids, now=clock())
@@ -194,7 +199,8 @@ async def run_shell(
     """``python -m bot shell``: the console over this process's own dispatcher."""
 
     def parts(console_settings: Settings) -> Any:
-        return open_bot_parts(console_settings, demo=demo, clock=clock)
+        # One person types in the console: there is no one else's question to wait for.
+        return open_bot_parts(console_settings, demo=demo, clock=clock, gather=0.0)
 
     return await run_console(
         settings,

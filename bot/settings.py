@@ -99,6 +99,7 @@ class Settings(BaseSettings):
     user_rate_limit: Annotated[RateLimit, NoDecode] = RateLimit(6, 60.0)
     smsc_hourly_budget: int = Field(default=SMSC_HOURLY_LIMIT, ge=1, le=SMSC_HOURLY_LIMIT)
     smsc_timeout: float = Field(default=10.0, gt=0, le=120)
+    batch_gather: float = Field(default=20.0, ge=0, le=60)
     timezone: Annotated[ZoneInfo, NoDecode] = ZoneInfo("Europe/Moscow")
     log_level: str = "INFO"
 

@@ -26,7 +26,7 @@ from bot.chat.audit import AuditMiddleware
 from bot.chat.caller import Caller, Role, gate
 from bot.chat.followups import FinalText, FollowUps
 from bot.chat.press import PressAnswered
-from bot.fetch import PHONE_HISTORY_COUNT, Answer, BotStopping, Fetcher
+from bot.fetch import PHONE_HISTORY_COUNT, PROMPT, Answer, BotStopping, Fetcher, settled_within
 from bot.settings import Settings
 from bot.smsc import HistoryEntry
 from bot.store import Account
@@ -361,10 +361,11 @@ class Lookups:
     ) -> Reply:
         answer = await self._fetcher.ask_last(caller.user_id, account, query.phone)
         final, due = answer.final, answer.due
-        if final is None or answer.prompt:
-            # The answer is here, or its request goes out now: one message.
-            last = answer.now if final is None else await final
-            assert last is not None
+        # The answer is here, or its request goes out now and lands in a moment: one message.
+        last = answer.now if final is None else None
+        if final is not None and answer.prompt:
+            last = await settled_within(final, PROMPT)
+        if last is not None:
             text = render_last(last, query.phone, self._view(caller, chat_type))
             return Reply(text, markup, str(last.origin))
         view = self._view(caller, chat_type)

@@ -35,7 +35,12 @@ def six_months(clock: FakeClock) -> tuple[date, float]:
 async def batcher(client: SmscClient, storage: Storage, clock: FakeClock) -> AsyncIterator[Batcher]:
     budget = AccountBudget(storage, 30, clock=clock)
     batcher = Batcher(
-        client, budget, clock=clock, sleep=clock.sleep, start=lambda: six_months(clock)
+        client,
+        budget,
+        clock=clock,
+        sleep=clock.sleep,
+        start=lambda: six_months(clock),
+        gather=1.0,  # "the same moment": a second here
     )
     yield batcher
     await batcher.close()

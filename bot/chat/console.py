@@ -53,6 +53,8 @@ CONSOLE_TOKEN: Final = f"{CONSOLE_BOT_ID}:console"
 # A line of 1-2 digits presses a button; phone numbers are never that short.
 _BUTTON_DIGITS: Final = 2
 _CHATTY_LOGGERS: Final = ("aiogram.event", "httpx")
+# Seconds the console waits at the end of its input for answers still coming.
+FOLLOW_UPS_AT_END: Final = 60.0
 _QUIT: Final = frozenset({"/quit", "/exit", "quit", "exit"})
 
 
@@ -235,6 +237,10 @@ async def run_console(
             if not line:
                 if terminal:
                     _write(stdout, "\n")
+                # Answers still coming (edits) are printed before the console closes.
+                followups = dispatcher.workflow_data.get("followups")
+                if followups is not None:
+                    await followups.wait(within=FOLLOW_UPS_AT_END)
                 break
             text = line.strip()
             if text.lower() in _QUIT:

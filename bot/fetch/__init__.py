@@ -9,47 +9,71 @@ request was not made (``HeldBack``) and when one is possible. A lookup with noth
 raises instead (``UserRateLimited``, ``QuotaExhausted``, ``KeyChecksPaused``, or the
 ``bot.smsc`` error).
 
+Two stores hold what the layer knows. The **account picture** (``picture.AccountPicture``, one
+per account) holds every message learnt from any history request, merged by identity, with the
+spans of send times known complete per number and account-wide; it answers ``/last`` and the
+pages of ``/history`` it holds whole. The **held answers** (a TTL cache per account and query)
+keep the newest answer of ``/recent``, ``/failed``, ``/status`` and per-number requests.
+
 The rules, in the order a lookup meets them:
 
 1. **Per-user guard** — a token bucket per Telegram user (``USER_RATE_LIMIT``), taken by every
-   lookup before anything else: an empty bucket raises ``UserRateLimited`` ("try again in
-   N s"), even for an answer the bot holds.
+   lookup before anything else (a button press takes it before its answer, ``admit``): an empty
+   bucket raises ``UserRateLimited`` ("try again in N s"), even for an answer the bot holds.
 2. **Key-check pause** (``check_key`` only) — after 3 refused keys in 30 minutes, key checks
    raise ``KeyChecksPaused`` until the first leaves the window: SMS Center blocks the IP after
    5. A key check (``balance.php``) skips every rule below.
-3. **Held answer** — the newest answer per account and query is held for 24 hours; younger than
-   ``CACHE_TTL`` (at least 20 s, so never more than 3 identical requests a minute) it is served
-   as is (``CACHE``).
-4. **Reuse of the window** — the *window* is one account-wide history request (the last 2 days,
-   up to 1000 messages) that ``/recent`` and ``/failed`` read. A fresh window answers
-   ``/last`` and the first page of ``/history`` for a number with enough messages in it
-   (``CACHE``). A ``/last`` asks for the window first (unless the number's own request is under
-   way), because one window answers the next questions about other numbers too; the number
-   gets its own request when the window does not hold it or the budget refuses the window.
-5. **Single-flight** — a lookup identical to one under way joins it and gets its answer.
-6. **Refused key** — while the back-off after error 2 (wrong key) runs, the error is raised
+3. **The picture vouches** (``/last``) — when the picture holds the number's newest message (or
+   knows there is none in six months) as of less than ``CACHE_TTL`` ago (at least 20 s, so
+   never more than 3 identical requests a minute), that is the answer (``CACHE``). ``/history``
+   and its "Older" pages are answered the same way from pages the picture holds whole; an
+   "Older" page it holds costs nothing however old.
+4. **Batched questions** (``/last``) — otherwise the number waits with the account's other
+   waiting numbers (``batch.WaitingNumbers``) and the caller gets an ``Answer`` at once: the
+   held data marked with its age (``ASKING``, or ``BUDGET``/``BACKOFF`` with when) or nothing
+   yet, and a final ``Lookup`` to await. The account's batch loop (``batcher.Batcher``) gathers
+   the questions of the same moment (1 s), waits for the budget, and asks once for every
+   waiting number with a comma-separated ``phone`` list (``cnt`` 1000, six months back; at
+   most 50 numbers, round-robin by asker when more wait). The answer goes into the picture,
+   judged complete under either reading of ``cnt``; a number it cannot vouch for waits for the
+   next request; error 1 splits the list to find the refused number; any other failure
+   reaches every waiter (held data marked ``UPSTREAM``, or the error). A number is asked for
+   directly — never after a window that cannot hold it — so a cold ``/last`` costs one request.
+5. **Held answer** (the other lookups) — the newest answer per account and query is held for
+   24 hours; younger than ``CACHE_TTL`` it is served as is (``CACHE``).
+6. **Single-flight** — a lookup identical to one under way joins it and gets its answer (a
+   number already waiting shares its future).
+7. **Refused key** — while the back-off after error 2 (wrong key) runs, the error is raised
    again without asking: a wrong key retried gets the IP blocked.
-7. **Per-user share** — one user may cause at most a third of the account's hourly budget
-   (``user_share``) in a sliding hour. Over it: held data, ``STALE`` with ``HeldBack.SHARE``,
-   or ``QuotaExhausted``. Status lookups do not count.
-8. **Account budget and back-off** — ``AccountBudget`` counts history requests per account in a
+8. **Per-user share** (single requests, not batches) — one user may cause at most a third of
+   the account's hourly budget (``user_share``) in a sliding hour. Over it: held data,
+   ``STALE`` with ``HeldBack.SHARE``, or ``QuotaExhausted``. Status lookups do not count. A
+   batch serves everyone waiting: round-robin keeps one person from filling it.
+9. **Account budget and back-off** — ``AccountBudget`` counts history requests per account in a
    sliding hour (``SMSC_HOURLY_BUDGET``, default 30, kept in the database so a restart does not
-   reset it). A sixth is kept for *cold* questions (nothing held for them); *warm* refreshes of
-   held data are paced by a token bucket (up to 10 saved, one more every 240 s at the default
-   budget). No request is made while a back-off runs. Refused: held data, ``STALE`` with
-   ``HeldBack.BACKOFF`` or ``HeldBack.BUDGET`` and the time a fresh request is possible, or
-   ``QuotaExhausted``. ``status.php`` is free of the budget but waits out a back-off too.
-9. **In flight** — at most ``max_in_flight`` requests per account at once (SMS Center refuses
-   five simultaneous status requests under one login); the rest queue.
-10. **SMS Center** — the request. A refusal backs the account off and is logged: error 9
+   reset it). Batches and refreshes of held data are paced by a token bucket (up to 10 saved
+   in quiet spells, then one more every 240 s at the default budget), so the hour lasts the
+   hour and waiting numbers go together; a sixth of the hour is kept for single cold requests
+   (``/history``, ``/recent``, ``/failed`` with nothing held). No request is made while a
+   back-off runs. Refused: held data, ``STALE`` with ``HeldBack.BACKOFF`` or
+   ``HeldBack.BUDGET`` and the time a fresh request is possible, or ``QuotaExhausted``.
+   ``status.php`` is free of the budget but waits out a back-off too.
+10. **In flight** — at most ``max_in_flight`` requests per account at once (SMS Center refuses
+    five simultaneous status requests under one login); the rest queue.
+11. **SMS Center** — the request. A refusal backs the account off and is logged: error 9
     doubles from a minute up to an hour, error 4 (IP blocked) waits 30 minutes, error 2 five.
     A refusal (9, 4) or a transport failure (timeout, HTTP error, bad body) serves held data,
     ``STALE`` with ``HeldBack.UPSTREAM``, or raises when nothing is held; error 2 and the other
     errors are raised. A connection that was never made gives the request back to the budget
     and to the user's share. A success ends the back-off's doubling.
 
-Not built yet of §7: the account picture, batched questions, status refresh of held messages and
-the hour shared by purpose.
+The picture holds at most 20 000 messages per account (``picture.MAX_MESSAGES``), the earliest
+sent dropped first, and every span that covered a dropped message is cut after it. On shutdown
+(``Fetcher.close``) every question still waiting fails with ``BotStopping``.
+
+Not built yet of §7: status refresh with ``status.php``, the hour shared by purpose, and
+``/failed`` paging back (the "Correct answers, part 2" issue); ``/recent`` and ``/failed``
+still read the account-wide window (whose answers the picture learns too).
 
 May import: ``bot.smsc`` (the protocol) and the standard library, cachetools. Never aiogram,
 ``bot.store`` (the ledger is a protocol it is handed), ``bot.text`` or anything above.
@@ -57,7 +81,14 @@ May import: ``bot.smsc`` (the protocol) and the standard library, cachetools. Ne
 
 from bot.fetch.batcher import BotStopping, NumberRefused
 from bot.fetch.budget import RESERVE_SHARE
-from bot.fetch.fetcher import PHONE_HISTORY_COUNT, WINDOW_COUNT, WINDOW_DAYS, Fetcher
+from bot.fetch.fetcher import (
+    PHONE_HISTORY_COUNT,
+    PROMPT,
+    WINDOW_COUNT,
+    WINDOW_DAYS,
+    Fetcher,
+    settled_within,
+)
 from bot.fetch.limits import HOUR, user_share
 from bot.fetch.models import (
     Answer,
@@ -73,6 +104,7 @@ from bot.fetch.models import (
 __all__ = [
     "HOUR",
     "PHONE_HISTORY_COUNT",
+    "PROMPT",
     "RESERVE_SHARE",
     "WINDOW_COUNT",
     "WINDOW_DAYS",
@@ -87,5 +119,6 @@ __all__ = [
     "QuotaExhausted",
     "UserRateLimited",
     "Window",
+    "settled_within",
     "user_share",
 ]

@@ -22,11 +22,11 @@ logger = logging.getLogger(__name__)
 
 # Share of the hourly budget kept for cold questions (the rest refreshes data already held).
 RESERVE_SHARE = 6
-# Refreshes of held data a quiet account may save up and spend in a row (a cache TTL apart) when
-# a wave of questions comes, so that a wave after a quiet spell, or soon after another, is
-# answered fresh; at most two fifths of the warm part of the budget. BENCHMARKS.md ("quota
-# economy") measures the choice.
-WARM_BURST = 10
+# Requests (batches and refreshes of held data) a quiet account may save up and spend in a row
+# when a wave of questions comes; the rest of the paced part of the hour comes one per interval
+# (at 30 an hour: 5 saved, then one every 180 s). A bigger burst makes the interval longer and
+# the waits of the next waves too. BENCHMARKS.md ("correct answers") measures the choice.
+WARM_BURST = 5
 # Back-off after SMS Center refuses: error 9 doubles from a minute up to an hour; error 4 (IP
 # blocked for 30 min) and error 2 (a wrong key retried becomes error 4) wait fixed times.
 BACKOFF_FIRST = 60.0

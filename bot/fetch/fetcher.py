@@ -58,6 +58,8 @@ WINDOW_COUNT = 1000
 WINDOW_DAYS = 2
 # Per-number history is asked from this many days back: SMS Center gives at most six months.
 PHONE_HISTORY_DAYS = 180
+# A final answer due within this many seconds is worth waiting for: one message, not two.
+PROMPT = 2.0
 # Held data older than this is dropped rather than shown as "stale".
 STALE_HORIZON = 24 * HOUR
 # SMS Center blocks an IP for 30 minutes after 5 authorization errors in 30 minutes (smsc-api.md,
@@ -148,7 +150,8 @@ class Fetcher:
         if isinstance(refusal, SmscBadCredentials):
             raise refusal  # the key was refused: asking again would get the IP blocked
         future, due = await self.batches.wait_for(account, phone, user_id)
-        soon = due <= self._clock() + self._gather
+        now = self._clock()
+        soon = due <= now + max(self._gather, PROMPT)  # gathering, not held back
         reason = HeldBack.ASKING if soon else HeldBack.BACKOFF if refusal else HeldBack.BUDGET
         held = (
             None
@@ -156,7 +159,7 @@ class Fetcher:
             else Lookup(_entry(newest), Origin.STALE, newest.as_of, reason, due)
         )
         final = asyncio.ensure_future(self._newest_when_asked(future, account, phone, held))
-        return Answer(held, final, due, prompt=soon)
+        return Answer(held, final, due, prompt=due <= now + PROMPT)
 
     async def last(self, user_id: int, account: Account, phone: str) -> Lookup[HistoryEntry | None]:
         """The newest message to ``phone`` for a caller that shows one answer: the final one
@@ -166,17 +169,19 @@ class Fetcher:
         if answer.final is None:
             assert answer.now is not None
             return answer.now
-        if not answer.prompt:
-            answer.final.add_done_callback(_retrieved)
-            if answer.now is None:
-                reason = (
-                    HeldBack.BACKOFF
-                    if await self.budget.backoff_error(account.key_id)
-                    else HeldBack.BUDGET
-                )
-                raise QuotaExhausted(answer.due or self._clock(), reason)
-            return answer.now
-        return await answer.final
+        if answer.prompt:
+            landed = await settled_within(answer.final, PROMPT)
+            if landed is not None:
+                return landed
+        answer.final.add_done_callback(_retrieved)
+        if answer.now is None:
+            reason = (
+                HeldBack.BACKOFF
+                if await self.budget.backoff_error(account.key_id)
+                else HeldBack.BUDGET
+            )
+            raise QuotaExhausted(answer.due or self._clock(), reason)
+        return answer.now
 
     async def close(self) -> None:
         """Stop the batches: every question still waiting gets ``BotStopping``."""
@@ -495,6 +500,13 @@ class Fetcher:
 
 def _entry(newest: Newest) -> HistoryEntry | None:
     return newest.held.entry if newest.held is not None else None
+
+
+async def settled_within(final: asyncio.Future[Lookup[T]], seconds: float) -> Lookup[T] | None:
+    """``final``'s answer if it lands within ``seconds`` of real time (a person waiting for a
+    reply), else None; it goes on either way. Its error is raised."""
+    done, _ = await asyncio.wait({final}, timeout=seconds)
+    return final.result() if done else None
 
 
 def _retrieved(future: asyncio.Future[Any]) -> None:
