@@ -130,6 +130,11 @@ class Batcher:
             )
         return picture
 
+    @property
+    def asking(self) -> bool:
+        """Whether a batch request is on its way to SMS Center right now."""
+        return bool(self._asking)
+
     def waiting(self, key_id: str) -> int:
         """How many numbers of the account wait for a request."""
         queue = self._waiting.get(key_id)
