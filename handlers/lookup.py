@@ -401,7 +401,8 @@ class Lookups:
             entries = await fetcher.history(user_id, account, query.phone, query.n, before=before)
             oldest = entries.value[-1].int_id if entries.value else None
             more = oldest if len(entries.value) >= query.n else None
-            return render_history(entries, query.phone, view), entries.origin, more
+            page = render_history(entries, query.phone, view, older=before is not None)
+            return page, entries.origin, more
         if query.kind is Kind.RECENT:
             recent = await fetcher.recent(user_id, account, query.n)
             return render_recent(recent, view), recent.origin, None

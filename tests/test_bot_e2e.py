@@ -135,6 +135,27 @@ async def test_older_button_pages_back(harness: Harness, sim: SimulatedSmsc) -> 
     assert "message number 4" in page and "message number 7" not in page
 
 
+async def test_older_after_an_exactly_full_last_page_says_no_older_without_a_request(
+    harness: Harness, sim: SimulatedSmsc
+) -> None:
+    for n in range(6):  # two full pages of 3
+        sim.add_message(API_KEY, phone=PHONE, message=f"message number {n}")
+        harness.clock.advance(5)
+    await harness.grant()
+    await harness.say(f"/history {PHONE} 3")
+    asked = harness.smsc_requests()
+    for _ in range(2):  # the second page is full too, so it has an "Older" button
+        buttons = harness.last_markup()["inline_keyboard"][0]
+        older = next(b for b in buttons if "Older" in b["text"])["callback_data"]
+        sent = harness.telegram.messages_in(AGENT)[-1]
+        before = len(harness.telegram.sent_texts())
+        await harness.press(older, message_id=sent["message_id"], chat_id=AGENT)
+    last = "\n".join(harness.telegram.sent_texts()[before:])
+    assert "No older messages to <b>+7 916 123-45-67</b>." in last
+    assert "six months" not in last
+    assert harness.smsc_requests() == asked  # the pages were held: no request to learn it
+
+
 async def test_grants_survive_a_restart(
     tmp_path: Path, sim: SimulatedSmsc, clock: FakeClock
 ) -> None:

@@ -791,3 +791,19 @@ def test_hostile_data_never_breaks_rendering(
     for answer in answers:
         assert_sendable(answer)
         assert "<script" not in answer
+
+
+@pytest.mark.parametrize(
+    ("lang", "expected"),
+    [
+        (Lang.EN, f"No older messages to <b>{SHOWN_PHONE}</b>."),
+        (Lang.RU, f"Более ранних сообщений на <b>{SHOWN_PHONE}</b> нет."),
+    ],
+)
+def test_an_empty_older_page_says_there_are_no_older_messages(lang: Lang, expected: str) -> None:
+    # A number with an exactly full last page: "Older" finds nothing more, which is not
+    # "no messages in six months".
+    answer = render_history(fresh([]), PHONE, view(lang), older=True)
+    assert answer.split("\n\n")[0] == expected
+    first = render_history(fresh([]), PHONE, view(lang))
+    assert "No older" not in first and "Более ранних" not in first

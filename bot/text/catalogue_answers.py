@@ -96,6 +96,10 @@ OVERDUE_REPORT = Text(
 
 # --- answers: /last and /status -------------------------------------------------------------
 
+NO_OLDER = Text(
+    "No older messages to {phone}.",
+    "Более ранних сообщений на {phone} нет.",
+)
 NO_MESSAGES = Text(
     "No messages to {phone} found in the last six months.",
     "Сообщений на {phone} за последние полгода не найдено.",

@@ -155,15 +155,19 @@ def render_restarted(phone: str, view: View) -> str:
     return phrases.RESTARTED(view.lang).format(phone=f"<b>{display_phone(phone)}</b>")
 
 
-def render_history(lookup: Lookup[list[HistoryEntry]], phone: str, view: View) -> str:
+def render_history(
+    lookup: Lookup[list[HistoryEntry]], phone: str, view: View, *, older: bool = False
+) -> str:
     """The answer to ``/history <phone> [n]``: a header, then one compact block per message.
 
     Each block: send time, status with icon and code, the error for a failure, and the text
     shortened to about 120 characters; blocks that do not fit are counted in "… N more".
+    ``older``: this is an "Older" page, so an empty one means there are no older messages.
     """
     entries = lookup.value
     if not entries:
-        line = phrases.NO_MESSAGES(view.lang).format(phone=f"<b>{display_phone(phone)}</b>")
+        empty = phrases.NO_OLDER if older else phrases.NO_MESSAGES
+        line = empty(view.lang).format(phone=f"<b>{display_phone(phone)}</b>")
         return _answer([line], lookup, view)
     head = f"📱 <b>{display_phone(phone)}</b>\n" + phrases.HISTORY_HEAD(view.lang, len(entries))
     blocks = [_compact(entry, view, text_limit=HISTORY_TEXT_LIMIT) for entry in entries]
