@@ -14,7 +14,6 @@ from enum import StrEnum
 
 from aiogram import Bot, F, Router
 from aiogram.enums import ChatType
-from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, CommandObject
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
@@ -24,7 +23,7 @@ from bot.chat import arguments
 from bot.chat.arguments import BadArgument
 from bot.chat.audit import AuditMiddleware
 from bot.chat.caller import Caller, Role, gate
-from bot.chat.followups import FinalText, FollowUps
+from bot.chat.followups import FinalText, FollowUps, edit_in_place
 from bot.chat.press import PressAnswered
 from bot.fetch import PHONE_HISTORY_COUNT, PROMPT, Answer, BotStopping, Fetcher, settled_within
 from bot.settings import Settings
@@ -52,8 +51,6 @@ FAILED_DEFAULT, FAILED_MAX = 1, 24
 # "typing…" shows only when an answer takes longer than this: a cached answer needs no
 # indicator, and an extra Bot API call per lookup would cost more than it tells.
 TYPING_AFTER = 0.3
-# What Telegram answers to an edit that changes nothing (a refresh of the same data).
-NOT_MODIFIED = "message is not modified"
 
 
 class Kind(StrEnum):
@@ -229,7 +226,7 @@ def make_router() -> Router:
             if callback_data.older:
                 sent = await chat_message.answer(reply.text, reply_markup=reply.markup)
             else:
-                await _edit(chat_message, reply.text, reply.markup)
+                await edit_in_place(chat_message, reply.text, reply.markup)
                 sent = chat_message
         except Exception as exc:
             raise PressAnswered(exc) from exc
@@ -252,15 +249,6 @@ def make_router() -> Router:
     router.callback_query.middleware(AuditMiddleware())
     router.include_routers(members, stray)
     return router
-
-
-async def _edit(message: Message, text: str, markup: InlineKeyboardMarkup) -> None:
-    """Edit an answer in place; the same answer again is no change, not an error."""
-    try:
-        await message.edit_text(text, reply_markup=markup)
-    except TelegramBadRequest as exc:
-        if NOT_MODIFIED not in exc.message:
-            raise
 
 
 async def _reply(

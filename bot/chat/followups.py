@@ -22,7 +22,7 @@ from aiogram.types import InlineKeyboardMarkup, Message, ReplyParameters
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["EDIT_INTERVAL", "NOTIFY_AFTER", "FinalText", "FollowUps"]
+__all__ = ["EDIT_INTERVAL", "NOTIFY_AFTER", "FinalText", "FollowUps", "edit_in_place"]
 
 # Seconds between two messages the bot sends into one chat: Telegram's per-chat pace.
 EDIT_INTERVAL = 1.0
@@ -30,6 +30,17 @@ EDIT_INTERVAL = 1.0
 NOTIFY_AFTER = 60.0
 # What Telegram answers to an edit that changes nothing.
 NOT_MODIFIED = "message is not modified"
+
+
+async def edit_in_place(
+    message: Message, text: str, markup: InlineKeyboardMarkup | None = None
+) -> None:
+    """Edit an answer in place; the same answer again is no change, not an error."""
+    try:
+        await message.edit_text(text, reply_markup=markup)
+    except TelegramBadRequest as exc:
+        if NOT_MODIFIED not in exc.message:
+            raise
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,10 +119,7 @@ class FollowUps:
                         ),
                     )
                 else:
-                    await sent.edit_text(answer.text, reply_markup=answer.markup)
-            except TelegramBadRequest as exc:
-                if NOT_MODIFIED not in exc.message:
-                    logger.warning("could not update an answer in chat %s: %s", chat_id, exc)
+                    await edit_in_place(sent, answer.text, answer.markup)
             except TelegramAPIError as exc:
                 logger.warning("could not update an answer in chat %s: %s", chat_id, exc)
             finally:
