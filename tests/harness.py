@@ -130,6 +130,7 @@ async def running_bot(
     wire: bool = False,
     database: Path | None = None,
     storage: Storage | None = None,
+    gather: float = 0.0,
     **overrides: Any,
 ) -> AsyncIterator[Harness]:
     """Start a fake Telegram (over HTTP when ``wire``) and the bot's services; close everything
@@ -156,10 +157,10 @@ async def running_bot(
         }
         values.update(overrides)
         settings = load_settings(None, **values)
-        # The fetch layer lives in the fake clock's time; batched lookups gather nothing, so a
-        # question's answer needs no clock move unless the budget holds it back.
+        # The fetch layer lives in the fake clock's time; batched lookups gather nothing by
+        # default, so a question's answer needs no clock move unless the budget holds it back.
         services = await Services.open(
-            settings, clock=clock, sleep=clock.sleep, gather=0.0, storage=storage
+            settings, clock=clock, sleep=clock.sleep, gather=gather, storage=storage
         )
         stack.push_async_callback(services.close)
         waits: list[float] = []
