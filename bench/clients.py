@@ -64,12 +64,6 @@ class Client(Protocol):
         ...
 
 
-def _move(clock: FakeClock, to: float) -> None:
-    """Move the clock forward to ``to`` (waking the bot's sleepers on the way)."""
-    if to > clock.now:
-        clock.advance(to - clock.now)
-
-
 ClientFactory = Callable[[SimulatedSmsc, FakeClock, Hour], AbstractAsyncContextManager[Client]]
 
 
@@ -86,10 +80,10 @@ async def replay(hour: Hour, clock: FakeClock, sim: SimulatedSmsc, client: Clien
     for at, _, question in events:
         moment = hour.start + at
         while pending is not None and pending.at <= moment:
-            _move(clock, float(pending.at))
+            clock.advance_to(float(pending.at))
             sim.add_message(API_KEY, **pending.record())
             pending = next(sends, None)
-        _move(clock, moment)
+        clock.advance_to(moment)
         if question is None:
             await client.tick()
             continue
@@ -236,7 +230,7 @@ class BotClient:
         people who asked last still get their answers), then every update is handled."""
         waited = 0.0
         while self._observer.pending and waited < within:
-            _move(clock, clock.now + BOT_STEP)
+            clock.advance_to(clock.now + BOT_STEP)
             waited += BOT_STEP
             await self._observer.drain()
         if self._feeds:

@@ -117,18 +117,12 @@ async def _replay(
     pending = next(sends, None)
     for question in workload.questions:
         while pending is not None and pending.at <= question.at:
-            _move(clock, START + pending.at)
+            clock.advance_to(START + pending.at)
             sim.add_message(API_KEY, **_message(pending))
             pending = next(sends, None)
-        _move(clock, START + question.at)
+        clock.advance_to(START + question.at)
         answers.append(await ask(question))
     return answers
-
-
-def _move(clock: FakeClock, to: float) -> None:
-    """Move the clock forward to ``to`` (waking the bot's sleepers on the way)."""
-    if to > clock.now:
-        clock.advance(to - clock.now)
 
 
 class _LookupRecorder:

@@ -135,11 +135,6 @@ class Batcher:
         """Whether a batch request is on its way to SMS Center right now."""
         return bool(self._asking)
 
-    def waiting(self, key_id: str) -> int:
-        """How many numbers of the account wait for a request."""
-        queue = self._waiting.get(key_id)
-        return len(queue) if queue is not None else 0
-
     async def wait_for(
         self, account: BatchAccount, phone: str, asker: int
     ) -> tuple[asyncio.Future[None], float]:

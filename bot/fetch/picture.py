@@ -297,10 +297,6 @@ class AccountPicture:
         held = self._held.get(("int", int_id))
         return held.entry.sent_at if held is not None else None
 
-    def account_as_of(self) -> float | None:
-        """When an account-wide span last ended (the window's "as of"), if any."""
-        return self._account_spans[-1].until if self._account_spans else None
-
     # --- inside -----------------------------------------------------------------------------
 
     def _merge(self, entry: HistoryEntry, at: float) -> None:

@@ -36,6 +36,11 @@ class FakeClock:
                 waiting.append((deadline, future))
         self._sleepers = waiting
 
+    def advance_to(self, moment: float) -> None:
+        """Move the clock forward to ``moment`` (not back: an earlier moment changes nothing)."""
+        if moment > self.now:
+            self.advance(moment - self.now)
+
     async def sleep(self, seconds: float) -> None:
         """Wait until the clock has been advanced by `seconds` (at once if not positive)."""
         if seconds <= 0:
