@@ -17,6 +17,7 @@ how many stay: at 100× more than it holds), and one question by every user (a g
 
 from __future__ import annotations
 
+import asyncio
 import math
 import random
 import shutil
@@ -159,8 +160,9 @@ async def prepared_database(pop: Population, workdir: Path, now: float) -> Path:
 
 async def fill_cache(running: RunningBot, pop: Population) -> dict[str, int]:
     """Ask what fills the cache, through the fetch layer as the handlers do: per account
-    ``/recent`` (its window), then ``/last`` for each number (a request of its own for each
-    quiet one), then one ``/last`` by every user about an active number of their account.
+    ``/recent`` (its window), then ``/last`` for each of its numbers at once (one batched
+    request answers them all, as waiting numbers do), then one ``/last`` by every user about an
+    active number of their account.
 
     Returns what the cache holds afterwards.
     """
@@ -170,9 +172,12 @@ async def fill_cache(running: RunningBot, pop: Population) -> dict[str, int]:
         askers = pop.users_of(index)
         account = accounts[bench_account.name]
         await fetcher.recent(pop.user_id(askers[0]), account, 10)
-        for n, phone in enumerate(bench_account.numbers):
-            asker = pop.user_id(askers[(n + 1) % len(askers)])
-            await fetcher.last(asker, account, phone)
+        await asyncio.gather(
+            *(
+                fetcher.last(pop.user_id(askers[(n + 1) % len(askers)]), account, phone)
+                for n, phone in enumerate(bench_account.numbers)
+            )
+        )
     for index in range(pop.users):
         bench_account = pop.account_of(index)
         phone = bench_account.active[index % len(bench_account.active)]
@@ -181,17 +186,18 @@ async def fill_cache(running: RunningBot, pop: Population) -> dict[str, int]:
 
 
 async def cached_questions(running: RunningBot, pop: Population) -> list[tuple[int, str]]:
-    """Every (user index, number) whose ``/last`` the cache answers now, without a request."""
-    keys = set(running.services.fetcher._held.keys())  # read only
+    """Every (user index, number) whose ``/last`` the account picture answers now, without a
+    request (it vouches for the number, as of now: the clock stands still)."""
+    fetcher = running.services.fetcher
+    _, start = fetcher._history_start()  # read only: how far back a lookup asks
     accounts = await _accounts(running.services.storage)
     answerable: dict[str, list[str]] = {}
     for bench_account in pop.accounts:
-        key_id = accounts[bench_account.name].key_id
-        window = (key_id, ("window",)) in keys
+        picture = fetcher.batches.picture(accounts[bench_account.name].key_id)
         answerable[bench_account.name] = [
             phone
             for phone in bench_account.numbers
-            if (key_id, ("phone", phone)) in keys or (window and phone in bench_account.active)
+            if picture.newest(phone, start=start) is not None
         ]
     return [
         (index, phone)
