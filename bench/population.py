@@ -189,7 +189,7 @@ async def cached_questions(running: RunningBot, pop: Population) -> list[tuple[i
     """Every (user index, number) whose ``/last`` the account picture answers now, without a
     request (it vouches for the number, as of now: the clock stands still)."""
     fetcher = running.services.fetcher
-    _, start = fetcher._history_start()  # read only: how far back a lookup asks
+    _, start = fetcher._period.history_start()  # read only: how far back a lookup asks
     accounts = await _accounts(running.services.storage)
     answerable: dict[str, list[str]] = {}
     for bench_account in pop.accounts:

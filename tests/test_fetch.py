@@ -494,9 +494,15 @@ async def test_back_off_doubles_for_rate_limits_and_waits_fixed_times_for_blocks
     assert waits == [60, 120, 240, 480, 960, 1920, 3600, 3600]
     await budget.clear_backoff("k")
     assert await budget.backoff("k", too_many) == 60  # a success starts the doubling anew
-    assert await budget.backoff("k", SmscIPBlocked("get", 4, "blocked")) == 30 * 60
+    blocked = SmscIPBlocked("get", 4, "blocked")
+    assert await budget.backoff("k", blocked) == 30 * 60
+    # Error 4 blocks the host's IP: every account waits it out, not only the one refused.
+    assert await budget.backoff_error("other") is blocked
+    assert await budget.next_request_at("other") == clock() + 30 * 60
+    budget = AccountBudget(MemoryLedger(), 30, clock=clock)
     wrong_key = SmscBadCredentials("get", 2, "wrong key")
     assert await budget.backoff("k", wrong_key) == 5 * 60
+    assert await budget.backoff_error("other") is None  # a wrong key pauses its account only
     assert await budget.backoff_error("k") is wrong_key
     assert not await budget.try_spend("k", cold=True)
     assert await budget.next_request_at("k") == clock() + 5 * 60

@@ -31,9 +31,11 @@ The rules, in the order a lookup meets them:
 4. **Batched questions** (``/last``) — otherwise the number waits with the account's other
    waiting numbers (``batch.WaitingNumbers``) and the caller gets an ``Answer`` at once: the
    held data marked with its age (``ASKING``, or ``BUDGET``/``BACKOFF`` with when) or nothing
-   yet, and a final ``Lookup`` to await. The account's batch loop (``batcher.Batcher``) gathers
-   the questions of the same moment (1 s), waits for the budget, and asks once for every
-   waiting number with a comma-separated ``phone`` list (``cnt`` 1000, six months back; at
+   yet, and a final ``Lookup`` to await. The account's batch loop (``batcher.Batcher``) holds
+   the request for the questions of the same moment (``BATCH_GATHER``, 20 s; when the request is
+   the last the budget has saved, until the earliest question still answerable within a minute
+   has waited 50 s, so that it carries that whole minute), waits for the budget, and asks once
+   for every waiting number with a comma-separated ``phone`` list (``cnt`` 1000, six months back; at
    most 50 numbers, round-robin by asker when more wait). The answer goes into the picture,
    judged complete under either reading of ``cnt``; a number it cannot vouch for waits for the
    next request; error 1 splits the list to find the refused number; any other failure
@@ -57,11 +59,15 @@ The rules, in the order a lookup meets them:
    (``/history``, ``/recent``, ``/failed`` with nothing held). No request is made while a
    back-off runs. Refused: held data, ``STALE`` with ``HeldBack.BACKOFF`` or
    ``HeldBack.BUDGET`` and the time a fresh request is possible, or ``QuotaExhausted``.
-   ``status.php`` is free of the budget but waits out a back-off too.
+   ``status.php`` is free of the budget but waits out a back-off too. **The hour is shared by
+   purpose** (``budget.Purpose``): lookups keep half of it, ``/failed`` and ``/recent`` a
+   fifth, watches a fifth, each while it was asked for in the last hour; what one does not use,
+   the others may, so one person alone may use the whole hour.
 10. **In flight** — at most ``max_in_flight`` requests per account at once (SMS Center refuses
     five simultaneous status requests under one login); the rest queue.
 11. **SMS Center** — the request. A refusal backs the account off and is logged: error 9
-    doubles from a minute up to an hour, error 4 (IP blocked) waits 30 minutes, error 2 five.
+    doubles from a minute up to an hour, error 4 (IP blocked) waits 30 minutes — every account
+    of the host, since the IP is blocked, not the account — error 2 five.
     A refusal (9, 4) or a transport failure (timeout, HTTP error, bad body) serves held data,
     ``STALE`` with ``HeldBack.UPSTREAM``, or raises when nothing is held; error 2 and the other
     errors are raised. A connection that was never made gives the request back to the budget
@@ -71,9 +77,15 @@ The picture holds at most 20 000 messages per account (``picture.MAX_MESSAGES``)
 sent dropped first, and every span that covered a dropped message is cut after it. On shutdown
 (``Fetcher.close``) every question still waiting fails with ``BotStopping``.
 
-Not built yet of §7: status refresh with ``status.php``, the hour shared by purpose, and
-``/failed`` paging back (the "Correct answers, part 2" issue); ``/recent`` and ``/failed``
-still read the account-wide window (whose answers the picture learns too).
+**Status refresh** (``refresh.StatusRefresher``): when ``/last`` shows held data whose newest
+message can still change (waiting, passed to the operator) and whose batch is not coming now,
+its status is refreshed with ``status.php`` (free of the history budget; at most once per
+message per ``CACHE_TTL``, one multi-message request a minute, one request at a time per
+account); the answer shows both ages ("as of 14:02 · status as of 14:05"). The number still
+joins the batch.
+
+Not built yet of §7: ``/failed`` paging back (the "Correct answers, part 2" issue); ``/recent``
+and ``/failed`` still read the account-wide window (whose answers the picture learns too).
 
 May import: ``bot.smsc`` (the protocol) and the standard library, cachetools. Never aiogram,
 ``bot.store`` (the ledger is a protocol it is handed), ``bot.text`` or anything above.
@@ -85,9 +97,7 @@ from bot.fetch.fetcher import (
     PHONE_HISTORY_COUNT,
     PROMPT,
     WINDOW_COUNT,
-    WINDOW_DAYS,
     Fetcher,
-    settled_within,
 )
 from bot.fetch.limits import HOUR, user_share
 from bot.fetch.models import (
@@ -99,7 +109,9 @@ from bot.fetch.models import (
     QuotaExhausted,
     UserRateLimited,
     Window,
+    settled_within,
 )
+from bot.fetch.period import WINDOW_DAYS
 
 __all__ = [
     "HOUR",

@@ -25,6 +25,7 @@ class _Waiting:
     future: asyncio.Future[None]
     askers: list[int] = field(default_factory=list)
     tries: int = 0  # requests that answered the batch without vouching for this number
+    since: float = 0.0  # when the number was first asked (the clock of ``add``)
 
 
 class WaitingNumbers:
@@ -40,17 +41,23 @@ class WaitingNumbers:
     def __contains__(self, phone: object) -> bool:
         return phone in self._waiting
 
-    def add(self, phone: str, asker: int) -> asyncio.Future[None]:
-        """Wait for ``phone``; the future resolves (or fails) when a request answers it."""
+    def add(self, phone: str, asker: int, at: float = 0.0) -> asyncio.Future[None]:
+        """Wait for ``phone`` (asked at ``at``); the future resolves (or fails) when a request
+        answers it."""
         waiting = self._waiting.get(phone)
         if waiting is None:
             future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-            waiting = self._waiting[phone] = _Waiting(future)
+            waiting = self._waiting[phone] = _Waiting(future, since=at)
         if asker not in waiting.askers:
             waiting.askers.append(asker)
         if asker not in self._turn:
             self._turn.append(asker)
         return waiting.future
+
+    def first_asked(self, after: float) -> float | None:
+        """When the earliest number still waiting that was asked after ``after`` was asked."""
+        times = [w.since for w in self._waiting.values() if w.since > after]
+        return min(times) if times else None
 
     def take(self, limit: int = BATCH_LIMIT) -> list[str]:
         """Up to ``limit`` numbers for the next request, round-robin by asker; they stay

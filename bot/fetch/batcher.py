@@ -54,6 +54,13 @@ GATHER = 20.0
 # A number that this many answers in a row could not vouch for stops waiting (a number with
 # more than a thousand messages in six months, pushed out of every answer by itself).
 MAX_TRIES = 3
+# The answer a person waits for is worth most within a minute of asking. When the request about
+# to go is the last the budget has saved, it is held until the earliest question that can still
+# be answered within the minute has waited this long, so that it carries every question of that
+# minute; with more saved, ``gather`` is the hold. A question already past the minute does not
+# hold a request back.
+LAST_HOLD = 50.0
+TIMELY = 60.0
 
 
 class NumberRefused(SmscBadParameters):
@@ -68,6 +75,8 @@ class Budget(Protocol):
     """What the batcher needs of the account budget (``AccountBudget`` is one)."""
 
     async def next_request_at(self, key_id: str, *, cold: bool = True) -> float: ...
+
+    async def saved(self, key_id: str) -> float: ...
 
     async def try_spend(self, key_id: str, *, cold: bool) -> bool: ...
 
@@ -111,6 +120,7 @@ class Batcher:
         self._sleep = sleep
         self._start = start  # (the ``start`` date to send, its first moment as Unix time)
         self._gather = gather
+        self._last_hold = max(gather, LAST_HOLD) if gather > 0 else 0.0
         self._limit = limit
         self._max_messages = max_messages
         self._pictures: dict[str, AccountPicture] = {}
@@ -143,12 +153,10 @@ class Batcher:
         if self._stopping:
             raise BotStopping
         queue = self._waiting.setdefault(account.key_id, WaitingNumbers())
-        future = queue.add(phone, asker)
+        now = self._clock()
+        future = queue.add(phone, asker, now)
         # Any request under way is already counted: the next one the budget allows is ours.
-        due = max(
-            self._clock() + self._gather,
-            await self._budget.next_request_at(account.key_id, cold=PACED),
-        )
+        due = max(await self._fire_at(account.key_id, queue), now + self._gather)
         loop = self._loops.get(account.key_id)
         if loop is None or loop.done():
             self._loops[account.key_id] = asyncio.create_task(
@@ -182,9 +190,13 @@ class Batcher:
     async def _run(self, account: BatchAccount) -> None:
         queue = self._waiting[account.key_id]
         try:
-            await self._sleep(self._gather)
             while len(queue) and not self._stopping:
-                await self._wait_for_budget(account)
+                at = await self._fire_at(account.key_id, queue)
+                if at > self._clock():
+                    await self._sleep(at - self._clock())
+                    continue
+                if not await self._budget.try_spend(account.key_id, cold=PACED):
+                    continue
                 phones = queue.take(self._limit)
                 await self._ask(account, queue, phones)
         except asyncio.CancelledError:
@@ -192,6 +204,18 @@ class Batcher:
         except Exception as exc:  # never leave a waiter hanging
             logger.exception("batch loop of account %s failed", account.key_id[:8])
             queue.fail_all(exc)
+
+    async def _fire_at(self, key_id: str, queue: WaitingNumbers) -> float:
+        """When the account's next request goes: when the budget allows one, and not before
+        the earliest question still answerable within the minute has been held (LAST_HOLD)."""
+        now = self._clock()
+        at = await self._budget.next_request_at(key_id, cold=PACED)
+        first = queue.first_asked(now - TIMELY)
+        if first is None:
+            first = queue.first_asked(float("-inf"))
+            return max(at, (first if first is not None else now) + self._gather)
+        hold = self._gather if await self._budget.saved(key_id) >= 2.0 else self._last_hold
+        return max(at, first + hold)
 
     async def _wait_for_budget(self, account: BatchAccount) -> None:
         key_id = account.key_id

@@ -13,6 +13,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 from bot.fetch.limits import HOUR, SlidingLog
 from bot.fetch.models import QuotaLedger
@@ -35,9 +36,32 @@ BACKOFF_IP_BLOCKED = 30 * 60.0
 BACKOFF_BAD_KEY = 5 * 60.0
 
 
+class Purpose(StrEnum):
+    """What a history request is for: each purpose has a minimum share of the hour."""
+
+    LOOKUP = "lookup"  # /last (batches), /history and its pages: questions about a number
+    ACCOUNT = "account"  # /failed and /recent: the account-wide window and its pages
+    WATCH = "watch"  # the on-call watch (PRODUCT.md §10; not built yet)
+
+
+# The minimum share of the hourly budget each purpose keeps while it is in demand (asked for
+# in the last hour). What a purpose does not use, the others may: a purpose nobody asked for in
+# the hour keeps nothing, so one person alone may use the whole hour. At 30 an hour: lookups
+# keep 15, /failed and /recent 6, watches 6.
+MIN_SHARE: dict[Purpose, float] = {
+    Purpose.LOOKUP: 1 / 2,
+    Purpose.ACCOUNT: 1 / 5,
+    Purpose.WATCH: 1 / 5,
+}
+
+
 @dataclass
 class _AccountState:
     sent: SlidingLog = field(default_factory=lambda: SlidingLog(HOUR))  # history requests
+    # The same requests by purpose (in memory: after a restart the ledger's are lookups').
+    by_purpose: dict[Purpose, SlidingLog] = field(default_factory=dict)
+    spent: list[Purpose] = field(default_factory=list)  # purposes of requests not yet settled
+    asked: dict[Purpose, float] = field(default_factory=dict)  # when each was last in demand
     warm_tokens: float | None = None  # refreshes of held data saved up (None: a full bucket)
     warm_at: float = 0.0  # when warm_tokens was last counted
     loaded: bool = False
@@ -80,6 +104,10 @@ class AccountBudget:
         self._max_in_flight = max_in_flight
         self._accounts: dict[str, _AccountState] = {}
         self._lock = asyncio.Lock()
+        # Error 4 blocks this host's IP, whichever account's request caused it: every account
+        # waits it out (history and status requests alike).
+        self._host_until = 0.0
+        self._host_error: SmscApiError | None = None
 
     async def _state(self, key_id: str) -> _AccountState:
         state = self._accounts.get(key_id)
@@ -100,26 +128,65 @@ class AccountBudget:
         """History requests left in the sliding hour."""
         return max(0, self.limit - len((await self._state(key_id)).sent))
 
-    async def next_request_at(self, key_id: str, *, cold: bool = True) -> float:
-        """When a request of this kind will be allowed (now, if it is allowed now)."""
+    def minimum(self, purpose: Purpose) -> int:
+        """Requests of the hour ``purpose`` keeps while it is in demand."""
+        return int(self.limit * MIN_SHARE[purpose])
+
+    async def spent(self, key_id: str, purpose: Purpose) -> int:
+        """Requests made for ``purpose`` in the sliding hour (since this process started)."""
+        state = await self._state(key_id)
+        log = state.by_purpose.get(purpose)
+        if log is None:
+            return 0
+        log.prune(self._clock())
+        return len(log)
+
+    def _kept_for_others(self, state: _AccountState, purpose: Purpose, now: float) -> int:
+        """What the other purposes in demand still keep of their minimum shares."""
+        kept = 0
+        for other in Purpose:
+            if other is purpose or now - state.asked.get(other, -HOUR) >= HOUR:
+                continue
+            log = state.by_purpose.get(other)
+            if log is not None:
+                log.prune(now)
+            kept += max(0, self.minimum(other) - (len(log) if log is not None else 0))
+        return kept
+
+    async def next_request_at(
+        self, key_id: str, *, cold: bool = True, purpose: Purpose = Purpose.LOOKUP
+    ) -> float:
+        """When a request of this kind will be allowed (now, if it is allowed now); asking
+        puts ``purpose`` in demand for the hour."""
         state = await self._state(key_id)
         now = self._clock()
+        state.asked[purpose] = now
         allowed = self.limit if cold else self.limit - self.reserve
+        allowed -= self._kept_for_others(state, purpose, now)
         at = state.sent.next_at(allowed, now) if allowed > 0 else float("inf")
         if not cold:
             tokens = self._warm_tokens(state, now)
             if tokens < 1.0:
                 at = max(at, now + (1.0 - tokens) * self.warm_interval)
-        return max(at, state.backoff_until)
+        return max(at, state.backoff_until, self._host_until)
 
-    async def try_spend(self, key_id: str, *, cold: bool) -> bool:
+    async def saved(self, key_id: str) -> float:
+        """Paced requests saved up now (the warm bucket's tokens)."""
+        state = await self._state(key_id)
+        return self._warm_tokens(state, self._clock())
+
+    async def try_spend(
+        self, key_id: str, *, cold: bool, purpose: Purpose = Purpose.LOOKUP
+    ) -> bool:
         """Reserve one request if the budget (and any back-off) allows it now."""
         async with self._lock:
-            if await self.next_request_at(key_id, cold=cold) > self._clock():
+            if await self.next_request_at(key_id, cold=cold, purpose=purpose) > self._clock():
                 return False
             state = await self._state(key_id)
             now = self._clock()
             state.sent.append(now)
+            state.by_purpose.setdefault(purpose, SlidingLog(HOUR)).append(now)
+            state.spent.append(purpose)
             if not cold:
                 state.warm_tokens = self._warm_tokens(state, now) - 1.0
                 state.warm_at = now
@@ -135,6 +202,9 @@ class AccountBudget:
     async def settle(self, key_id: str, *, reached_upstream: bool) -> None:
         """Persist a reserved request, or give it back when it never reached SMS Center."""
         state = await self._state(key_id)
+        purpose = state.spent.pop() if state.spent else None
+        if not reached_upstream and purpose is not None and state.by_purpose.get(purpose):
+            state.by_purpose[purpose].pop()
         if reached_upstream:
             if state.sent:
                 try:
@@ -158,6 +228,8 @@ class AccountBudget:
             seconds = state.backoff_step
         elif isinstance(error, SmscIPBlocked):
             seconds = BACKOFF_IP_BLOCKED
+            self._host_until = self._clock() + seconds
+            self._host_error = error
         else:
             seconds = BACKOFF_BAD_KEY
         state.backoff_until = self._clock() + seconds
@@ -173,7 +245,13 @@ class AccountBudget:
     async def backoff_error(self, key_id: str) -> SmscApiError | None:
         """The refusal that started a back-off still running, if any."""
         state = await self._state(key_id)
-        return state.backoff_error if state.backoff_until > self._clock() else None
+        if state.backoff_until > self._clock() and state.backoff_error is not None:
+            return state.backoff_error
+        return self._host_error if self._host_until > self._clock() else None
+
+    def host_blocked_until(self) -> float:
+        """Until when this host's IP is blocked (error 4 on any account; 0: it is not)."""
+        return self._host_until
 
     def gate(self, key_id: str) -> asyncio.Semaphore:
         """The per-account limit on requests in flight."""

@@ -13,27 +13,32 @@ import time
 from collections.abc import Awaitable, Callable, Hashable
 from contextvars import ContextVar
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, tzinfo
+from datetime import tzinfo
 from decimal import Decimal
 from typing import Any, Generic, TypeVar
 
 from cachetools import TTLCache
 
 from bot.fetch.batcher import GATHER, Batcher
-from bot.fetch.budget import AccountBudget
-from bot.fetch.limits import HOUR, SlidingLog, UserGuard, UserShare, user_share
+from bot.fetch.budget import AccountBudget, Purpose
+from bot.fetch.keycheck import KeyChecks
+from bot.fetch.limits import HOUR, UserGuard, UserShare, user_share
 from bot.fetch.models import (
     Account,
     Answer,
     HeldBack,
-    KeyChecksPaused,
     Lookup,
     Origin,
     QuotaExhausted,
     QuotaLedger,
     Window,
+    landed_within,
+    retrieved,
+    settled_within,
 )
-from bot.fetch.picture import Newest
+from bot.fetch.period import WINDOW_DAYS, Period
+from bot.fetch.picture import Held, Newest
+from bot.fetch.refresh import StatusRefresher
 from bot.smsc import (
     HistoryEntry,
     MessageStatus,
@@ -55,18 +60,10 @@ T = TypeVar("T")
 PHONE_HISTORY_COUNT = 20
 # The account-wide window: the newest messages of the last days, at most SMS Center's maximum.
 WINDOW_COUNT = 1000
-WINDOW_DAYS = 2
-# Per-number history is asked from this many days back: SMS Center gives at most six months.
-PHONE_HISTORY_DAYS = 180
 # A final answer due within this many seconds is worth waiting for: one message, not two.
 PROMPT = 2.0
 # Held data older than this is dropped rather than shown as "stale".
 STALE_HORIZON = 24 * HOUR
-# SMS Center blocks an IP for 30 minutes after 5 authorization errors in 30 minutes (smsc-api.md,
-# IP blocking). Key checks stop after 3 refused keys in that window, leaving room for a key of a
-# stored account that was revoked meanwhile.
-AUTH_FAILURE_WINDOW = 30 * 60.0
-KEY_CHECK_FAILURES_MAX = 3
 # The asking user: set by each public lookup, read where the budget is spent (``_decide``).
 _ASKING: ContextVar[int | None] = ContextVar("asking_user", default=None)
 # A user whose guard ``admit`` already took for the next lookup of this task.
@@ -107,11 +104,11 @@ class Fetcher:
     ) -> None:
         self._client = client
         self._ttl = cache_ttl
-        self._tz = tz
+        self._period = Period(tz, clock)
         self._clock = clock
         self.guard = UserGuard(*user_limit, clock=clock)
         self.shares = UserShare(user_share(hourly_budget), clock=clock)
-        self._auth_failures = SlidingLog(AUTH_FAILURE_WINDOW)  # refused key checks
+        self.keys = KeyChecks(client, clock=clock)
         self.budget = AccountBudget(ledger, hourly_budget, clock=clock, max_in_flight=max_in_flight)
         # The newest answer per (account, query), held for STALE_HORIZON so that it can still be
         # served, with its age, when a fresh request is held back; "fresh" is age < CACHE_TTL.
@@ -121,7 +118,15 @@ class Fetcher:
         self._in_flight: dict[Hashable, asyncio.Future[Lookup[Any]]] = {}
         self._gather = gather
         self.batches = Batcher(
-            client, self.budget, clock=clock, sleep=sleep, start=self._history_start, gather=gather
+            client,
+            self.budget,
+            clock=clock,
+            sleep=sleep,
+            start=self._period.history_start,
+            gather=gather,
+        )
+        self.refresher = StatusRefresher(
+            client, self.budget, self.batches.picture, ttl=cache_ttl, clock=clock, sleep=sleep
         )
 
     def __repr__(self) -> str:
@@ -142,7 +147,7 @@ class Fetcher:
         """
         self._admit(user_id)
         picture = self.batches.picture(account.key_id)
-        _, start = self._history_start()
+        _, start = self._period.history_start()
         newest = picture.newest(phone, start=start)
         if newest is not None and self._clock() - newest.as_of < self._ttl:
             return Answer(Lookup(_entry(newest), Origin.CACHE, newest.as_of))
@@ -152,14 +157,27 @@ class Fetcher:
         future, due = await self.batches.wait_for(account, phone, user_id)
         now = self._clock()
         soon = due <= now + max(self._gather, PROMPT)  # gathering, not held back
+        if not soon and newest is not None and newest.held is not None:
+            newest = await self._refreshed(account, phone, newest.held) or newest
         reason = HeldBack.ASKING if soon else HeldBack.BACKOFF if refusal else HeldBack.BUDGET
         held = (
             None
             if newest is None
-            else Lookup(_entry(newest), Origin.STALE, newest.as_of, reason, due)
+            else Lookup(_entry(newest), Origin.STALE, newest.as_of, reason, due, _status_at(newest))
         )
         final = asyncio.ensure_future(self._newest_when_asked(future, account, phone, held))
         return Answer(held, final, due, prompt=due <= now + PROMPT)
+
+    async def _refreshed(self, account: Account, phone: str, held: Held) -> Newest | None:
+        """The number's newest message after a status refresh, when its status can change and
+        the refresh goes now (waited for ``PROMPT`` at most); None: nothing refreshed now."""
+        if not self.refresher.due(account.key_id, held):
+            return None
+        refreshing, at = self.refresher.refresh(account, held)
+        if at > self._clock() or not await landed_within(refreshing, PROMPT):
+            return None
+        _, start = self._period.history_start()
+        return self.batches.picture(account.key_id).newest(phone, start=start)
 
     async def last(self, user_id: int, account: Account, phone: str) -> Lookup[HistoryEntry | None]:
         """The newest message to ``phone`` for a caller that shows one answer: the final one
@@ -173,7 +191,7 @@ class Fetcher:
             landed = await settled_within(answer.final, PROMPT)
             if landed is not None:
                 return landed
-        answer.final.add_done_callback(_retrieved)
+        answer.final.add_done_callback(retrieved)
         if answer.now is None:
             reason = (
                 HeldBack.BACKOFF
@@ -184,8 +202,10 @@ class Fetcher:
         return answer.now
 
     async def close(self) -> None:
-        """Stop the batches: every question still waiting gets ``BotStopping``."""
+        """Stop the batches (every question still waiting gets ``BotStopping``) and the
+        status refreshes."""
         await self.batches.close()
+        await self.refresher.close()
 
     async def history(
         self, user_id: int, account: Account, phone: str, count: int, before: int | None = None
@@ -197,7 +217,7 @@ class Fetcher:
         self._admit(user_id)
         count = max(1, min(count, PHONE_HISTORY_COUNT))
         picture = self.batches.picture(account.key_id)
-        start_day, start = self._history_start()
+        start_day, start = self._period.history_start()
         page = picture.history(phone, count, start=start, before=before)
         if page is not None and (before is not None or self._clock() - page.as_of < self._ttl):
             return Lookup([held.entry for held in page.held], Origin.CACHE, page.as_of)
@@ -258,22 +278,9 @@ class Fetcher:
         )
 
     async def check_key(self, user_id: int, apikey: str) -> Decimal:
-        """Validate a key with ``balance.php`` (free of the history budget); returns the balance.
-
-        Refused keys are counted: after ``KEY_CHECK_FAILURES_MAX`` in ``AUTH_FAILURE_WINDOW``,
-        checks pause (``KeyChecksPaused``) before SMS Center would block the bot's IP.
-        """
+        """Validate a key with ``balance.php`` (``keycheck.KeyChecks``); returns the balance."""
         self.guard.take(user_id)
-        now = self._clock()
-        resume_at = self._auth_failures.next_at(KEY_CHECK_FAILURES_MAX, now)
-        if resume_at > now:
-            raise KeyChecksPaused(resume_at)
-        try:
-            return await self._client.balance(apikey)
-        except SmscBadCredentials:
-            self._auth_failures.append(self._clock())
-            logger.warning("a key check was refused (%d in 30 min)", len(self._auth_failures))
-            raise
+        return await self.keys.check(apikey)
 
     async def quota_left(self, account: Account) -> int:
         """History requests the account may still make in the sliding hour."""
@@ -302,7 +309,7 @@ class Fetcher:
     ) -> Lookup[list[HistoryEntry]]:
         """The number's own newest ``PHONE_HISTORY_COUNT`` messages (for /history); ``held`` is
         what the picture holds of them, served with its age when no request can be made."""
-        start_day, start = self._history_start()
+        start_day, start = self._period.history_start()
         lookup = await self._cached(
             account,
             _phone_key(phone),
@@ -322,18 +329,22 @@ class Fetcher:
     async def _window(
         self, account: Account, *, cold: bool | None = None
     ) -> Lookup[list[HistoryEntry]]:
-        start = self._days_back(WINDOW_DAYS)
+        start = self._period.days_back(WINDOW_DAYS)
         if cold is None:
             cold = (account.key_id, _WINDOW) not in self._held
         lookup = await self._cached(
             account,
             _WINDOW,
             cold=cold,
+            purpose=Purpose.ACCOUNT,
             fetch=lambda: self._client.get_messages(account.apikey, cnt=WINDOW_COUNT, start=start),
         )
         if lookup.origin is Origin.FRESH:
             self.batches.picture(account.key_id).learn_history(
-                lookup.value, at=lookup.fetched_at, since=self._day_start(start), cnt=WINDOW_COUNT
+                lookup.value,
+                at=lookup.fetched_at,
+                since=self._period.day_start(start),
+                cnt=WINDOW_COUNT,
             )
         return lookup
 
@@ -351,14 +362,14 @@ class Fetcher:
             if held is None:
                 raise
             return Lookup(held.value, Origin.STALE, held.fetched_at, HeldBack.UPSTREAM)
-        _, start = self._history_start()
+        _, start = self._period.history_start()
         newest = self.batches.picture(account.key_id).newest(phone, start=start)
         if newest is None:
             # Answers cut short by busier numbers never reached this one: what is held.
             if held is None:
                 raise SmscMalformedResponse("SMS Center's answers did not reach this number")
             return Lookup(held.value, Origin.STALE, held.fetched_at, HeldBack.UPSTREAM)
-        return Lookup(_entry(newest), Origin.FRESH, newest.as_of)
+        return Lookup(_entry(newest), Origin.FRESH, newest.as_of, status_at=_status_at(newest))
 
     async def _cached(
         self,
@@ -369,6 +380,7 @@ class Fetcher:
         cold: bool,
         held: _Snapshot[T] | None = None,
         budgeted: bool = True,
+        purpose: Purpose = Purpose.LOOKUP,
     ) -> Lookup[T]:
         key = (account.key_id, query)
         cached: _Snapshot[T] | None = self._held.get(key)
@@ -383,7 +395,13 @@ class Fetcher:
         self._in_flight[key] = flight
         try:
             lookup = await self._decide(
-                account, key, fetch, cold=cold, held=held or cached, budgeted=budgeted
+                account,
+                key,
+                fetch,
+                cold=cold,
+                held=held or cached,
+                budgeted=budgeted,
+                purpose=purpose,
             )
         except asyncio.CancelledError:
             flight.cancel()
@@ -407,6 +425,7 @@ class Fetcher:
         cold: bool,
         held: _Snapshot[T] | None,
         budgeted: bool,
+        purpose: Purpose,
     ) -> Lookup[T]:
         """Budget and back-off first, then SMS Center; held data when either says no."""
         refusal = await self.budget.backoff_error(account.key_id)
@@ -420,10 +439,12 @@ class Fetcher:
                     raise QuotaExhausted(share_at, HeldBack.SHARE)
                 return Lookup(held.value, Origin.STALE, held.fetched_at, HeldBack.SHARE, share_at)
         allowed = (
-            await self.budget.try_spend(account.key_id, cold=cold) if budgeted else refusal is None
+            await self.budget.try_spend(account.key_id, cold=cold, purpose=purpose)
+            if budgeted
+            else refusal is None
         )
         if not allowed:
-            return await self._held_back(account, held, cold=cold)
+            return await self._held_back(account, held, cold=cold, purpose=purpose)
         if user is not None:
             self.shares.spend(account.key_id, user)
         try:
@@ -466,9 +487,9 @@ class Fetcher:
         return _Snapshot(value, self._clock())
 
     async def _held_back(
-        self, account: Account, held: _Snapshot[T] | None, *, cold: bool
+        self, account: Account, held: _Snapshot[T] | None, *, cold: bool, purpose: Purpose
     ) -> Lookup[T]:
-        at = await self.budget.next_request_at(account.key_id, cold=cold)
+        at = await self.budget.next_request_at(account.key_id, cold=cold, purpose=purpose)
         reason = (
             HeldBack.BACKOFF if await self.budget.backoff_error(account.key_id) else HeldBack.BUDGET
         )
@@ -481,38 +502,15 @@ class Fetcher:
     def _is_fresh(self, snapshot: _Snapshot[Any]) -> bool:
         return self._clock() - snapshot.fetched_at < self._ttl
 
-    def _is_in_flight(self, account: Account, query: Hashable) -> bool:
-        return (account.key_id, query) in self._in_flight
-
-    def _days_back(self, days: int) -> date:
-        today = datetime.fromtimestamp(self._clock(), self._tz).date()
-        return today - timedelta(days=days)
-
-    def _day_start(self, day: date) -> float:
-        """The first moment of ``day`` in the account's time zone (what ``start`` means)."""
-        return datetime(day.year, day.month, day.day, tzinfo=self._tz).timestamp()
-
-    def _history_start(self) -> tuple[date, float]:
-        """How far back a number's history is asked: the ``start`` date and its first moment."""
-        day = self._days_back(PHONE_HISTORY_DAYS)
-        return day, self._day_start(day)
-
 
 def _entry(newest: Newest) -> HistoryEntry | None:
     return newest.held.entry if newest.held is not None else None
 
 
-async def settled_within(final: asyncio.Future[Lookup[T]], seconds: float) -> Lookup[T] | None:
-    """``final``'s answer if it lands within ``seconds`` of real time (a person waiting for a
-    reply), else None; it goes on either way. Its error is raised."""
-    done, _ = await asyncio.wait({final}, timeout=seconds)
-    return final.result() if done else None
-
-
-def _retrieved(future: asyncio.Future[Any]) -> None:
-    """Nobody awaits this answer any more: mark its error retrieved."""
-    if not future.cancelled():
-        future.exception()
+def _status_at(newest: Newest) -> float | None:
+    """When the newest message's status was seen, if later than the picture's "as of"."""
+    held = newest.held
+    return held.seen_at if held is not None and held.seen_at > newest.as_of else None
 
 
 def _never_sent(exc: SmscTransportError) -> bool:

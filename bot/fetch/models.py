@@ -11,7 +11,7 @@ import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Generic, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from bot.smsc import HistoryEntry
 
@@ -71,11 +71,19 @@ class Lookup(Generic[T]):
     fetched_at: float
     held_back: HeldBack | None = None
     fresh_possible_at: float | None = None
+    # When the status shown was last seen, if later than ``fetched_at`` (a status.php refresh
+    # or a push): "newest known as of 14:02 · status as of 14:05".
+    status_at: float | None = None
 
     def map(self, fn: Callable[[T], U]) -> Lookup[U]:
         """The same provenance around ``fn(value)``."""
         return Lookup(
-            fn(self.value), self.origin, self.fetched_at, self.held_back, self.fresh_possible_at
+            fn(self.value),
+            self.origin,
+            self.fetched_at,
+            self.held_back,
+            self.fresh_possible_at,
+            self.status_at,
         )
 
 
@@ -127,3 +135,22 @@ class Answer(Generic[T]):
     final: asyncio.Future[Lookup[T]] | None = None
     due: float | None = None
     prompt: bool = False  # the request goes out now (after the gathering moment): await it
+
+
+async def landed_within(future: asyncio.Future[None], seconds: float) -> bool:
+    """Whether ``future`` is done within ``seconds`` of real time (it goes on either way)."""
+    done, _ = await asyncio.wait({future}, timeout=seconds)
+    return bool(done)
+
+
+async def settled_within(final: asyncio.Future[Lookup[T]], seconds: float) -> Lookup[T] | None:
+    """``final``'s answer if it lands within ``seconds`` of real time (a person waiting for a
+    reply), else None; it goes on either way. Its error is raised."""
+    done, _ = await asyncio.wait({final}, timeout=seconds)
+    return final.result() if done else None
+
+
+def retrieved(future: asyncio.Future[Any]) -> None:
+    """Nobody awaits this answer any more: mark its error retrieved."""
+    if not future.cancelled():
+        future.exception()

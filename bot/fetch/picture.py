@@ -211,6 +211,8 @@ class AccountPicture:
             for name in ("status", "err", "last_date", "last_timestamp", "status_name")
             if getattr(entry, name) not in (None, "")
         }
+        if "status" in changes and changes["status"] != held.entry.status:
+            changes.setdefault("status_name", "")  # SMS Center's words were for the old status
         self._held[key] = Held(dataclasses.replace(held.entry, **changes), at)
         return True
 

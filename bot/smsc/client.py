@@ -30,7 +30,7 @@ built from the script name, the HTTP status and SMS Center's own description.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -280,6 +280,45 @@ class SmscClient:
             comment=_str(body, "comment"),
         )
 
+    async def statuses(
+        self, apikey: str, messages: Sequence[tuple[str, int]]
+    ) -> list[MessageStatus]:
+        """The current status of several messages, ``(phone, id)`` each, in one request
+        (``status.php`` in the multi-message form, ``all=0``; one message gets the trailing
+        comma). The answer is matched by ``id`` and ``phone`` where it names them, else by
+        order; a message it does not answer is left out (``found`` tells status -3 apart).
+        """
+        if not messages:
+            return []
+        phones = ",".join(phone for phone, _ in messages)
+        ids = ",".join(str(message_id) for _, message_id in messages)
+        if len(messages) == 1:
+            phones, ids = phones + ",", ids + ","
+        body = await self._call("status", apikey, {"phone": phones, "id": ids, "all": "0"})
+        items = body if isinstance(body, list) else [body]
+        if not all(isinstance(item, dict) for item in items):
+            raise SmscMalformedResponse("status.php answered a value that is not a list of objects")
+        found: list[MessageStatus] = []
+        for n, item in enumerate(items):
+            message_id = _int(item, "id")
+            if message_id is None and len(items) == len(messages):
+                phone, message_id = messages[n]
+            else:
+                phone = _str(item, "phone")
+            match = next(
+                (
+                    (p, i)
+                    for p, i in messages
+                    if i == message_id and (not phone or _same_number(p, phone))
+                ),
+                None,
+            )
+            if match is None:
+                continue
+            fields = {**item, "phone": match[0], "id": match[1]}
+            found.append(MessageStatus(entry=_history_entry(fields), flag=_int(item, "flag")))
+        return found
+
     async def balance(self, apikey: str) -> Decimal:
         """The account's balance (``balance.php``): a cheap way to check a key."""
         body = await self._call("balance", apikey, {})
@@ -307,6 +346,12 @@ class SmscClient:
         if isinstance(body, dict) and ("error_code" in body or "error" in body):
             raise _api_error(script, body)
         return body
+
+
+def _same_number(asked: str, answered: str) -> bool:
+    """The same number, however either side writes it (``+``, spaces)."""
+    keep = "0123456789"
+    return "".join(c for c in asked if c in keep) == "".join(c for c in answered if c in keep)
 
 
 def _transport_error(script: str, exc: httpx.TransportError) -> SmscTransportError:

@@ -27,6 +27,8 @@ DAYS_AGO = Plural(
 )
 AS_OF = Text("as of {time}", "данные на {time}")
 FROM_CACHE = Text("from cache", "из кэша")
+# After "as of" when the status was refreshed later than the newest message was known.
+STATUS_AS_OF = Text("status as of {time}", "статус на {time}")
 HELD_BUDGET = Text(
     "SMS Center quota: fresh data after {time}",
     "квота SMS Center: свежие данные после {time}",

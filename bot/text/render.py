@@ -109,6 +109,9 @@ def freshness(lookup: Lookup[Any], view: View, *, update_by: float | None = None
         reason = _held_back(lookup, view)
         if reason:
             parts.append(reason)
+    if lookup.status_at is not None:  # refreshed since: "status as of 14:05:10"
+        status_at = moment(lookup.status_at, view, seconds=True)
+        parts.insert(1, phrases.STATUS_AS_OF(lang).format(time=status_at))
     if update_by is not None and lookup.held_back is not HeldBack.ASKING:
         # Rounded up: "by 14:07" must not pass before the update comes.
         by = moment(math.ceil(update_by / 60) * 60, view)
@@ -133,7 +136,8 @@ def render_last(
     if entry is None:
         line = phrases.NO_MESSAGES(view.lang).format(phone=f"<b>{display_phone(phone)}</b>")
         return _answer([line], lookup, view, update_by=update_by)
-    details = _details(entry, phone or entry.phone, view, as_of=lookup.fetched_at)
+    as_of = lookup.status_at or lookup.fetched_at  # the status is judged as of when it was seen
+    details = _details(entry, phone or entry.phone, view, as_of=as_of)
     return _answer(details, lookup, view, update_by=update_by)
 
 
