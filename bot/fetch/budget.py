@@ -161,8 +161,10 @@ class AccountBudget:
         state = await self._state(key_id)
         now = self._clock()
         state.asked[purpose] = now
-        allowed = self.limit if cold else self.limit - self.reserve
-        allowed -= self._kept_for_others(state, purpose, now)
+        # What other purposes keep of the hour also keeps room for cold questions: the reserve
+        # is the least a paced request leaves, not a second reserve beside them.
+        kept = self._kept_for_others(state, purpose, now)
+        allowed = self.limit - (kept if cold else max(kept, self.reserve))
         at = state.sent.next_at(allowed, now) if allowed > 0 else float("inf")
         if not cold:
             tokens = self._warm_tokens(state, now)
