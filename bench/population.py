@@ -210,7 +210,7 @@ def held(running: RunningBot) -> dict[str, int]:
     """What the fetch layer holds: cache entries, the messages in them, the cache's bound, and
     per-user guard buckets with theirs (private attributes, read only to report their size)."""
     fetcher = running.services.fetcher
-    cache = fetcher._held
+    cache = fetcher.answers._held
     buckets = fetcher.guard._buckets
     messages = sum(len(s.value) for s in cache.values() if isinstance(s.value, list))
     return {

@@ -80,11 +80,11 @@ AGREEING: dict[str, dict[Lang, tuple[str, ...]]] = {
         ),
     },
     "FAILED_PARTIAL": {
-        Lang.EN: ("at most {n} message at once", "at most {n} messages at once"),
+        Lang.EN: ("gives {n} message per", "gives {n} messages per"),
         Lang.RU: (
-            "не больше {n} сообщения за раз",
-            "не больше {n} сообщений за раз",
-            "не больше {n} сообщений за раз",
+            "отдаёт {n} сообщение за запрос",
+            "отдаёт {n} сообщения за запрос",
+            "отдаёт {n} сообщений за запрос",
         ),
     },
 }

@@ -614,10 +614,11 @@ def test_failed_incomplete_window_says_what_is_covered() -> None:
     en = render_failed(fresh(_window(complete=False), NOW), 1, view())
     ru = render_failed(fresh(_window(complete=False), NOW), 1, view(Lang.RU))
     assert (
-        "⚠️ SMS Center gives at most 1000 messages at once: only those sent since 13:45 "
-        "are counted." in en
+        "⚠️ Only messages sent since 13:45 are counted: SMS Center gives 1000 messages per "
+        "request, and this hour's requests for older ones are spent." in en
     )
-    assert "учтены только отправленные с 13:45" in ru
+    assert "Учтены только сообщения, отправленные с 13:45" in ru
+    assert "отдаёт 1000 сообщений за запрос" in ru
 
 
 @pytest.mark.parametrize(

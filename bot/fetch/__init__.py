@@ -84,8 +84,12 @@ message per ``CACHE_TTL``, one multi-message request a minute, one request at a 
 account); the answer shows both ages ("as of 14:02 · status as of 14:05"). The number still
 joins the batch.
 
-Not built yet of §7: ``/failed`` paging back (the "Correct answers, part 2" issue); ``/recent``
-and ``/failed`` still read the account-wide window (whose answers the picture learns too).
+**``/failed`` covers what it says** (``paging.page_back``): past the account-wide window it
+pages back with ``prev_id`` (1000 messages a page, ``Purpose.ACCOUNT``) until the asked hours
+are held, the share says no, or a page does not reach further back; pages the picture holds
+join by themselves. The answer is read from the picture and says from when on it is whole.
+``/recent`` still reads the account-wide window alone. The held answers of rule 5–11 live in
+``held.HeldAnswers``; key checks in ``keycheck.KeyChecks``.
 
 May import: ``bot.smsc`` (the protocol) and the standard library, cachetools. Never aiogram,
 ``bot.store`` (the ledger is a protocol it is handed), ``bot.text`` or anything above.

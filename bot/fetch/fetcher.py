@@ -12,15 +12,13 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Hashable
 from contextvars import ContextVar
-from dataclasses import dataclass
-from datetime import tzinfo
+from datetime import date, datetime, tzinfo
 from decimal import Decimal
-from typing import Any, Generic, TypeVar
-
-from cachetools import TTLCache
+from typing import TypeVar
 
 from bot.fetch.batcher import GATHER, Batcher
 from bot.fetch.budget import AccountBudget, Purpose
+from bot.fetch.held import HeldAnswers, Snapshot
 from bot.fetch.keycheck import KeyChecks
 from bot.fetch.limits import HOUR, UserGuard, UserShare, user_share
 from bot.fetch.models import (
@@ -36,6 +34,7 @@ from bot.fetch.models import (
     retrieved,
     settled_within,
 )
+from bot.fetch.paging import PAGE_COUNT, page_back
 from bot.fetch.period import WINDOW_DAYS, Period
 from bot.fetch.picture import Held, Newest
 from bot.fetch.refresh import StatusRefresher
@@ -44,7 +43,7 @@ from bot.smsc import (
     MessageStatus,
     SmscBadCredentials,
     SmscClient,
-    SmscConnectError,
+    SmscError,
     SmscIPBlocked,
     SmscMalformedResponse,
     SmscRateLimited,
@@ -62,18 +61,10 @@ PHONE_HISTORY_COUNT = 20
 WINDOW_COUNT = 1000
 # A final answer due within this many seconds is worth waiting for: one message, not two.
 PROMPT = 2.0
-# Held data older than this is dropped rather than shown as "stale".
-STALE_HORIZON = 24 * HOUR
 # The asking user: set by each public lookup, read where the budget is spent (``_decide``).
 _ASKING: ContextVar[int | None] = ContextVar("asking_user", default=None)
 # A user whose guard ``admit`` already took for the next lookup of this task.
 _ADMITTED: ContextVar[int | None] = ContextVar("admitted_user", default=None)
-
-
-@dataclass(frozen=True, slots=True)
-class _Snapshot(Generic[T]):
-    value: T
-    fetched_at: float
 
 
 # Query keys: what was asked of SMS Center. Identical keys are identical upstream requests.
@@ -110,12 +101,9 @@ class Fetcher:
         self.shares = UserShare(user_share(hourly_budget), clock=clock)
         self.keys = KeyChecks(client, clock=clock)
         self.budget = AccountBudget(ledger, hourly_budget, clock=clock, max_in_flight=max_in_flight)
-        # The newest answer per (account, query), held for STALE_HORIZON so that it can still be
-        # served, with its age, when a fresh request is held back; "fresh" is age < CACHE_TTL.
-        self._held: TTLCache[Hashable, _Snapshot[Any]] = TTLCache(
-            maxsize=cache_size, ttl=STALE_HORIZON, timer=clock
+        self.answers = HeldAnswers(
+            self.budget, self.shares, ttl=cache_ttl, clock=clock, cache_size=cache_size
         )
-        self._in_flight: dict[Hashable, asyncio.Future[Lookup[Any]]] = {}
         self._gather = gather
         self.batches = Batcher(
             client,
@@ -130,7 +118,7 @@ class Fetcher:
         )
 
     def __repr__(self) -> str:
-        return f"Fetcher(cache_ttl={self._ttl}, held={len(self._held)})"
+        return f"Fetcher(cache_ttl={self._ttl}, held={len(self.answers)})"
 
     # --- public lookups -------------------------------------------------------------------
 
@@ -222,7 +210,7 @@ class Fetcher:
         if page is not None and (before is not None or self._clock() - page.as_of < self._ttl):
             return Lookup([held.entry for held in page.held], Origin.CACHE, page.as_of)
         if before is None:
-            held = None if page is None else _Snapshot([h.entry for h in page.held], page.as_of)
+            held = None if page is None else Snapshot([h.entry for h in page.held], page.as_of)
             lookup = await self._phone_history(account, phone, held)
             return lookup.map(lambda entries: entries[:count])
         anchor = picture.sent_at(before)
@@ -251,10 +239,25 @@ class Fetcher:
         return lookup.map(lambda entries: entries[:count])
 
     async def failed(self, user_id: int, account: Account, hours: float) -> Lookup[Window]:
-        """Every message the account sent in the last ``hours`` (the caller picks failures)."""
+        """Every message the account sent in the last ``hours`` (the caller picks failures),
+        paged back with ``prev_id`` past the window (``paging``) while the share allows."""
         self._admit(user_id)
         lookup = await self._window(account)
         since = lookup.fetched_at - hours * HOUR
+        picture = self.batches.picture(account.key_id)
+        if lookup.origin is not Origin.STALE:
+            day = datetime.fromtimestamp(since, self._period.tz).date()
+            await page_back(
+                picture,
+                since,
+                lambda anchor: self._page(account, anchor, day),
+                start=self._period.day_start(day),
+            )
+        held = picture.since(since)
+        if held is not None and held.as_of >= lookup.fetched_at:
+            entries = tuple(h.entry for h in held.held)
+            done = held.covered_since <= since
+            return lookup.map(lambda _: Window(entries, since, held.covered_since, done))
 
         def cut(entries: list[HistoryEntry]) -> Window:
             inside = tuple(e for e in entries if (e.sent_at or 0.0) >= since)
@@ -263,6 +266,25 @@ class Fetcher:
             return Window(entries=inside, since=since, covered_since=covered, complete=full)
 
         return lookup.map(cut)
+
+    async def _page(
+        self, account: Account, anchor: int, start: date
+    ) -> tuple[list[HistoryEntry], float] | None:
+        """The 1000 messages older than ``anchor`` (/failed's share), or None when the share or
+        SMS Center says no."""
+        try:
+            lookup = await self._cached(
+                account,
+                ("page", anchor),
+                cold=True,
+                purpose=Purpose.ACCOUNT,
+                fetch=lambda: self._client.get_messages(
+                    account.apikey, cnt=PAGE_COUNT, prev_id=anchor, start=start
+                ),
+            )
+        except (QuotaExhausted, SmscError):
+            return None
+        return None if lookup.origin is Origin.STALE else (lookup.value, lookup.fetched_at)
 
     async def status(
         self, user_id: int, account: Account, phone: str, message_id: int
@@ -305,7 +327,7 @@ class Fetcher:
         _ASKING.set(user_id)
 
     async def _phone_history(
-        self, account: Account, phone: str, held: _Snapshot[list[HistoryEntry]] | None
+        self, account: Account, phone: str, held: Snapshot[list[HistoryEntry]] | None
     ) -> Lookup[list[HistoryEntry]]:
         """The number's own newest ``PHONE_HISTORY_COUNT`` messages (for /history); ``held`` is
         what the picture holds of them, served with its age when no request can be made."""
@@ -313,7 +335,7 @@ class Fetcher:
         lookup = await self._cached(
             account,
             _phone_key(phone),
-            cold=held is None and (account.key_id, _phone_key(phone)) not in self._held,
+            cold=held is None and not self.answers.holds(account, _phone_key(phone)),
             held=held,
             fetch=lambda: self._client.get_messages(
                 account.apikey, phone=phone, cnt=PHONE_HISTORY_COUNT, start=start_day
@@ -331,7 +353,7 @@ class Fetcher:
     ) -> Lookup[list[HistoryEntry]]:
         start = self._period.days_back(WINDOW_DAYS)
         if cold is None:
-            cold = (account.key_id, _WINDOW) not in self._held
+            cold = not self.answers.holds(account, _WINDOW)
         lookup = await self._cached(
             account,
             _WINDOW,
@@ -378,129 +400,23 @@ class Fetcher:
         *,
         fetch: Callable[[], Awaitable[T]],
         cold: bool,
-        held: _Snapshot[T] | None = None,
+        held: Snapshot[T] | None = None,
         budgeted: bool = True,
         purpose: Purpose = Purpose.LOOKUP,
     ) -> Lookup[T]:
-        key = (account.key_id, query)
-        cached: _Snapshot[T] | None = self._held.get(key)
-        if cached is not None and self._is_fresh(cached):
-            return Lookup(cached.value, Origin.CACHE, cached.fetched_at)
-        flight: asyncio.Future[Lookup[T]] | None = self._in_flight.get(key)
-        if flight is not None:
-            # Single-flight: join the lookup already under way, whatever it decides.
-            return await asyncio.shield(flight)
-        # Registered before the first await, so that a concurrent identical lookup joins it.
-        flight = asyncio.get_running_loop().create_future()
-        self._in_flight[key] = flight
-        try:
-            lookup = await self._decide(
-                account,
-                key,
-                fetch,
-                cold=cold,
-                held=held or cached,
-                budgeted=budgeted,
-                purpose=purpose,
-            )
-        except asyncio.CancelledError:
-            flight.cancel()
-            raise
-        except BaseException as exc:
-            flight.set_exception(exc)
-            flight.exception()  # there may be no follower: mark it retrieved
-            raise
-        else:
-            flight.set_result(lookup)
-            return lookup
-        finally:
-            del self._in_flight[key]
-
-    async def _decide(
-        self,
-        account: Account,
-        key: Hashable,
-        fetch: Callable[[], Awaitable[T]],
-        *,
-        cold: bool,
-        held: _Snapshot[T] | None,
-        budgeted: bool,
-        purpose: Purpose,
-    ) -> Lookup[T]:
-        """Budget and back-off first, then SMS Center; held data when either says no."""
-        refusal = await self.budget.backoff_error(account.key_id)
-        if isinstance(refusal, SmscBadCredentials):
-            raise refusal  # the key was refused: asking again would get the IP blocked
+        """The held answer to ``query``, or SMS Center's (``held.HeldAnswers``); a request made
+        for it counts against the asking user's share."""
         user = _ASKING.get() if budgeted else None
-        if user is not None:
-            share_at = self.shares.next_at(account.key_id, user)
-            if share_at > self._clock():
-                if held is None:
-                    raise QuotaExhausted(share_at, HeldBack.SHARE)
-                return Lookup(held.value, Origin.STALE, held.fetched_at, HeldBack.SHARE, share_at)
-        allowed = (
-            await self.budget.try_spend(account.key_id, cold=cold, purpose=purpose)
-            if budgeted
-            else refusal is None
+        return await self.answers.get(
+            account,
+            query,
+            fetch=fetch,
+            cold=cold,
+            held=held,
+            budgeted=budgeted,
+            purpose=purpose,
+            user=user,
         )
-        if not allowed:
-            return await self._held_back(account, held, cold=cold, purpose=purpose)
-        if user is not None:
-            self.shares.spend(account.key_id, user)
-        try:
-            snapshot = await self._upstream(account, fetch, budgeted=budgeted)
-        except (SmscTransportError, SmscRateLimited, SmscIPBlocked) as exc:
-            if user is not None and isinstance(exc, SmscTransportError) and _never_sent(exc):
-                self.shares.give_back(account.key_id, user)  # it never reached SMS Center
-            if held is None:
-                raise
-            logger.info("serving held data for account %s: SMS Center failed", account.key_id[:8])
-            return Lookup(held.value, Origin.STALE, held.fetched_at, HeldBack.UPSTREAM)
-        self._held[key] = snapshot
-        return Lookup(snapshot.value, Origin.FRESH, snapshot.fetched_at)
-
-    async def _upstream(
-        self, account: Account, fetch: Callable[[], Awaitable[T]], *, budgeted: bool
-    ) -> _Snapshot[T]:
-        key_id = account.key_id
-        reached = True
-        try:
-            async with self.budget.gate(key_id):
-                value = await fetch()
-        except (SmscRateLimited, SmscIPBlocked, SmscBadCredentials) as exc:
-            seconds = await self.budget.backoff(key_id, exc)
-            logger.warning(
-                "SMS Center refused account %s with error %s (%s); backing off %.0f s",
-                key_id[:8],
-                exc.error_code,
-                exc.description,
-                seconds,
-            )
-            raise
-        except SmscTransportError as exc:
-            reached = not _never_sent(exc)
-            raise
-        finally:
-            if budgeted:
-                await self.budget.settle(key_id, reached_upstream=reached)
-        await self.budget.clear_backoff(key_id)
-        return _Snapshot(value, self._clock())
-
-    async def _held_back(
-        self, account: Account, held: _Snapshot[T] | None, *, cold: bool, purpose: Purpose
-    ) -> Lookup[T]:
-        at = await self.budget.next_request_at(account.key_id, cold=cold, purpose=purpose)
-        reason = (
-            HeldBack.BACKOFF if await self.budget.backoff_error(account.key_id) else HeldBack.BUDGET
-        )
-        if held is None:
-            raise QuotaExhausted(at, reason)
-        return Lookup(held.value, Origin.STALE, held.fetched_at, reason, at)
-
-    # --- small parts ----------------------------------------------------------------------
-
-    def _is_fresh(self, snapshot: _Snapshot[Any]) -> bool:
-        return self._clock() - snapshot.fetched_at < self._ttl
 
 
 def _entry(newest: Newest) -> HistoryEntry | None:
@@ -511,8 +427,3 @@ def _status_at(newest: Newest) -> float | None:
     """When the newest message's status was seen, if later than the picture's "as of"."""
     held = newest.held
     return held.seen_at if held is not None and held.seen_at > newest.as_of else None
-
-
-def _never_sent(exc: SmscTransportError) -> bool:
-    """A failed connection never reached SMS Center, so it spent nothing of the budget."""
-    return isinstance(exc, SmscConnectError)

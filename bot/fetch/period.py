@@ -24,17 +24,17 @@ class Period:
     """Dates to send as ``start`` and their first moments, on the fetch layer's clock."""
 
     def __init__(self, tz: tzinfo, clock: Callable[[], float]) -> None:
-        self._tz = tz
+        self.tz = tz
         self._clock = clock
 
     def days_back(self, days: int) -> date:
         """The date ``days`` before today in the account's time zone."""
-        today = datetime.fromtimestamp(self._clock(), self._tz).date()
+        today = datetime.fromtimestamp(self._clock(), self.tz).date()
         return today - timedelta(days=days)
 
     def day_start(self, day: date) -> float:
         """The first moment of ``day`` in the account's time zone (what ``start`` means)."""
-        return datetime(day.year, day.month, day.day, tzinfo=self._tz).timestamp()
+        return datetime(day.year, day.month, day.day, tzinfo=self.tz).timestamp()
 
     def history_start(self) -> tuple[date, float]:
         """How far back a number's history is asked: the ``start`` date and its first moment."""

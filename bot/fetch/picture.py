@@ -294,6 +294,15 @@ class AccountPicture:
         ]
         return Slice(tuple(found), since, covered, span.until)
 
+    def account_edge(self) -> Held | None:
+        """The earliest sent message of the account-wide span reaching the present-most: where a
+        page backwards (``prev_id``) continues it. None when no such span is held."""
+        if not self._account_spans:
+            return None
+        since = self._account_spans[-1].since
+        inside = [item for item in self._order if item[0] >= since]
+        return self._held[min(inside)[2]] if inside else None
+
     def sent_at(self, int_id: int) -> float | None:
         """When the held message with ``int_id`` was sent (None: not held, or not said)."""
         held = self._held.get(("int", int_id))

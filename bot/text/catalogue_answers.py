@@ -161,14 +161,18 @@ FAILED_NONE = Plural(
 )
 FAILED_PARTIAL = Plural(
     (
-        "⚠️ SMS Center gives at most {n} message at once: only those sent since {time} are counted.",
-        "⚠️ SMS Center gives at most {n} messages at once: only those sent since {time} "
-        "are counted.",
+        "⚠️ Only messages sent since {time} are counted: SMS Center gives {n} message per "
+        "request, and this hour's requests for older ones are spent.",
+        "⚠️ Only messages sent since {time} are counted: SMS Center gives {n} messages per "
+        "request, and this hour's requests for older ones are spent.",
     ),
     (
-        "⚠️ SMS Center отдаёт не больше {n} сообщения за раз: учтены только отправленные с {time}.",
-        "⚠️ SMS Center отдаёт не больше {n} сообщений за раз: учтены только отправленные с {time}.",
-        "⚠️ SMS Center отдаёт не больше {n} сообщений за раз: учтены только отправленные с {time}.",
+        "⚠️ Учтены только сообщения, отправленные с {time}: SMS Center отдаёт {n} сообщение "
+        "за запрос, а запросы этого часа на более ранние исчерпаны.",
+        "⚠️ Учтены только сообщения, отправленные с {time}: SMS Center отдаёт {n} сообщения "
+        "за запрос, а запросы этого часа на более ранние исчерпаны.",
+        "⚠️ Учтены только сообщения, отправленные с {time}: SMS Center отдаёт {n} сообщений "
+        "за запрос, а запросы этого часа на более ранние исчерпаны.",
     ),
 )
 BY_REASON = Text("By reason", "По причинам")
