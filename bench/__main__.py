@@ -119,6 +119,8 @@ async def _run(args: argparse.Namespace) -> dict[str, Any]:
         _print(*report.correct_lines(pooled), "")
         _print("Correct final answers by the age of the number's newest message")
         _print(*report.correct_kind_lines(pooled), "")
+        _print("/failed 1 (the bot): the hour's true failures reported, and status.php")
+        _print(*report.failed_lines(pooled), "")
     scales: list[growth.ScaleResult] = []
     if args.only in (None, "growth"):
         with tempfile.TemporaryDirectory(prefix="bench-") as folder:

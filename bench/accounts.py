@@ -213,6 +213,10 @@ def number(sends: Iterable[Sent], first_int_id: int, first_id: int) -> list[Sent
     ]
 
 
+def _sent_at(sent: Sent) -> tuple[int, int]:
+    return sent.at, sent.int_id
+
+
 class Truth:
     """What SMS Center knows: the messages to each number and their status at any moment.
 
@@ -227,6 +231,14 @@ class Truth:
         for found in self._by_phone.values():
             found.sort(key=lambda sent: sent.int_id)
         self._times = {phone: [s.at for s in found] for phone, found in self._by_phone.items()}
+        self._all = sorted((s for found in self._by_phone.values() for s in found), key=_sent_at)
+        self._all_times = [s.at for s in self._all]
+
+    def sent_between(self, since: float, until: float) -> Sequence[Sent]:
+        """Every message sent in [``since``, ``until``], oldest first."""
+        low = bisect.bisect_left(self._all_times, since)
+        high = bisect.bisect_right(self._all_times, until)
+        return self._all[low:high]
 
     def newest(self, phone: str, moment: float) -> Sent | None:
         """The newest message to ``phone`` sent by ``moment`` (None: there is none)."""

@@ -29,7 +29,7 @@ from typing import Any, Final, Protocol
 
 from bench.accounts import HOUR, MOSCOW
 from bench.harness import ADMIN, running_bot
-from bench.judge import Answer, Shown
+from bench.judge import Answer, FailedShown, Shown
 from bench.observe import LastObserver
 from bench.questions import Hour, Question
 from bot.smsc import HistoryEntry, SmscClient, SmscError
@@ -224,6 +224,11 @@ class BotClient:
     async def tick(self) -> None:
         """Let answers still coming land."""
         await self._observer.drain()
+
+    @property
+    def failed_shown(self) -> Sequence[FailedShown]:
+        """Every ``/failed`` answer the bot showed."""
+        return self._observer.failed
 
     async def finish(self, clock: FakeClock, *, within: float = 900.0) -> None:
         """After the hour: the clock goes on until every answer still coming has landed (the

@@ -17,7 +17,7 @@ from typing import Any, Final
 
 from bench.accounts import SIZES, Account, build_account
 from bench.clients import API_KEY, CLIENTS, replay
-from bench.judge import score
+from bench.judge import score, score_failed
 from bench.questions import Hour, build_hour
 from bench.smsc_log import RATE_LIMITED, SmscLog
 from bot.smsc.simulator import SimulatedSmsc
@@ -42,6 +42,13 @@ class CorrectResult:
     rate_limit_errors: int
     upstream_requests: int
     seconds: float = 0.0
+    status_requests: int = 0  # status.php, counted at the simulator
+    status_refused: int = 0  # status.php answered error 9 (its published limits were passed)
+    failed_asked: int = 0  # /failed answers judged (the bot only)
+    failed_true: int = 0  # the periods' true failures, summed over those answers
+    failed_reported: int = 0  # of them, reported
+    failed_covered: float = 0.0  # sum of the share of each period the answer covered
+    failed_ages: list[float] = field(default_factory=list)  # data age of each answer, s
     reasons: dict[str, int] = field(default_factory=dict)
     by_kind: dict[str, list[int]] = field(default_factory=dict)  # kind → [asked, correct]
 
@@ -59,6 +66,7 @@ async def run(client: str, hour: Hour) -> CorrectResult:
     async with sim, CLIENTS[client](sim, clock, hour) as player:
         answers = await replay(hour, clock, sim, player)
     total = score(answers, hour.truth)
+    failed = score_failed(getattr(player, "failed_shown", ()), hour.truth)
     return CorrectResult(
         client=client,
         size=hour.account.size.name,
@@ -71,6 +79,13 @@ async def run(client: str, hour: Hour) -> CorrectResult:
         rate_limit_errors=log.refused(RATE_LIMITED, "get"),
         upstream_requests=log.count("get"),
         seconds=round(time.perf_counter() - began, 2),
+        status_requests=log.count("status"),
+        status_refused=log.refused(RATE_LIMITED, "status"),
+        failed_asked=failed.answers,
+        failed_true=failed.true_failures,
+        failed_reported=failed.reported_true,
+        failed_covered=round(failed.covered, 4),
+        failed_ages=[round(age, 1) for age in failed.ages],
         reasons=dict(total.reasons),
         by_kind=total.by_kind,
     )
@@ -116,6 +131,23 @@ class Pooled:
     correct_shares: list[float] = field(default_factory=list)
     reasons: Counter[str] = field(default_factory=Counter)
     by_kind: dict[str, list[int]] = field(default_factory=dict)  # kind → [asked, correct]
+    status_requests_most: int = 0
+    status_refused: int = 0
+    failed_asked: int = 0
+    failed_true: int = 0
+    failed_reported: int = 0
+    failed_covered: float = 0.0
+    failed_ages: list[float] = field(default_factory=list)
+
+    @property
+    def failed_recall(self) -> float | None:
+        """Reported ÷ true failures over every ``/failed`` answer (None: none judged)."""
+        return self.failed_reported / self.failed_true if self.failed_true else None
+
+    @property
+    def failed_coverage(self) -> float | None:
+        """The mean share of the asked period the ``/failed`` answers covered."""
+        return self.failed_covered / self.failed_asked if self.failed_asked else None
 
     def share(self, count: int) -> float:
         """``count`` as a share of the ``/last`` questions."""
@@ -135,6 +167,13 @@ def pool(results: Iterable[CorrectResult]) -> list[Pooled]:
         group.rate_limit_errors += r.rate_limit_errors
         group.upstream_most = max(group.upstream_most, r.upstream_requests)
         group.correct_shares.append(r.correct / r.lasts if r.lasts else 0.0)
+        group.status_requests_most = max(group.status_requests_most, r.status_requests)
+        group.status_refused += r.status_refused
+        group.failed_asked += r.failed_asked
+        group.failed_true += r.failed_true
+        group.failed_reported += r.failed_reported
+        group.failed_covered += r.failed_covered
+        group.failed_ages.extend(r.failed_ages)
         group.reasons.update(r.reasons)
         for kind, (asked, right) in r.by_kind.items():
             tally = group.by_kind.setdefault(kind, [0, 0])

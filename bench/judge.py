@@ -1,4 +1,6 @@
 """The correct-answer metric: is what a person was shown for ``/last`` the truth, when they had it?
+And for ``/failed``: how many of the period's true failures did it report, over which part of
+the period, from data how old?
 
 A ``/last`` answer is **correct** when the message it presents as the newest to the number is
 the true newest message (``Truth.newest``: what SMS Center holds for the number, newest first)
@@ -22,8 +24,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Final
 
-from bench.accounts import Truth
+from bench.accounts import HOUR, Truth
 from bench.questions import Question
+from bot.text.codes import FAILURE_STATUSES
 
 CACHE_TTL: Final = 60.0  # the bot's default: "current" data is at most this old
 PROMPT: Final = 60.0  # "within 60 s of asking"
@@ -135,4 +138,51 @@ def score(answers: Iterable[Answer], truth: Truth) -> Score:
     total = Score()
     for answer in answers:
         total.add(answer, judge(answer, truth))
+    return total
+
+
+@dataclass(frozen=True, slots=True)
+class FailedShown:
+    """One ``/failed`` answer as shown at ``at``: the period it was asked about (``hours``), the
+    moment from which its list is whole (``covered_since``), when its data was fetched
+    (``as_of``), and the ``int_id`` of every failure it reported."""
+
+    at: float
+    hours: float
+    covered_since: float
+    as_of: float
+    reported: frozenset[int]
+
+
+@dataclass
+class FailedScore:
+    """``/failed`` answers summed: true failures, those reported, coverage and data age."""
+
+    answers: int = 0
+    true_failures: int = 0
+    reported_true: int = 0
+    covered: float = 0.0  # sum over answers of the share of the period covered
+    ages: list[float] = field(default_factory=list)
+
+    def add(self, shown: FailedShown, truth: Truth) -> None:
+        """Judge one answer against the truth at the moment it was shown."""
+        since = shown.at - shown.hours * HOUR
+        true = {
+            sent.int_id
+            for sent in truth.sent_between(since, shown.at)
+            if sent.status_at(shown.at)[0] in FAILURE_STATUSES
+        }
+        self.answers += 1
+        self.true_failures += len(true)
+        self.reported_true += len(true & shown.reported)
+        period = shown.at - since
+        self.covered += min(1.0, max(0.0, (shown.as_of - max(since, shown.covered_since)) / period))
+        self.ages.append(shown.at - shown.as_of)
+
+
+def score_failed(answers: Iterable[FailedShown], truth: Truth) -> FailedScore:
+    """Judge every ``/failed`` answer."""
+    total = FailedScore()
+    for shown in answers:
+        total.add(shown, truth)
     return total

@@ -16,10 +16,11 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
-from bench.judge import Answer, Shown
+from bench.judge import Answer, FailedShown, Shown
 from bot.fetch import Answer as FetchAnswer
-from bot.fetch import Fetcher, Lookup, Origin
+from bot.fetch import Fetcher, Lookup, Origin, Window
 from bot.smsc import HistoryEntry
+from bot.text.codes import FAILURE_STATUSES
 
 # The question whose answer an ``ask_last`` in this context belongs to.
 _ANSWERING: ContextVar[Answer | None] = ContextVar("answering", default=None)
@@ -39,7 +40,9 @@ class LastObserver:
         self._clock = clock
         self._batches = fetcher.batches
         self._pending: dict[asyncio.Task[None], float] = {}  # each final's due time
+        self.failed: list[FailedShown] = []  # every /failed answer, as shown
         setattr(fetcher, "ask_last", self._wrap(fetcher.ask_last))  # noqa: B010 (a method)
+        setattr(fetcher, "failed", self._wrap_failed(fetcher.failed))  # noqa: B010 (a method)
 
     @contextmanager
     def answering(self, answer: Answer) -> Iterator[None]:
@@ -92,6 +95,25 @@ class LastObserver:
                     self._pending[task] = result.due if result.due is not None else now
                     task.add_done_callback(self._forget)
             return result
+
+        return observed
+
+    def _wrap_failed(
+        self, failed: Callable[..., Awaitable[Lookup[Window]]]
+    ) -> Callable[..., Awaitable[Lookup[Window]]]:
+        @functools.wraps(failed)
+        async def observed(user_id: int, account: Any, hours: float) -> Lookup[Window]:
+            lookup = await failed(user_id, account, hours)
+            window = lookup.value
+            reported = frozenset(
+                e.int_id
+                for e in window.entries
+                if e.int_id is not None and e.status in FAILURE_STATUSES
+            )
+            self.failed.append(
+                FailedShown(self._clock(), hours, window.covered_since, lookup.fetched_at, reported)
+            )
+            return lookup
 
         return observed
 

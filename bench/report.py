@@ -21,6 +21,8 @@ OVERHEAD_TARGET: Final = 1.3
 CORRECT_TARGET: Final = 0.95
 PROMPT_TARGET: Final = 0.60
 CURRENT_WRONG_TARGET: Final = 0.01
+FAILED_TARGET: Final = 0.90  # /failed 1 on the busy account: reported ÷ true failures
+FAILED_AGE_TARGET: Final = 300.0  # ... from data at most 5 minutes old
 
 
 def machine() -> dict[str, Any]:
@@ -314,6 +316,44 @@ def correct_lines(pooled: Sequence[Pooled]) -> list[str]:
     return lines
 
 
+def failed_lines(pooled: Sequence[Pooled]) -> list[str]:
+    """The bot's ``/failed`` answers: true failures reported, the part of the period covered,
+    data age; and its ``status.php`` requests with their refusals (error 9)."""
+    header = (
+        "account",
+        "load",
+        "/failed asked",
+        "true failures",
+        "reported",
+        "period covered",
+        "data age median",
+        "data age worst",
+        "status.php (most in an hour)",
+        "status.php refused",
+    )
+    rows = []
+    for g in pooled:
+        if g.client != "bot":
+            continue
+        recall, coverage = g.failed_recall, g.failed_coverage
+        ages = sorted(g.failed_ages)
+        rows.append(
+            (
+                g.size,
+                f"{g.load}×",
+                str(g.failed_asked),
+                str(g.failed_true),
+                "—" if recall is None else f"{recall:.1%}",
+                "—" if coverage is None else f"{coverage:.1%}",
+                f"{ages[len(ages) // 2]:.0f} s" if ages else "—",
+                f"{ages[-1]:.0f} s" if ages else "—",
+                str(g.status_requests_most),
+                str(g.status_refused),
+            )
+        )
+    return _table(header, rows)
+
+
 def correct_kind_lines(pooled: Sequence[Pooled]) -> list[str]:
     """Correct final answers by the age of the asked number's newest message, per client."""
     kinds = ("minutes", "repeat", "hour", "today", "days", "never")
@@ -367,4 +407,28 @@ def correct_targets(pooled: Sequence[Pooled]) -> list[dict[str, Any]]:
                 "met": share >= PROMPT_TARGET,
             }
         )
+    busy_failed = [g for g in bots if g.size == "busy" and g.failed_recall is not None]
+    if busy_failed:
+        found.append(
+            {
+                "target": f"/failed 1 on the busy account: ≥ {FAILED_TARGET:.0%} of the hour's"
+                f" true failures, data ≤ {FAILED_AGE_TARGET:.0f} s old, every load",
+                "measured": {
+                    f"busy {g.load}x": [round(g.failed_recall or 0.0, 4), max(g.failed_ages)]
+                    for g in busy_failed
+                },
+                "met": all(
+                    (g.failed_recall or 0.0) >= FAILED_TARGET
+                    and max(g.failed_ages) <= FAILED_AGE_TARGET
+                    for g in busy_failed
+                ),
+            }
+        )
+    found.append(
+        {
+            "target": "status.php within its published limits (no error 9), every run",
+            "measured": sum(g.status_refused for g in bots),
+            "met": all(g.status_refused == 0 for g in bots),
+        }
+    )
     return found

@@ -50,6 +50,9 @@ async def test_a_held_number_passed_to_the_operator_gets_one_status_request_then
     again = await fetcher.ask_last(2, account, PHONE)
     # Inside its batch period (the hour is spent): one status.php request, no history request.
     assert (requests(sim, "get"), requests(sim, "status")) == (1, 1)
+    # One message goes in the single form: the trailing-comma form would count as multi.
+    status = next(r.params for r in sim.requests if r.script == "status")
+    assert (status["phone"], status["id"]) == (PHONE, str(landed.value.id))
     assert again.now is not None and again.now.value is not None
     assert again.now.value.status == 1
     assert again.now.origin is Origin.STALE and again.now.held_back is HeldBack.BUDGET
@@ -127,6 +130,15 @@ async def test_several_held_numbers_share_one_multi_message_request_a_minute(
     clock.advance(MULTI_INTERVAL)
     await asyncio.wait_for(asyncio.gather(*(f for f, _ in pending)), timeout=5)
     assert requests(sim, "status") == 2
+    # A single-message refresh right after a multi-message one is within the limits too.
+    clock.advance(1)
+    newest = picture.newest(phones[3], start=start)
+    assert newest is not None and newest.held is not None
+    future, at = refresher.refresh(account, newest.held)
+    assert at == clock()
+    await asyncio.wait_for(future, timeout=5)
+    assert requests(sim, "status") == 3
+    assert sim.refused[("status", 9)] == 0
     await fetcher.close()
 
 

@@ -19,13 +19,13 @@ import pytest
 
 from bot.smsc import HistoryEntry
 from bot.smsc import __main__ as smsc_cli
+from bot.smsc.records import STATUS_NAMES_RU
 from bot.smsc.simulator import (
     BALANCE_MINUTE_LIMIT,
     DEMO_API_KEY,
     DEMO_BALANCE,
     DEMO_NUMBERS,
     HISTORY_HOURLY_LIMIT,
-    STATUS_NAMES_RU,
     SimulatedSmsc,
 )
 from tests.fakes.clock import FakeClock

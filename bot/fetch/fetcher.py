@@ -348,12 +348,12 @@ class Fetcher:
             )  # fmt: skip
         return lookup
 
-    async def _window(
-        self, account: Account, *, cold: bool | None = None
-    ) -> Lookup[list[HistoryEntry]]:
+    async def _window(self, account: Account) -> Lookup[list[HistoryEntry]]:
+        """The account's newest 1000 messages. Not paced by the bucket that paces batches:
+        ``Purpose.ACCOUNT``'s share of the hour is its pace, so /failed is never answered from
+        a window the batches' pace held back for many minutes."""
         start = self._period.days_back(WINDOW_DAYS)
-        if cold is None:
-            cold = not self.answers.holds(account, _WINDOW)
+        cold = True
         lookup = await self._cached(
             account,
             _WINDOW,

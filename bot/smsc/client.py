@@ -284,16 +284,16 @@ class SmscClient:
         self, apikey: str, messages: Sequence[tuple[str, int]]
     ) -> list[MessageStatus]:
         """The current status of several messages, ``(phone, id)`` each, in one request
-        (``status.php`` in the multi-message form, ``all=0``; one message gets the trailing
-        comma). The answer is matched by ``id`` and ``phone`` where it names them, else by
-        order; a message it does not answer is left out (``found`` tells status -3 apart).
+        (``status.php``, ``all=0``): several in the multi-message form, which SMS Center allows
+        once a minute; one in the single form (five a minute per message), not the
+        trailing-comma one, which counts as multi. The answer is matched by ``id`` and ``phone``
+        where it names them, else by order; a message it does not answer is left out
+        (``found`` tells status -3 apart).
         """
         if not messages:
             return []
         phones = ",".join(phone for phone, _ in messages)
         ids = ",".join(str(message_id) for _, message_id in messages)
-        if len(messages) == 1:
-            phones, ids = phones + ",", ids + ","
         body = await self._call("status", apikey, {"phone": phones, "id": ids, "all": "0"})
         items = body if isinstance(body, list) else [body]
         if not all(isinstance(item, dict) for item in items):

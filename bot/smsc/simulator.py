@@ -61,7 +61,7 @@ from bot.smsc.demo_history import (
     DEMO_NUMBERS,
     demo_messages,
 )
-from bot.smsc.records import STATUS_NAMES_RU, History, as_int, normalise_phone
+from bot.smsc.records import History, as_int, normalise_phone
 from bot.smsc.wire import (
     Refusal,
     Reply,
@@ -88,7 +88,6 @@ __all__ = [
     "HISTORY_IDENTICAL_LIMIT",
     "IP_BLOCK_SECONDS",
     "STATUS_CONCURRENT_REFUSED_AT",
-    "STATUS_NAMES_RU",
     "STATUS_PER_MESSAGE_LIMIT",
     "RecordedRequest",
     "SimulatedSmsc",
@@ -114,8 +113,7 @@ IP_BLOCK_SECONDS: Final = 1800.0
 MAX_HISTORY_COUNT: Final = 1000
 #: Used when a history request has no ``cnt``: SMS Center's page states no default.
 DEFAULT_HISTORY_COUNT: Final = 100
-#: How far back ``start`` may reach.
-HISTORY_MONTHS: Final = 6
+HISTORY_MONTHS: Final = 6  # how far back ``start`` may reach
 
 _SCRIPTS: Final = ("get", "status", "balance")
 
@@ -191,6 +189,7 @@ class SimulatedSmsc:
         # SMS Center's page does not say, so the bot is tested under both readings.
         self.cnt_per_number = cnt_per_number
         self.requests: list[RecordedRequest] = []
+        self.refused: Counter[tuple[str, int]] = Counter()  # error answers by (script, code)
         self._accounts: dict[str, _Account] = {}
         self._auth_failures: dict[str, deque[float]] = {}
         self._blocked_until: dict[str, float] = {}
@@ -337,6 +336,7 @@ class SimulatedSmsc:
             account = self._authorise(params, remote, now)
             answer = self._admit(script, account, params, now)
         except Refusal as refusal:
+            self.refused[(script, refusal.code)] += 1
             return reply.error(refusal.code, refusal.description)
         account.in_flight[script] += 1
         try:
@@ -344,6 +344,7 @@ class SimulatedSmsc:
             account.history.settle(self._clock())
             payload, text = answer()
         except Refusal as refusal:
+            self.refused[(script, refusal.code)] += 1
             return reply.error(refusal.code, refusal.description)
         finally:
             account.in_flight[script] -= 1
