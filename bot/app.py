@@ -23,6 +23,7 @@ from aiogram.exceptions import TelegramNetworkError, TelegramUnauthorizedError
 from aiogram.utils.token import TokenValidationError
 
 from bot.chat.caller import CallerMiddleware
+from bot.chat.chat_bound import ChatBound
 from bot.chat.console import run_console
 from bot.chat.followups import FollowUps
 from bot.chat.telegram import make_bot
@@ -148,6 +149,7 @@ def make_dispatcher(services: Services) -> Dispatcher:
     dispatcher.update.outer_middleware(EditsAsNew())
     dispatcher.update.outer_middleware(in_flight)
     dispatcher.update.outer_middleware(CallerMiddleware())
+    dispatcher.update.outer_middleware(ChatBound(clock=services.clock))
     dispatcher["in_flight"] = in_flight
     dispatcher.include_routers(
         account.make_router(),

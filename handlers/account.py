@@ -61,6 +61,8 @@ def make_router() -> Router:
                     limit=settings.smsc_hourly_budget,
                 )
             )
+            mine, share = fetcher.share_left(account, caller.user_id)
+            lines.append(fill_html(texts.WHOAMI_SHARE(lang), left=mine, share=share))
         await message.answer("\n".join(lines))
 
     @router.message(Command("login"), flags={CARRIES_KEY: True})

@@ -350,17 +350,38 @@ async def test_user_guard_answers_try_again_without_a_request(
     sim: SimulatedSmsc, client: SmscClient, storage: Storage, account: Account, clock: FakeClock
 ) -> None:
     fetcher = make_fetcher(client, storage, clock, user_limit=(6, 60.0))
-    sim.add_message(API_KEY, phone=PHONE)
-    for _ in range(6):
-        await fetcher.last(7, account, PHONE)
+    phones = [f"7916000{n:04d}" for n in range(8)]
+    for phone in phones:
+        sim.add_message(API_KEY, phone=phone)
+    # Six lookups that each would ask SMS Center (together: one batch).
+    await asyncio.gather(*(fetcher.last(7, account, phone) for phone in phones[:6]))
     requests = sim.count()
     with pytest.raises(UserRateLimited) as caught:
-        await fetcher.last(7, account, PHONE)
+        await fetcher.last(7, account, phones[6])
     assert 0 < caught.value.retry_after <= 10
     assert sim.count() == requests
-    await fetcher.last(8, account, PHONE)  # another user is not held back
+    # What the picture answers without a request does not count: a held number is answered.
+    held = await fetcher.last(7, account, phones[0])
+    assert held.origin is Origin.CACHE and sim.count() == requests
+    await fetcher.last(8, account, phones[6])  # another user is not held back
     clock.advance(caught.value.retry_after)
-    await fetcher.last(7, account, PHONE)
+    await fetcher.last(7, account, phones[7])
+
+
+async def test_the_try_again_line_names_the_share_when_it_is_the_limit_that_holds(
+    sim: SimulatedSmsc, client: SmscClient, storage: Storage, account: Account, clock: FakeClock
+) -> None:
+    # A budget of 6 gives one user a share of 2 single requests an hour; the guard 2 a minute.
+    fetcher = make_fetcher(client, storage, clock, budget=6, user_limit=(2, 60.0))
+    for n in range(3):
+        sim.add_message(API_KEY, phone=f"7916000{n:04d}")
+    await fetcher.history(7, account, "79160000000", 5)
+    await fetcher.history(7, account, "79160000001", 5)
+    with pytest.raises(QuotaExhausted) as caught:
+        await fetcher.history(7, account, "79160000002", 5)
+    # Not "try again in 30 s": after 30 s the share would still say no, for the rest of the hour.
+    assert caught.value.reason is HeldBack.SHARE
+    assert caught.value.fresh_possible_at >= clock() + 3000
 
 
 async def test_status_lookups_are_cached_and_spend_no_history_budget(

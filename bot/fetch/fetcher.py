@@ -29,6 +29,7 @@ from bot.fetch.models import (
     Origin,
     QuotaExhausted,
     QuotaLedger,
+    UserRateLimited,
     Window,
     landed_within,
     retrieved,
@@ -139,6 +140,7 @@ class Fetcher:
         newest = picture.newest(phone, start=start)
         if newest is not None and self._clock() - newest.as_of < self._ttl:
             return Answer(Lookup(_entry(newest), Origin.CACHE, newest.as_of))
+        await self._guard(account, held=True)  # a batch always answers, held data or late
         refusal = await self.budget.backoff_error(account.key_id)
         if isinstance(refusal, SmscBadCredentials):
             raise refusal  # the key was refused: asking again would get the IP blocked
@@ -308,23 +310,49 @@ class Fetcher:
         """History requests the account may still make in the sliding hour."""
         return await self.budget.remaining(account.key_id)
 
+    def share_left(self, account: Account, user_id: int) -> tuple[int, int]:
+        """Single requests (not batches) ``user_id`` may still cause for the account in the
+        sliding hour, and their share."""
+        return self.shares.left(account.key_id, user_id), self.shares.limit
+
     # --- decisions ------------------------------------------------------------------------
 
     def admit(self, user_id: int) -> None:
         """Take the per-user guard now for this task's next lookup (``UserRateLimited``), so
         that a button press can be answered between the guard and the fetch."""
+        self.guard.take(user_id)
         self._admit(user_id)
         _ADMITTED.set(user_id)
 
     def _admit(self, user_id: int) -> None:
-        """The per-user guard first (UserRateLimited), unless ``admit`` took it for this
-        lookup; then ``user_id`` is the one asking, whose share of the account's hour a request
-        made for this lookup is counted against."""
+        """``user_id`` is the one asking: the guard and the share of a request made for this
+        lookup are theirs."""
+        _ASKING.set(user_id)
+
+    async def _guard(self, account: Account, *, held: bool, budgeted: bool = False) -> None:
+        """The per-user guard, taken only by a lookup that would make a request (unless
+        ``admit`` took it). When it refuses and, after its wait, a request would still be held
+        back (the user's share, the account's hour) with nothing ``held`` to show, that limit is
+        raised instead: the line names the limit that holds, and when it frees."""
+        user_id = _ASKING.get()
+        if user_id is None:
+            return
         if _ADMITTED.get() == user_id:
             _ADMITTED.set(None)
-        else:
+            return
+        try:
             self.guard.take(user_id)
-        _ASKING.set(user_id)
+        except UserRateLimited as exc:
+            if budgeted and not held:
+                key_id, after = account.key_id, self._clock() + exc.retry_after
+                share_at = self.shares.next_at(key_id, user_id)
+                budget_at = await self.budget.next_request_at(key_id, cold=True)
+                if max(share_at, budget_at) > after:
+                    reason = HeldBack.SHARE if share_at >= budget_at else HeldBack.BUDGET
+                    if reason is HeldBack.BUDGET and await self.budget.backoff_error(key_id):
+                        reason = HeldBack.BACKOFF
+                    raise QuotaExhausted(max(share_at, budget_at), reason) from exc
+            raise
 
     async def _phone_history(
         self, account: Account, phone: str, held: Snapshot[list[HistoryEntry]] | None
@@ -407,6 +435,10 @@ class Fetcher:
         """The held answer to ``query``, or SMS Center's (``held.HeldAnswers``); a request made
         for it counts against the asking user's share."""
         user = _ASKING.get() if budgeted else None
+
+        async def guard(held: bool) -> None:
+            await self._guard(account, held=held, budgeted=budgeted)
+
         return await self.answers.get(
             account,
             query,
@@ -416,6 +448,7 @@ class Fetcher:
             budgeted=budgeted,
             purpose=purpose,
             user=user,
+            before_request=guard,
         )
 
 

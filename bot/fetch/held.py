@@ -86,14 +86,19 @@ class HeldAnswers:
         held: Snapshot[T] | None = None,
         budgeted: bool = True,
         purpose: Purpose = Purpose.LOOKUP,
+        before_request: Callable[[bool], Awaitable[None]] | None = None,
     ) -> Lookup[T]:
         """The answer to ``query``: held and fresh, joined, or decided (``user``'s share is
-        counted for a request made)."""
+        counted for a request made). ``before_request`` runs (and may raise) when a request
+        may be made, told whether held data could answer instead."""
         key = (account.key_id, query)
         cached: Snapshot[T] | None = self._held.get(key)
         if cached is not None and self._is_fresh(cached):
             return Lookup(cached.value, Origin.CACHE, cached.fetched_at)
         flight: asyncio.Future[Lookup[T]] | None = self._in_flight.get(key)
+        if flight is None and before_request is not None:
+            await before_request(held is not None or cached is not None)
+            flight = self._in_flight.get(key)  # one may have started meanwhile
         if flight is not None:
             # Single-flight: join the lookup already under way, whatever it decides.
             return await asyncio.shield(flight)

@@ -64,6 +64,14 @@ class UserShare:
         now = self._clock()
         return now if sent is None else sent.next_at(self.limit, now)
 
+    def left(self, key_id: str, user_id: int) -> int:
+        """Requests the user may still cause in the sliding hour."""
+        sent = self._sent.get((key_id, user_id))
+        if sent is None:
+            return self.limit
+        sent.prune(self._clock())
+        return max(0, self.limit - len(sent))
+
     def spend(self, key_id: str, user_id: int) -> None:
         """Count a request the user caused now."""
         self._sent.setdefault((key_id, user_id), SlidingLog(HOUR)).append(self._clock())

@@ -33,6 +33,11 @@ NOT_MEMBER_SELF_LOGIN = Text(
     "Или пришлите мне в личном чате <code>/login ВАШ_API_КЛЮЧ</code>.",
 )
 ADMIN_ONLY = Text("This command is for admins only.", "Эта команда только для администраторов.")
+# A group asked faster than the bot may post there (about 20 messages a minute): told once.
+CHAT_BOUND = Text(
+    "🐢 Too many questions in this chat at once: the bot answers again from {time}.",
+    "🐢 Слишком много вопросов в этом чате сразу: бот снова ответит с {time}.",
+)
 PRIVATE_ONLY = Text(
     "Send this command to me in a private chat.",
     "Пришлите эту команду мне в личном чате.",
@@ -155,6 +160,12 @@ WHOAMI_ACCOUNT = Text(
     "SMS Center history requests left this hour: {left} of {limit}",
     "Аккаунт: <b>{name}</b> (ключ {fingerprint})\n"
     "Запросов истории к SMS Center осталось в этот час: {left} из {limit}",
+)
+WHOAMI_SHARE = Text(
+    "Yours of them: {left} of {share} (/history, /recent, /failed); numbers asked with /last go "
+    "together in shared requests",
+    "Из них ваших: {left} из {share} (/history, /recent, /failed); номера из /last "
+    "запрашиваются вместе, общими запросами",
 )
 
 # --- keys: /login, /addkey ----------------------------------------------------------------
