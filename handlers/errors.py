@@ -27,6 +27,7 @@ from aiogram.exceptions import AiogramError, TelegramForbiddenError
 from aiogram.types import ErrorEvent, Message
 from cachetools import TTLCache
 
+from bot.chat.access import no_access_line
 from bot.chat.arguments import BadArgument
 from bot.chat.caller import Caller, NotAuthorized, PrivateChatOnly
 from bot.chat.escaping import Html, fill_html
@@ -89,11 +90,8 @@ def _bad_argument(exc: BadArgument, asker: Asker) -> str:
 def _not_authorized(exc: NotAuthorized, asker: Asker) -> str:
     if exc.admin_only:
         return texts.ADMIN_ONLY(asker.lang)
-    user_id = asker.caller.user_id if asker.caller is not None else 0
-    line: str = fill_html(texts.NOT_MEMBER(asker.lang), user_id=user_id)
-    if asker.settings.allow_self_login:
-        line += " " + texts.NOT_MEMBER_SELF_LOGIN(asker.lang)
-    return line
+    caller = asker.caller or Caller(user_id=0, lang=asker.lang, is_admin=False, member=None)
+    return no_access_line(caller, self_login=asker.settings.allow_self_login, accounts=exc.accounts)
 
 
 def _user_rate_limited(exc: UserRateLimited, asker: Asker) -> str:

@@ -194,6 +194,14 @@ class Storage:
         logger.info("account %d deleted; %d member(s) lost access", account_id, lost)
         return lost
 
+    async def account_names(self) -> list[str]:
+        """The names of the shared accounts (not personal ones), in order; no key is decrypted."""
+        async with self._lock:
+            rows = await self._fetchall(
+                "SELECT name FROM accounts WHERE personal = 0 ORDER BY name"
+            )
+        return [str(row["name"]) for row in rows]
+
     async def list_accounts(self) -> list[tuple[Account, int]]:
         """Return every account with its number of members, ordered by name."""
         async with self._lock:

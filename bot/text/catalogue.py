@@ -45,6 +45,24 @@ BUTTON_EXPIRED = Text(
     "This button is no longer valid; send the command again.",
     "Кнопка устарела; отправьте команду заново.",
 )
+NOT_MEMBER_ADMIN = Text(
+    "You are an admin, but lookups need access to an account too: "
+    "send <code>/grant {user_id} {name}</code>.",
+    "Вы администратор, но для проверки нужен и доступ к аккаунту: "
+    "отправьте <code>/grant {user_id} {name}</code>.",
+)
+NOT_MEMBER_ADMIN_CHOOSE = Text(
+    "You are an admin, but lookups need access to an account too: "
+    "send <code>/grant {user_id} NAME</code>, NAME one of: {names}.",
+    "Вы администратор, но для проверки нужен и доступ к аккаунту: "
+    "отправьте <code>/grant {user_id} ИМЯ</code>, ИМЯ — одно из: {names}.",
+)
+NOT_MEMBER_ADMIN_NO_ACCOUNT = Text(
+    "You are an admin, but there is no account yet: add one in a private chat with "
+    "<code>/addkey NAME API_KEY</code>, then send <code>/grant {user_id} NAME</code>.",
+    "Вы администратор, но аккаунтов пока нет: добавьте аккаунт в личном чате командой "
+    "<code>/addkey ИМЯ API_КЛЮЧ</code>, затем отправьте <code>/grant {user_id} ИМЯ</code>.",
+)
 
 # --- arguments ----------------------------------------------------------------------------
 

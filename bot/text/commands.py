@@ -31,7 +31,8 @@ class CommandSpec:
     ``note`` is what the usage line adds after them (a range, an example; may hold ``{max}``);
     ``menu`` is the command menu's description (Telegram: 3–256 characters); a ``self_login``
     command is listed only where users may log in with their own key; ``in_help`` False keeps
-    it out of ``/help`` (``/help`` itself).
+    it out of ``/help`` (``/help`` itself); a ``needs_access`` command of anyone's is listed in
+    ``/help`` only for members (``/logout`` has nothing to drop for anyone else).
     """
 
     name: str
@@ -42,6 +43,7 @@ class CommandSpec:
     note: Text | None = None
     self_login: bool = False
     in_help: bool = True
+    needs_access: bool = False
 
     def __post_init__(self) -> None:
         # Telegram refuses the whole menu over one bad entry; fail at import instead.
@@ -146,6 +148,7 @@ COMMANDS: tuple[CommandSpec, ...] = (
         Audience.ANYONE,
         description=Text("drop your access", "отказаться от доступа"),
         menu=Text("drop your access", "отказаться от доступа"),
+        needs_access=True,
     ),
     # --- admin --------------------------------------------------------------------------------
     CommandSpec(
@@ -243,21 +246,29 @@ def listed(audiences: frozenset[Audience], *, self_login: bool) -> tuple[Command
     )
 
 
-def help_section(audience: Audience, lang: Lang, *, self_login: bool) -> str:
-    """One section of ``/help`` (HTML): a bold heading, then a line per command."""
+def help_section(audience: Audience, lang: Lang, *, self_login: bool, member: bool = True) -> str:
+    """One section of ``/help`` (HTML): a bold heading, then a line per command the asker may
+    use (a ``needs_access`` one only for a ``member``)."""
     lines = [f"<b>{HELP_HEADINGS[audience](lang)}</b>"]
     for command in listed(frozenset({audience}), self_login=self_login):
-        if command.in_help:
+        if command.in_help and (member or not command.needs_access):
             lines.append(f"{_spelled(command, lang)} — {command.description(lang)}")
     if audience is Audience.MEMBER:
         lines.append(HELP_BARE_NUMBER(lang))
     return "\n".join(lines)
 
 
-def help_sections(lang: Lang, *, admin: bool, self_login: bool) -> list[str]:
-    """The sections of ``/help`` for the asker: lookups and their own, and admin for admins."""
-    audiences = [Audience.MEMBER, Audience.ANYONE] + ([Audience.ADMIN] if admin else [])
-    return [help_section(audience, lang, self_login=self_login) for audience in audiences]
+def help_sections(lang: Lang, *, admin: bool, self_login: bool, member: bool = True) -> list[str]:
+    """The sections of ``/help`` for the asker, only what they may use: lookups for a
+    ``member``, their own commands, and admin for an ``admin``."""
+    audiences = (
+        ([Audience.MEMBER] if member else [])
+        + [Audience.ANYONE]
+        + ([Audience.ADMIN] if admin else [])
+    )
+    return [
+        help_section(audience, lang, self_login=self_login, member=member) for audience in audiences
+    ]
 
 
 def menu(lang: Lang, *, admin: bool, self_login: bool) -> list[tuple[str, str]]:
