@@ -1,7 +1,8 @@
 """Admin commands: /addkey, /delkey, /keys, /grant, /revoke, /users, /audit.
 
 The whole router is behind the admin gate (``RoleGate(Role.ADMIN)``); ``/addkey``'s key is
-burnt or deleted before the gate, whoever sent it (``bot.chat.keys``).
+burnt or deleted before the gate, whoever sent it (``bot.chat.keys``). ``/users`` and ``/audit``
+answer only in a private chat: they show who may look up what, and every number looked up.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from aiogram.filters import Command, CommandObject
 from aiogram.types import Message
 
 from bot.chat import arguments
+from bot.chat.audit import outcome_words
 from bot.chat.caller import Caller, PrivateChatOnly, Role, gate
 from bot.chat.escaping import Html, fill_html
 from bot.chat.keys import CARRIES_KEY, KeyMessages, check_key
@@ -126,6 +128,8 @@ def make_router() -> Router:
     @router.message(Command("users"))
     async def users(message: Message, caller: Caller, store: Storage, settings: Settings) -> None:
         lang = caller.lang
+        if message.chat.type != ChatType.PRIVATE:  # who may see what is not the group's business
+            raise PrivateChatOnly
         members = await store.list_members()
         if not members:
             await message.answer(texts.USERS_EMPTY(lang))
@@ -157,6 +161,8 @@ def make_router() -> Router:
         settings: Settings,
     ) -> None:
         lang = caller.lang
+        if message.chat.type != ChatType.PRIVATE:  # every number looked up, and by whom
+            raise PrivateChatOnly
         usage = commands.usage("audit", lang, max=AUDIT_MAX)
         count = arguments.count(command.args, default=AUDIT_DEFAULT, maximum=AUDIT_MAX, usage=usage)
         entries = await store.recent_audit(count)
@@ -175,7 +181,7 @@ def make_router() -> Router:
                     chat=entry.chat_id,
                     command=entry.command,
                     argument=entry.argument,
-                    outcome=entry.outcome,
+                    outcome=outcome_words(entry.outcome, lang),
                 )
             )
         await message.answer(_fit_lines(lines))

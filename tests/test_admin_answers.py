@@ -4,15 +4,24 @@ and ``/audit`` says outcomes in words and, like ``/users``, only in a private ch
 
 from __future__ import annotations
 
+import sqlite3
 from typing import Any
 
 import pytest
 
+from bot.chat.arguments import BadArgument
+from bot.chat.audit import outcome_code, outcome_words
+from bot.chat.caller import NotAuthorized
+from bot.fetch import HeldBack, QuotaExhausted
+from bot.smsc import SmscBadCredentials, SmscTimeout
 from bot.smsc.simulator import SimulatedSmsc
+from bot.store import StorageError
 from bot.text import Lang
+from bot.text import catalogue as texts
 from bot.text.commands import help_sections
+from handlers.errors import ERROR_WORDS
 from tests.conftest import API_KEY
-from tests.harness import ADMIN, STRANGER, Harness
+from tests.harness import ADMIN, AGENT, STRANGER, Harness
 
 PHONE = "79161234567"
 GROUP: dict[str, Any] = {"chat_id": -4242, "chat_type": "supergroup"}
@@ -85,3 +94,71 @@ async def test_help_of_a_stranger_an_admin_and_a_member(harness: Harness) -> Non
     assert "/history" in member and "/logout" in member and "/addkey" not in member
     russian = await harness.say("/help", user_id=STRANGER, language_code="ru")
     assert "/whoami" in russian and "/last" not in russian and "Проверка" not in russian
+
+
+# --- 12: /audit in words, /audit and /users in private chats only -------------------------------
+
+
+async def test_audit_says_outcomes_in_words_in_both_languages(
+    harness: Harness, sim: SimulatedSmsc
+) -> None:
+    sim.add_message(API_KEY, phone=PHONE)
+    await harness.grant()
+    await harness.say(f"/last {PHONE}")  # fresh
+    await harness.say("/history 12")  # BadArgument
+    await harness.say(f"/last {PHONE}", user_id=STRANGER)  # NotAuthorized
+    english = await harness.say("/audit", user_id=ADMIN)
+    russian = await harness.say("/audit", user_id=ADMIN, language_code="ru")
+    for internal in ("BadArgument", "NotAuthorized", "QuotaExhausted", "→ fresh"):
+        assert internal not in english and internal not in russian
+    assert "refused: no access" in english and "not understood" in english
+    assert "fresh from SMS Center" in english
+    assert "отказ: нет доступа" in russian and "не понято" in russian
+
+
+def test_every_recorded_outcome_has_words() -> None:
+    class Unforeseen(Exception):
+        pass
+
+    class SlowerStill(SmscTimeout):  # a subclass is recorded as its nearest ancestor with words
+        pass
+
+    recorded = {
+        BadArgument("usage"): "BadArgument",
+        NotAuthorized(): "NotAuthorized",
+        QuotaExhausted(fresh_possible_at=0.0, reason=HeldBack.BUDGET): "QuotaExhausted",
+        SlowerStill(): "SmscTimeout",
+        SmscBadCredentials("get", 2, "bad key"): "SmscBadCredentials",
+        sqlite3.OperationalError("database is locked"): "StorageError",
+        Unforeseen(): "error",
+    }
+    for error, code in recorded.items():
+        assert outcome_code(error) == code
+        for lang in Lang:
+            assert outcome_words(code, lang) == texts.AUDIT_OUTCOMES[code](lang)
+    # Every error the error router has words for has audit words of its own.
+    for cls in ERROR_WORDS:
+        assert (
+            cls is sqlite3.Error
+            or cls.__name__ in texts.AUDIT_OUTCOMES
+            or issubclass(cls, StorageError)
+        ), cls
+    assert outcome_words("pending:budget", Lang.RU) == texts.AUDIT_OUTCOMES["pending"](Lang.RU)
+    assert outcome_words("hint", Lang.EN) == "hint"  # a lookup's own word is shown as it is
+
+
+@pytest.mark.parametrize("command", ["/audit", "/users"])
+async def test_audit_and_users_answer_only_in_a_private_chat(
+    harness: Harness, sim: SimulatedSmsc, command: str
+) -> None:
+    sim.add_message(API_KEY, phone=PHONE)
+    await harness.grant()
+    await harness.say(f"/last {PHONE}")
+    answer = await harness.say(command, user_id=ADMIN, **GROUP)
+    assert answer == "Send this command to me in a private chat."
+    assert PHONE not in answer and str(AGENT) not in answer
+    russian = await harness.say(
+        command, user_id=ADMIN, language_code="ru", chat_id=-5, chat_type="group"
+    )
+    assert russian == "Пришлите эту команду мне в личном чате."
+    assert str(AGENT) in await harness.say(command, user_id=ADMIN)  # and in private it works

@@ -233,4 +233,5 @@ async def test_a_refresh_edit_refused_for_another_reason_is_logged_not_swallowed
         assert failed[0].exc_info is not None
         assert isinstance(failed[0].exc_info[1], TelegramBadRequest)
         audit = await h.services.storage.recent_audit(1)
-        assert audit[0].command == "button" and audit[0].outcome == "TelegramBadRequest"
+        # Recorded as its nearest class with words (/audit: "Telegram refused the answer").
+        assert audit[0].command == "button" and audit[0].outcome == "TelegramAPIError"

@@ -286,6 +286,67 @@ AUDIT_LINE = Text(
     "{when} · <code>{user_id}</code> в {chat} · /{command} {argument} → {outcome}",
 )
 AUDIT_EMPTY = Text("The audit log is empty.", "Журнал пуст.")
+# What each audit outcome code means (``bot.chat.audit``): a lookup's own outcome, or the class
+# of the error that answered it, recorded as its nearest ancestor named here.
+AUDIT_OUTCOMES: dict[str, Text] = {
+    "fresh": Text("answered, fresh from SMS Center", "ответ, свежие данные SMS Center"),
+    "cache": Text("answered from data held", "ответ из сохранённых данных"),
+    "stale": Text(
+        "answered with older data (a fresh request held back)",
+        "ответ старыми данными (свежий запрос отложен)",
+    ),
+    "pending": Text("answered at once, the result followed", "ответ сразу, результат позже"),
+    "ok": Text("answered", "ответ дан"),
+    "refused:not-owner": Text("refused: someone else's button", "отказ: чужая кнопка"),
+    "refused:expired": Text("refused: an outdated button", "отказ: устаревшая кнопка"),
+    "refused:unknown": Text("refused: an unknown button", "отказ: неизвестная кнопка"),
+    "BadArgument": Text("not understood: told the usage", "не понято: отправлен формат"),
+    "NotAuthorized": Text("refused: no access", "отказ: нет доступа"),
+    "PrivateChatOnly": Text("refused: private chat only", "отказ: только в личном чате"),
+    "UserRateLimited": Text(
+        "refused: too many lookups in a row", "отказ: слишком много запросов подряд"
+    ),
+    "QuotaExhausted": Text(
+        "refused: the hour's SMS Center limit is used up",
+        "отказ: часовой лимит SMS Center исчерпан",
+    ),
+    "KeyChecksPaused": Text("refused: key checks paused", "отказ: проверка ключей приостановлена"),
+    "KeyRefused": Text("SMS Center refused the key", "SMS Center не принял ключ"),
+    "KeyUnchecked": Text("the key could not be checked", "ключ не удалось проверить"),
+    "SmscError": Text("SMS Center failed", "сбой SMS Center"),
+    "SmscConnectError": Text("SMS Center unreachable", "SMS Center недоступен"),
+    "SmscTimeout": Text("SMS Center did not answer in time", "SMS Center не ответил вовремя"),
+    "SmscHTTPError": Text("SMS Center failed (HTTP error)", "сбой SMS Center (ошибка HTTP)"),
+    "SmscMalformedResponse": Text(
+        "SMS Center's answer could not be read", "ответ SMS Center не удалось разобрать"
+    ),
+    "SmscApiError": Text("SMS Center answered with an error", "SMS Center ответил ошибкой"),
+    "SmscBadParameters": Text(
+        "SMS Center error 1: bad parameters", "SMS Center, ошибка 1: неверные параметры"
+    ),
+    "SmscBadCredentials": Text(
+        "SMS Center error 2: the account's key refused", "SMS Center, ошибка 2: ключ не принят"
+    ),
+    "SmscNotFound": Text(
+        "SMS Center error 3: nothing found", "SMS Center, ошибка 3: ничего не найдено"
+    ),
+    "SmscIPBlocked": Text(
+        "SMS Center error 4: the bot's IP blocked", "SMS Center, ошибка 4: IP бота заблокирован"
+    ),
+    "SmscRateLimited": Text(
+        "SMS Center error 9: too many requests", "SMS Center, ошибка 9: слишком частые запросы"
+    ),
+    "StorageError": Text("the bot's database failed", "сбой базы данных бота"),
+    "TelegramAPIError": Text("Telegram refused the answer", "Telegram не принял ответ"),
+    "TelegramServerError": Text("Telegram failed (server error)", "сбой Telegram (ошибка сервера)"),
+    "TelegramNetworkError": Text("Telegram unreachable", "Telegram недоступен"),
+    "TelegramRetryAfter": Text("Telegram asked to slow down", "Telegram попросил снизить частоту"),
+    "TelegramForbiddenError": Text(
+        "Telegram: the bot is blocked or not in the chat",
+        "Telegram: бот заблокирован или не в чате",
+    ),
+    "error": Text("failed on the bot's side (see the log)", "сбой на стороне бота (см. журнал)"),
+}
 
 # --- buttons ------------------------------------------------------------------------------
 

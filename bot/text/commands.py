@@ -195,13 +195,13 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec(
         "users",
         Audience.ADMIN,
-        description=Text("who has access", "у кого есть доступ"),
+        description=Text("who has access (private chat)", "у кого есть доступ (в личном чате)"),
         menu=Text("who has access", "у кого есть доступ"),
     ),
     CommandSpec(
         "audit",
         Audience.ADMIN,
-        description=Text("the last lookups", "последние запросы"),
+        description=Text("the last lookups (private chat)", "последние запросы (в личном чате)"),
         menu=Text("last lookups", "последние запросы"),
         syntax=Text("[N]", "[N]"),
         note=Text(", N from 1 to {max}.", ", N от 1 до {max}."),
