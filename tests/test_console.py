@@ -27,6 +27,7 @@ from bot.chat.console import (
     CONSOLE_TOKEN,
     CONSOLE_USER_ID,
     Printer,
+    console_lang,
     console_session,
 )
 from bot.chat.telegram_html import html_to_text
@@ -55,6 +56,8 @@ def _clean_env(tmp_path: Path) -> dict[str, str]:
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
     env["PYTHONIOENCODING"] = "utf-8"
     env["LANG"] = "C.UTF-8"  # the console answers in Russian under a ru* locale
+    for name in ("LANGUAGE", "LC_ALL", "LC_MESSAGES"):  # which would win over LANG
+        env.pop(name, None)
     return env
 
 
@@ -64,6 +67,8 @@ def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
     for name in Settings.model_fields:
         monkeypatch.delenv(name.upper(), raising=False)
     monkeypatch.setenv("LANG", "C.UTF-8")
+    for name in ("LANGUAGE", "LC_ALL", "LC_MESSAGES"):
+        monkeypatch.delenv(name, raising=False)
     return Settings(_env_file=None, database_path=tmp_path / "data" / "bot.sqlite3")
 
 
@@ -259,3 +264,36 @@ async def test_a_russian_locale_gets_russian_answers_and_console_lines(
     assert texts.BUTTON_REFRESH(Lang.RU) in out
     assert "(изменено)" in out
     assert "данные на" in out  # the freshness line, from the bot itself
+
+
+@pytest.mark.parametrize(
+    ("environ", "lang"),
+    [
+        ({"LANG": "ru_RU.UTF-8"}, Lang.RU),
+        ({"LANG": "C.UTF-8"}, Lang.EN),
+        ({}, Lang.EN),
+        ({"LC_ALL": "ru_RU.UTF-8", "LANG": "en_US.UTF-8"}, Lang.RU),  # LC_ALL over LANG
+        ({"LC_ALL": "C", "LANG": "ru_RU.UTF-8"}, Lang.EN),
+        ({"LC_MESSAGES": "ru_RU", "LANG": "en_GB.UTF-8"}, Lang.RU),  # LC_MESSAGES over LANG
+        ({"LC_ALL": "en_US.UTF-8", "LC_MESSAGES": "ru_RU"}, Lang.EN),  # LC_ALL over both
+        ({"LC_ALL": "", "LANG": "ru_RU.UTF-8"}, Lang.RU),  # set but empty: not set
+        ({"LANGUAGE": "ru:en", "LC_ALL": "en_US.UTF-8"}, Lang.RU),  # LANGUAGE first
+        ({"LANGUAGE": "de:ru", "LANG": "en_US.UTF-8"}, Lang.RU),  # its first known entry
+        ({"LANGUAGE": "en_GB:ru", "LANG": "ru_RU.UTF-8"}, Lang.EN),
+        ({"LANGUAGE": "de:fr", "LANG": "ru_RU.UTF-8"}, Lang.RU),  # none known: the locale
+        ({"LANGUAGE": "ru"}, Lang.RU),  # a container with no locale at all
+    ],
+)
+def test_console_language_follows_language_then_lc_all_lc_messages_lang(
+    environ: dict[str, str], lang: Lang
+) -> None:
+    assert console_lang(environ) is lang
+
+
+async def test_lc_all_alone_makes_the_console_russian(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LC_ALL", "ru_RU.UTF-8")  # LANG stays C.UTF-8
+    stdout = io.StringIO()
+    await run_shell(settings, user_id=42, demo=True, stdin=io.StringIO("/help\n"), stdout=stdout)
+    assert "/whoami — ваша роль, аккаунт и лимит" in stdout.getvalue()

@@ -22,7 +22,7 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextlib import AbstractAsyncContextManager, AsyncExitStack
 from dataclasses import dataclass
 from typing import Any, Final, TextIO
@@ -40,7 +40,14 @@ from bot.smsc.simulator import DEMO_ACCOUNT, DEMO_NUMBERS
 from bot.text import Lang, lang_for
 from bot.text import catalogue as texts
 
-__all__ = ["CONSOLE_BOT_ID", "CONSOLE_USER_ID", "Printer", "console_session", "run_console"]
+__all__ = [
+    "CONSOLE_BOT_ID",
+    "CONSOLE_USER_ID",
+    "Printer",
+    "console_lang",
+    "console_session",
+    "run_console",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -192,8 +199,8 @@ async def run_console(
     """Read lines until ``/quit``, ``exit`` or end of input and answer each through the bot's
     Dispatcher, one line at a time, in order; returns the exit code (0).
 
-    The console user ``user_id`` writes in a private chat in ``lang`` (by default Russian when
-    the ``LANG`` environment variable says ``ru…``, English otherwise). It is an admin
+    The console user ``user_id`` writes in a private chat in ``lang`` (by default the one the
+    locale environment names, :func:`console_lang`). It is an admin
     of this session when it is :data:`CONSOLE_USER_ID` (the default) or in ``ADMIN_IDS``.
     ``open_dispatcher`` (the composition root's) opens the bot's parts for these settings;
     ``demo`` only changes the banner. No Telegram token is needed and no Bot API request
@@ -202,7 +209,7 @@ async def run_console(
     stdin = stdin if stdin is not None else sys.stdin
     stdout = stdout if stdout is not None else sys.stdout
     terminal = _is_terminal(stdin)
-    lang = lang if lang is not None else lang_for(os.environ.get("LANG"))
+    lang = lang if lang is not None else console_lang(os.environ)
     if user_id == CONSOLE_USER_ID:
         settings = settings.model_copy(update={"admin_ids": settings.admin_ids | {user_id}})
     async with AsyncExitStack() as stack:
@@ -314,6 +321,26 @@ class _Chat:
             self._printer.note(_BOT_FAILED(self._printer.lang) + "\n")
             return True
         return result is not UNHANDLED or self._printer.printed != printed
+
+
+def console_lang(environ: Mapping[str, str]) -> Lang:
+    """The console's language from the locale environment, as gettext reads it for messages.
+
+    ``LANGUAGE`` (a ``:``-separated list of preferences, ``ru:en``) comes first: its first entry
+    that is English or Russian decides. Otherwise the first set of ``LC_ALL``, ``LC_MESSAGES``
+    and ``LANG`` (POSIX precedence) does: Russian for ``ru…``, English for anything else (``C``
+    included). Unlike gettext, ``LANGUAGE`` counts under the ``C`` locale too: a container
+    often has no locale at all, and whoever sets ``LANGUAGE=ru`` means it.
+    """
+    for entry in environ.get("LANGUAGE", "").split(":"):
+        primary = entry.strip().replace("-", "_").split("_", 1)[0].lower()
+        if primary in {"en", "ru"}:
+            return lang_for(primary)
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        value = environ.get(name, "").strip()
+        if value:
+            return lang_for(value.split(".", 1)[0])
+    return Lang.EN
 
 
 def _banner(settings: Settings, user_id: int, demo: bool, lang: Lang) -> str:
