@@ -384,6 +384,7 @@ CONSOLE_NO_ACCESS = Text(
     "У пользователя {user_id} нет доступа: чтобы попробовать как участник, запустите консоль "
     "без --user и выполните /grant {user_id} {account}.",
 )
+CONSOLE_KEY_HIDDEN = Text("‹key hidden›", "‹ключ скрыт›")
 
 # --- phone numbers: ten digits without a country code, /history's count -------------------
 

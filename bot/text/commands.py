@@ -32,7 +32,9 @@ class CommandSpec:
     ``menu`` is the command menu's description (Telegram: 3–256 characters); a ``self_login``
     command is listed only where users may log in with their own key; ``in_help`` False keeps
     it out of ``/help`` (``/help`` itself); a ``needs_access`` command of anyone's is listed in
-    ``/help`` only for members (``/logout`` has nothing to drop for anyone else).
+    ``/help`` only for members (``/logout`` has nothing to drop for anyone else); a
+    ``carries_key`` command's arguments hold an API key, which is never shown back (the console
+    neither echoes nor remembers it).
     """
 
     name: str
@@ -44,6 +46,7 @@ class CommandSpec:
     self_login: bool = False
     in_help: bool = True
     needs_access: bool = False
+    carries_key: bool = False
 
     def __post_init__(self) -> None:
         # Telegram refuses the whole menu over one bad entry; fail at import instead.
@@ -142,6 +145,7 @@ COMMANDS: tuple[CommandSpec, ...] = (
             " (SMS Center → Настройки → API-ключ). Я удалю сообщение сразу после прочтения.",
         ),
         self_login=True,
+        carries_key=True,
     ),
     CommandSpec(
         "logout",
@@ -161,6 +165,7 @@ COMMANDS: tuple[CommandSpec, ...] = (
             "; NAME is 1–32 letters, digits, <code>-</code> or <code>_</code>.",
             "; ИМЯ — 1–32 буквы, цифры, <code>-</code> или <code>_</code>.",
         ),
+        carries_key=True,
     ),
     CommandSpec(
         "delkey",
@@ -220,6 +225,16 @@ HELP_BARE_NUMBER = Text(
     "A bare phone number in a private chat works like /last.",
     "Просто номер телефона в личном чате работает как /last.",
 )
+
+
+def carries_key(text: str) -> bool:
+    """Whether the typed line ``text`` is a command whose arguments hold an API key
+    (``/login KEY``, ``/addkey@bot NAME KEY``), in any letter case."""
+    if not text.startswith("/"):
+        return False
+    name = text[1:].split(maxsplit=1)[0].split("@", 1)[0].lower() if len(text) > 1 else ""
+    command = BY_NAME.get(name)
+    return command is not None and command.carries_key
 
 
 def _spelled(command: CommandSpec, lang: Lang) -> str:
