@@ -84,7 +84,9 @@ def make_router() -> Router:
             return
         if message.chat.type != ChatType.PRIVATE:
             raise PrivateChatOnly
-        apikey = arguments.api_key((command.args or "").strip(), commands.usage("login", lang))
+        apikey = arguments.api_key(
+            (command.args or "").strip(), commands.usage("login", lang), lang
+        )
         balance = await check_key(fetcher, caller.user_id, apikey)
         member = await store.login(caller.user_id, apikey, now=clock())
         reply: str = fill_html(

@@ -48,7 +48,7 @@ from bot.smsc import (
     SmscRateLimited,
     SmscTimeout,
 )
-from bot.store import AccountExists, NoSuchAccount, StorageError
+from bot.store import AccountExists, KeyInUse, NoSuchAccount, StorageError
 from bot.text import Lang, Text
 from bot.text import catalogue as texts
 
@@ -125,6 +125,10 @@ def _account_exists(exc: AccountExists, asker: Asker) -> str:
     return fill_html(texts.ADDKEY_EXISTS(asker.lang), name=exc.name)
 
 
+def _key_in_use(exc: KeyInUse, asker: Asker) -> str:
+    return fill_html(texts.KEY_IN_USE(asker.lang), name=exc.name)
+
+
 def _no_such_account(exc: NoSuchAccount, asker: Asker) -> str:
     return fill_html(texts.NO_SUCH_ACCOUNT(asker.lang), name=exc.name)
 
@@ -155,6 +159,7 @@ ERROR_WORDS: Mapping[type[BaseException], Words] = {
     KeyRefused: _line(texts.KEY_REFUSED),
     KeyUnchecked: _key_unchecked,
     AccountExists: _account_exists,
+    KeyInUse: _key_in_use,
     NoSuchAccount: _no_such_account,
     # limits of the fetch layer
     UserRateLimited: _user_rate_limited,

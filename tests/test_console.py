@@ -416,6 +416,8 @@ def test_piped_input_is_echoed_before_each_answer_and_logs_go_to_stderr(tmp_path
         ("/LOGIN@console_bot SECRET", "/LOGIN@console_bot ‹key hidden›"),
         ("/addkey main SECRET", "/addkey main ‹key hidden›"),
         ("/addkey SECRET", "/addkey ‹key hidden›"),
+        ("/rekey main SECRET", "/rekey main ‹key hidden›"),
+        ("/Rekey main", "/Rekey ‹key hidden›"),
         ("/addkey", "/addkey"),
         ("/last 79031112233", "/last 79031112233"),
         ("login SECRET", "login SECRET"),  # not a command: nothing to hide, nothing sent

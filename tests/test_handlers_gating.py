@@ -34,7 +34,7 @@ from bot.smsc import (
     SmscTransportError,
 )
 from bot.smsc.simulator import SimulatedSmsc
-from bot.store import AccountExists, NoSuchAccount, StorageError
+from bot.store import AccountExists, KeyInUse, NoSuchAccount, StorageError
 from bot.text import Lang
 from bot.text import catalogue as texts
 from handlers.errors import ERROR_WORDS, Asker, words_for
@@ -86,6 +86,7 @@ _EXAMPLES: list[BaseException] = [
     KeyRefused(),
     KeyUnchecked(SmscTimeout("balance")),
     AccountExists("main"),
+    KeyInUse("main"),
     NoSuchAccount("<x>"),
     UserRateLimited(0.2),
     QuotaExhausted(3600.0, HeldBack.SHARE),

@@ -215,8 +215,53 @@ ADDKEY_OK = Text(
     "Сообщение с ключом удалено. Теперь <code>/grant USER_ID {name}</code>.",
 )
 ADDKEY_EXISTS = Text(
-    "An account named <b>{name}</b> already exists; /delkey it first or pick another name.",
-    "Аккаунт <b>{name}</b> уже есть; удалите его через /delkey или выберите другое имя.",
+    "An account named <b>{name}</b> already exists (names ignore letter case): pick another "
+    "name, or replace its key with <code>/rekey {name} NEW_KEY</code>.",
+    "Аккаунт <b>{name}</b> уже есть (регистр букв в именах не важен): выберите другое имя "
+    "или замените его ключ: <code>/rekey {name} НОВЫЙ_КЛЮЧ</code>.",
+)
+KEY_IN_USE = Text(
+    "That key is already the key of account <b>{name}</b>, so nothing was added: one key, one "
+    "account. <code>/grant USER_ID {name}</code> gives people access to it.",
+    "Этот ключ уже принадлежит аккаунту <b>{name}</b>, поэтому ничего не добавлено: один ключ — "
+    "один аккаунт. Доступ к нему даёт <code>/grant USER_ID {name}</code>.",
+)
+NOT_A_KEY = Text(
+    "That cannot be an SMS Center API key: {why}. Nothing was sent to SMS Center; copy the key "
+    "again (SMS Center → Settings → API key).",
+    "Это не может быть API-ключом SMS Center: {why}. В SMS Center ничего не отправлено; "
+    "скопируйте ключ ещё раз (SMS Center → Настройки → API-ключ).",
+)
+NOT_A_KEY_SPACES = Text("it has spaces inside", "в нём есть пробелы")
+NOT_A_KEY_CHARACTERS = Text(
+    "it has characters other than Latin letters, digits and punctuation",
+    "в нём есть символы кроме латинских букв, цифр и знаков препинания",
+)
+NOT_A_KEY_LENGTH = Text("it is longer than 256 characters", "он длиннее 256 символов")
+REKEY_OK = Plural(
+    (
+        "Account <b>{name}</b> now uses key {fingerprint} (was {old}, balance {balance}); its "
+        "{n} member keeps access, and this hour's SMS Center requests still count. What the bot "
+        "held from the old key was dropped; your message with the key was deleted.",
+        "Account <b>{name}</b> now uses key {fingerprint} (was {old}, balance {balance}); its "
+        "{n} members keep access, and this hour's SMS Center requests still count. What the "
+        "bot held from the old key was dropped; your message with the key was deleted.",
+    ),
+    (
+        "Аккаунт <b>{name}</b> теперь использует ключ {fingerprint} (был {old}, баланс "
+        "{balance}); доступ сохранил {n} участник, запросы к SMS Center за этот час "
+        "по-прежнему учитываются. Данные старого ключа удалены; сообщение с ключом удалено.",
+        "Аккаунт <b>{name}</b> теперь использует ключ {fingerprint} (был {old}, баланс "
+        "{balance}); доступ сохранили {n} участника, запросы к SMS Center за этот час "
+        "по-прежнему учитываются. Данные старого ключа удалены; сообщение с ключом удалено.",
+        "Аккаунт <b>{name}</b> теперь использует ключ {fingerprint} (был {old}, баланс "
+        "{balance}); доступ сохранили {n} участников, запросы к SMS Center за этот час "
+        "по-прежнему учитываются. Данные старого ключа удалены; сообщение с ключом удалено.",
+    ),
+)
+REKEY_SAME = Text(
+    "That is already the key of account <b>{name}</b> (key {fingerprint}); nothing changed.",
+    "Это и так ключ аккаунта <b>{name}</b> (ключ {fingerprint}); ничего не изменилось.",
 )
 
 # --- admin --------------------------------------------------------------------------------

@@ -162,8 +162,25 @@ COMMANDS: tuple[CommandSpec, ...] = (
         menu=Text("register an account", "добавить аккаунт"),
         syntax=Text("NAME API_KEY", "ИМЯ API_КЛЮЧ"),
         note=Text(
-            "; NAME is 1–32 letters, digits, <code>-</code> or <code>_</code>.",
-            "; ИМЯ — 1–32 буквы, цифры, <code>-</code> или <code>_</code>.",
+            "; NAME is 1–32 Latin letters, digits, <code>-</code> or <code>_</code> "
+            "(letter case does not matter).",
+            "; ИМЯ — 1–32 латинские буквы, цифры, <code>-</code> или <code>_</code> "
+            "(регистр не важен).",
+        ),
+        carries_key=True,
+    ),
+    CommandSpec(
+        "rekey",
+        Audience.ADMIN,
+        description=Text(
+            "replace an account's key, keeping its members (private chat)",
+            "заменить ключ аккаунта, сохранив участников (в личном чате)",
+        ),
+        menu=Text("replace an account's key", "заменить ключ аккаунта"),
+        syntax=Text("NAME NEW_API_KEY", "ИМЯ НОВЫЙ_API_КЛЮЧ"),
+        note=Text(
+            ". I delete the message right after reading it.",
+            ". Я удалю сообщение сразу после прочтения.",
         ),
         carries_key=True,
     ),
