@@ -34,7 +34,7 @@ from bot.chat.console import (
 from bot.chat.telegram_html import html_to_text
 from bot.demo import prepare_demo_account
 from bot.settings import Settings
-from bot.smsc.simulator import DEMO_NUMBERS, SimulatedSmsc
+from bot.smsc.simulator import DEMO_API_KEY, DEMO_NUMBERS, SimulatedSmsc
 from bot.text import Lang, error_info, status_info
 from bot.text import catalogue as texts
 from bot.text.commands import Audience, help_section
@@ -425,3 +425,23 @@ def test_piped_input_is_echoed_before_each_answer_and_logs_go_to_stderr(tmp_path
 )
 def test_a_key_is_never_echoed(typed: str, shown: str) -> None:
     assert echoed(typed, Lang.EN) == shown
+
+
+async def test_the_demo_still_starts_when_its_key_was_moved_to_another_name(
+    settings: Settings,
+) -> None:
+    # One key is one account (issue 15, item 13): the demo grants whichever account has its key.
+    first = io.StringIO()
+    await run_shell(
+        settings,
+        user_id=CONSOLE_USER_ID,
+        demo=True,
+        stdin=io.StringIO(f"/delkey demo\n/addkey mine {DEMO_API_KEY}\n"),
+        stdout=first,
+    )
+    assert "Account mine added" in first.getvalue()
+    again = io.StringIO()
+    code = await run_shell(
+        settings, user_id=CONSOLE_USER_ID, demo=True, stdin=io.StringIO("/whoami\n"), stdout=again
+    )
+    assert code == 0 and "Account: mine" in again.getvalue()
