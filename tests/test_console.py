@@ -445,3 +445,40 @@ async def test_the_demo_still_starts_when_its_key_was_moved_to_another_name(
         settings, user_id=CONSOLE_USER_ID, demo=True, stdin=io.StringIO("/whoami\n"), stdout=again
     )
     assert code == 0 and "Account: mine" in again.getvalue()
+
+
+# --- issue 15, item 20: what the README tells a new user about the demo ---------------------------
+
+
+async def test_the_readme_gives_the_demo_key_and_a_reset_of_the_hour_that_works(
+    settings: Settings, tmp_path: Path
+) -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert f"`{DEMO_API_KEY}`" in readme and f"/login {DEMO_API_KEY}" in readme
+    assert "**private chat**" in readme
+    reset = re.search(r"`rm -f ((?:data/demo\.sqlite3\S*\s?)+)`", readme)
+    assert reset is not None, "the README's reset command"
+
+    async def whoami_after(lines: str) -> str:
+        out = io.StringIO()
+        await run_shell(
+            settings, user_id=CONSOLE_USER_ID, demo=True, stdin=io.StringIO(lines), stdout=out
+        )
+        return out.getvalue()
+
+    spent = await whoami_after(f"/last {FAILED_PHONE}\n/whoami\n")
+    assert "left this hour: 29 of 30" in spent
+    assert "left this hour: 29 of 30" in await whoami_after("/whoami\n")  # kept across runs
+    # The README's command, run where DATABASE_PATH points (data/ under tmp_path here).
+    assert _remove(tmp_path, reset.group(1).split()) >= 2  # the database and its key file
+    assert "left this hour: 30 of 30" in await whoami_after("/whoami\n")
+
+
+def _remove(folder: Path, patterns: list[str]) -> int:
+    """``rm -f PATTERNS`` run in ``folder``; how many files it removed."""
+    removed = 0
+    for pattern in patterns:
+        for path in folder.glob(pattern):
+            path.unlink()
+            removed += 1
+    return removed
