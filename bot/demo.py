@@ -12,7 +12,7 @@ from contextlib import asynccontextmanager
 
 from bot.settings import Settings
 from bot.smsc.simulator import DEMO_ACCOUNT, DEMO_API_KEY, SimulatedSmsc
-from bot.store import Storage
+from bot.store import Storage, key_id
 
 __all__ = ["DEMO_ACCOUNT", "demo_smsc", "prepare_demo_account"]
 
@@ -35,9 +35,13 @@ async def demo_smsc(
         await simulator.stop()
 
 
-async def prepare_demo_account(storage: Storage, users: Iterable[int], *, now: float) -> None:
-    """Register the demo account (once) and grant it to ``users``."""
-    if await storage.get_account(DEMO_ACCOUNT) is None:
-        await storage.add_account(DEMO_ACCOUNT, DEMO_API_KEY, added_by=0, now=now)
+async def prepare_demo_account(storage: Storage, users: Iterable[int], *, now: float) -> str:
+    """Register the demo key as the account ``demo`` (once) and grant it to ``users``; returns
+    the account's name. One key is one account: when the demo key was moved to another name
+    (``/delkey demo``, ``/addkey mine KEY``), that account is the one granted."""
+    name = await storage.account_holding(key_id(DEMO_API_KEY))
+    if name is None:
+        name = (await storage.add_account(DEMO_ACCOUNT, DEMO_API_KEY, added_by=0, now=now)).name
     for user_id in users:
-        await storage.grant(user_id, DEMO_ACCOUNT, granted_by=0, now=now)
+        await storage.grant(user_id, name, granted_by=0, now=now)
+    return name

@@ -10,7 +10,7 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from pydantic import (
     Field,
@@ -163,10 +163,10 @@ class Settings(BaseSettings):
     def _timezone(cls, value: Any) -> Any:
         if not isinstance(value, str):
             return value
-        try:
-            return ZoneInfo(value.strip())
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError("expected an IANA time zone, e.g. Europe/Moscow") from None
+        zone = time_zone(value)
+        if zone is None:
+            raise ValueError("expected an IANA time zone, e.g. Europe/Moscow")
+        return zone
 
     @field_validator("log_level", mode="before")
     @classmethod
@@ -184,6 +184,24 @@ class Settings(BaseSettings):
     def log_level_number(self) -> int:
         """``LOG_LEVEL`` as a ``logging`` level number."""
         return logging.getLevelNamesMapping()[self.log_level]
+
+
+def time_zone(name: str) -> ZoneInfo | None:
+    """The IANA time zone ``name``, in any letter case (``europe/moscow``, ``UTC``), or None.
+
+    The exact spelling is tried first; otherwise the name is matched against every zone this
+    system knows, ignoring case, so the zone keeps its proper name (``Europe/Moscow``).
+    """
+    name = name.strip()
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        pass
+    folded = name.casefold()
+    for known in available_timezones():
+        if known.casefold() == folded:
+            return ZoneInfo(known)
+    return None
 
 
 def load_settings(env_file: Path | str | None = ".env", **overrides: Any) -> Settings:

@@ -10,6 +10,7 @@ from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.types import Message
 
 from bot.chat import arguments
+from bot.chat.access import no_access_line
 from bot.chat.caller import Caller, PrivateChatOnly, Role
 from bot.chat.escaping import Html, fill_html
 from bot.chat.keys import CARRIES_KEY, KeyMessages, check_key
@@ -33,14 +34,17 @@ def make_router() -> Router:
 
     @router.message(CommandStart())
     @router.message(Command("help"))
-    async def start(message: Message, caller: Caller, settings: Settings) -> None:
+    async def start(message: Message, caller: Caller, settings: Settings, store: Storage) -> None:
         lang = caller.lang
+        self_login = settings.allow_self_login
+        member = caller.member is not None
         parts = [texts.START(lang)]
         parts += commands.help_sections(
-            lang, admin=caller.is_admin, self_login=settings.allow_self_login
+            lang, admin=caller.is_admin, self_login=self_login, member=member
         )
-        if caller.member is None:
-            parts.append(fill_html(texts.NOT_MEMBER(lang), user_id=caller.user_id))
+        if not member:
+            accounts = await store.account_names() if caller.is_admin else []
+            parts.append(no_access_line(caller, self_login=self_login, accounts=accounts))
         await message.answer("\n\n".join(parts))
 
     @router.message(Command("whoami"))
@@ -82,7 +86,9 @@ def make_router() -> Router:
             return
         if message.chat.type != ChatType.PRIVATE:
             raise PrivateChatOnly
-        apikey = arguments.api_key((command.args or "").strip(), commands.usage("login", lang))
+        apikey = arguments.api_key(
+            (command.args or "").strip(), commands.usage("login", lang), lang
+        )
         balance = await check_key(fetcher, caller.user_id, apikey)
         member = await store.login(caller.user_id, apikey, now=clock())
         reply: str = fill_html(

@@ -1,7 +1,10 @@
-"""Admin commands: /addkey, /delkey, /keys, /grant, /revoke, /users, /audit.
+"""Admin commands: /addkey, /rekey, /delkey, /keys, /grant, /revoke, /users, /audit.
 
-The whole router is behind the admin gate (``RoleGate(Role.ADMIN)``); ``/addkey``'s key is
-burnt or deleted before the gate, whoever sent it (``bot.chat.keys``).
+The whole router is behind the admin gate (``RoleGate(Role.ADMIN)``); the key of ``/addkey``
+and ``/rekey`` is burnt or deleted before the gate, whoever sent it (``bot.chat.keys``), and
+checked with SMS Center only after every refusal that needs no request (a taken name, a key
+another account has, input no key can be). ``/users`` and ``/audit``
+answer only in a private chat: they show who may look up what, and every number looked up.
 """
 
 from __future__ import annotations
@@ -15,12 +18,13 @@ from aiogram.filters import Command, CommandObject
 from aiogram.types import Message
 
 from bot.chat import arguments
+from bot.chat.audit import outcome_words
 from bot.chat.caller import Caller, PrivateChatOnly, Role, gate
 from bot.chat.escaping import Html, fill_html
 from bot.chat.keys import CARRIES_KEY, KeyMessages, check_key
 from bot.fetch import Fetcher
 from bot.settings import Settings
-from bot.store import AccountExists, NoSuchAccount, Storage
+from bot.store import AccountExists, KeyInUse, NoSuchAccount, Storage, key_id
 from bot.text import catalogue as texts
 from bot.text import commands
 
@@ -49,10 +53,13 @@ def make_router() -> Router:
         usage = commands.usage("addkey", lang)
         name_text, key_text = arguments.split_first(command.args)
         name = arguments.account_name(name_text, usage)
-        apikey = arguments.api_key(key_text, usage)
-        # Checked before the key is: a taken name must not spend a key check.
+        apikey = arguments.api_key(key_text, usage, lang)
+        # Checked before the key is: a taken name or key must not spend a key check.
         if await store.get_account(name) is not None:
             raise AccountExists(name)
+        holder = await store.account_holding(key_id(apikey))
+        if holder is not None:
+            raise KeyInUse(holder)
         balance = await check_key(fetcher, caller.user_id, apikey)
         account = await store.add_account(name, apikey, added_by=caller.user_id, now=clock())
         reply: str = fill_html(
@@ -65,17 +72,67 @@ def make_router() -> Router:
             reply += "\n" + texts.KEY_NOT_DELETED(lang)
         await message.answer(reply)
 
+    @router.message(Command("rekey"), flags={CARRIES_KEY: True})
+    async def rekey(
+        message: Message,
+        command: CommandObject,
+        caller: Caller,
+        store: Storage,
+        fetcher: Fetcher,
+        clock: Callable[[], float],
+        key_deleted: bool = False,
+    ) -> None:
+        lang = caller.lang
+        if message.chat.type != ChatType.PRIVATE:
+            raise PrivateChatOnly
+        usage = commands.usage("rekey", lang)
+        name_text, key_text = arguments.split_first(command.args)
+        name = arguments.account_name(name_text, usage)
+        apikey = arguments.api_key(key_text, usage, lang)
+        # Every refusal that needs no SMS Center comes before the key check.
+        account = await store.get_account(name)
+        if account is None:
+            raise NoSuchAccount(name)
+        if account.key_id == key_id(apikey):
+            await message.answer(
+                fill_html(
+                    texts.REKEY_SAME(lang), name=account.name, fingerprint=account.fingerprint
+                )
+            )
+            return
+        holder = await store.account_holding(key_id(apikey))
+        if holder is not None:
+            raise KeyInUse(holder)
+        balance = await check_key(fetcher, caller.user_id, apikey)
+        rekeyed = await store.rekey(name, apikey, now=clock())
+        if not rekeyed.old_key_kept:
+            fetcher.batches.forget(rekeyed.old_key_id)  # what was learnt with the old key
+        reply: str = fill_html(
+            texts.REKEY_OK.template(lang, rekeyed.members),
+            name=rekeyed.account.name,
+            fingerprint=rekeyed.account.fingerprint,
+            old=rekeyed.old_fingerprint,
+            balance=balance,
+            n=rekeyed.members,
+        )
+        if not key_deleted:
+            reply += "\n" + texts.KEY_NOT_DELETED(lang)
+        await message.answer(reply)
+
     @router.message(Command("delkey"))
     async def delkey(
-        message: Message, command: CommandObject, caller: Caller, store: Storage
+        message: Message, command: CommandObject, caller: Caller, store: Storage, fetcher: Fetcher
     ) -> None:
         usage = commands.usage("delkey", caller.lang)
         name = arguments.account_name((command.args or "").strip(), usage)
+        account = await store.get_account(name)
         members = await store.delete_account(name)
-        if members is None:
+        if account is None or members is None:
             raise NoSuchAccount(name)
+        if await store.account_holding(account.key_id) is None:
+            fetcher.batches.forget(account.key_id)  # nobody asks with this key any more
         await message.answer(
-            fill_html(texts.DELKEY_OK.template(caller.lang, members), name=name, n=members)
+            fill_html(texts.DELKEY_OK.template(caller.lang, members), name=account.name, n=members)
         )
 
     @router.message(Command("keys"))
@@ -126,6 +183,8 @@ def make_router() -> Router:
     @router.message(Command("users"))
     async def users(message: Message, caller: Caller, store: Storage, settings: Settings) -> None:
         lang = caller.lang
+        if message.chat.type != ChatType.PRIVATE:  # who may see what is not the group's business
+            raise PrivateChatOnly
         members = await store.list_members()
         if not members:
             await message.answer(texts.USERS_EMPTY(lang))
@@ -157,6 +216,8 @@ def make_router() -> Router:
         settings: Settings,
     ) -> None:
         lang = caller.lang
+        if message.chat.type != ChatType.PRIVATE:  # every number looked up, and by whom
+            raise PrivateChatOnly
         usage = commands.usage("audit", lang, max=AUDIT_MAX)
         count = arguments.count(command.args, default=AUDIT_DEFAULT, maximum=AUDIT_MAX, usage=usage)
         entries = await store.recent_audit(count)
@@ -175,7 +236,7 @@ def make_router() -> Router:
                     chat=entry.chat_id,
                     command=entry.command,
                     argument=entry.argument,
-                    outcome=entry.outcome,
+                    outcome=outcome_words(entry.outcome, lang),
                 )
             )
         await message.answer(_fit_lines(lines))

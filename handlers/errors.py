@@ -27,6 +27,7 @@ from aiogram.exceptions import AiogramError, TelegramForbiddenError
 from aiogram.types import ErrorEvent, Message
 from cachetools import TTLCache
 
+from bot.chat.access import no_access_line
 from bot.chat.arguments import BadArgument
 from bot.chat.caller import Caller, NotAuthorized, PrivateChatOnly
 from bot.chat.escaping import Html, fill_html
@@ -47,7 +48,7 @@ from bot.smsc import (
     SmscRateLimited,
     SmscTimeout,
 )
-from bot.store import AccountExists, NoSuchAccount, StorageError
+from bot.store import AccountExists, KeyInUse, NoSuchAccount, StorageError
 from bot.text import Lang, Text
 from bot.text import catalogue as texts
 
@@ -89,11 +90,8 @@ def _bad_argument(exc: BadArgument, asker: Asker) -> str:
 def _not_authorized(exc: NotAuthorized, asker: Asker) -> str:
     if exc.admin_only:
         return texts.ADMIN_ONLY(asker.lang)
-    user_id = asker.caller.user_id if asker.caller is not None else 0
-    line: str = fill_html(texts.NOT_MEMBER(asker.lang), user_id=user_id)
-    if asker.settings.allow_self_login:
-        line += " " + texts.NOT_MEMBER_SELF_LOGIN(asker.lang)
-    return line
+    caller = asker.caller or Caller(user_id=0, lang=asker.lang, is_admin=False, member=None)
+    return no_access_line(caller, self_login=asker.settings.allow_self_login, accounts=exc.accounts)
 
 
 def _user_rate_limited(exc: UserRateLimited, asker: Asker) -> str:
@@ -127,6 +125,10 @@ def _account_exists(exc: AccountExists, asker: Asker) -> str:
     return fill_html(texts.ADDKEY_EXISTS(asker.lang), name=exc.name)
 
 
+def _key_in_use(exc: KeyInUse, asker: Asker) -> str:
+    return fill_html(texts.KEY_IN_USE(asker.lang), name=exc.name)
+
+
 def _no_such_account(exc: NoSuchAccount, asker: Asker) -> str:
     return fill_html(texts.NO_SUCH_ACCOUNT(asker.lang), name=exc.name)
 
@@ -157,6 +159,7 @@ ERROR_WORDS: Mapping[type[BaseException], Words] = {
     KeyRefused: _line(texts.KEY_REFUSED),
     KeyUnchecked: _key_unchecked,
     AccountExists: _account_exists,
+    KeyInUse: _key_in_use,
     NoSuchAccount: _no_such_account,
     # limits of the fetch layer
     UserRateLimited: _user_rate_limited,

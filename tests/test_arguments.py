@@ -10,7 +10,8 @@ import pytest
 
 from bot.chat import arguments
 from bot.chat.arguments import BadArgument
-from bot.text import Lang
+from bot.text import Lang, Text
+from bot.text import catalogue as texts
 
 USAGE = "usage line"
 ROOT = Path(__file__).resolve().parent.parent
@@ -63,9 +64,9 @@ def test_user_ids_and_message_ids_have_their_own_lengths() -> None:
             arguments.message_id(bad, USAGE)
 
 
-@pytest.mark.parametrize("name", ["main", "a", "A-b_9", "x" * 32])
-def test_account_names_accepted(name: str) -> None:
-    assert arguments.account_name(name, USAGE) == name
+@pytest.mark.parametrize("name", ["main", "a", "A-b_9", "x" * 32, "DEMO"])
+def test_account_names_are_case_insensitive_slugs_given_in_lower_case(name: str) -> None:
+    assert arguments.account_name(name, USAGE) == name.lower()
 
 
 @pytest.mark.parametrize("name", ["", "x" * 33, "with space", "имя", "<b>", "a.b", "main\n"])
@@ -76,11 +77,47 @@ def test_account_names_refused(name: str) -> None:
 
 def test_an_api_key_is_one_word_of_at_most_256_characters() -> None:
     assert arguments.looks_like_key("k" * arguments.MAX_KEY_LENGTH)
-    assert arguments.api_key("MYKEY-0123", USAGE) == "MYKEY-0123"
+    assert arguments.api_key("MYKEY-0123", USAGE, Lang.EN) == "MYKEY-0123"
     for bad in ("", "k" * (arguments.MAX_KEY_LENGTH + 1), "two words", "tab\tkey", "nbsp\u00a0key"):
         assert not arguments.looks_like_key(bad)
         with pytest.raises(BadArgument):
-            arguments.api_key(bad, USAGE)
+            arguments.api_key(bad, USAGE, Lang.EN)
+
+
+@pytest.mark.parametrize(
+    ("typed", "why"),
+    [
+        ("two words", texts.NOT_A_KEY_SPACES),
+        ("nbsp\u00a0key", texts.NOT_A_KEY_SPACES),
+        ("ключ-from-a-russian-layout", texts.NOT_A_KEY_CHARACTERS),
+        ("zero\u200bwidth", texts.NOT_A_KEY_CHARACTERS),
+        ("bell\x07", texts.NOT_A_KEY_CHARACTERS),
+        ("k" * (arguments.MAX_KEY_LENGTH + 1), texts.NOT_A_KEY_LENGTH),
+    ],
+)
+@pytest.mark.parametrize("lang", list(Lang))
+def test_what_no_key_can_be_is_refused_saying_why_and_never_echoed(
+    typed: str, why: Text, lang: Lang
+) -> None:
+    # Issue 15, item 13: refused here, before SMS Center is asked (refused keys pause checks).
+    with pytest.raises(BadArgument) as refused:
+        arguments.api_key(typed, USAGE, lang)
+    assert why(lang) in refused.value.reply
+    assert typed not in refused.value.reply and typed[:6] not in refused.value.reply
+    assert str(arguments.MAX_KEY_LENGTH) in texts.NOT_A_KEY_LENGTH(lang)
+
+
+def test_no_key_at_all_gets_the_usage() -> None:
+    with pytest.raises(BadArgument) as refused:
+        arguments.api_key("", USAGE, Lang.EN)
+    assert refused.value.reply == USAGE
+
+
+@pytest.mark.parametrize(
+    "key", ["demo7f3a9c2e41b84d0e9a6c5b1f2e8d4c", "a", "K3Y-with_punct.~!$%", "x" * 256]
+)
+def test_anything_a_key_might_be_is_left_to_sms_center(key: str) -> None:
+    assert arguments.api_key(key, USAGE, Lang.EN) == key
 
 
 @pytest.mark.parametrize(

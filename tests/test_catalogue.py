@@ -35,6 +35,14 @@ AGREEING: dict[str, dict[Lang, tuple[str, ...]]] = {
             "доступ потеряли {n} участников.",
         ),
     },
+    "REKEY_OK": {
+        Lang.EN: ("its {n} member keeps access", "its {n} members keep access"),
+        Lang.RU: (
+            "доступ сохранил {n} участник,",
+            "доступ сохранили {n} участника,",
+            "доступ сохранили {n} участников,",
+        ),
+    },
     "KEYS_LINE": {
         Lang.EN: ("{n} member", "{n} members"),
         Lang.RU: ("{n} участник", "{n} участника", "{n} участников"),

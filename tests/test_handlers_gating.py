@@ -34,7 +34,7 @@ from bot.smsc import (
     SmscTransportError,
 )
 from bot.smsc.simulator import SimulatedSmsc
-from bot.store import AccountExists, NoSuchAccount, StorageError
+from bot.store import AccountExists, KeyInUse, NoSuchAccount, StorageError
 from bot.text import Lang
 from bot.text import catalogue as texts
 from handlers.errors import ERROR_WORDS, Asker, words_for
@@ -86,6 +86,7 @@ _EXAMPLES: list[BaseException] = [
     KeyRefused(),
     KeyUnchecked(SmscTimeout("balance")),
     AccountExists("main"),
+    KeyInUse("main"),
     NoSuchAccount("<x>"),
     UserRateLimited(0.2),
     QuotaExhausted(3600.0, HeldBack.SHARE),
@@ -233,4 +234,5 @@ async def test_a_refresh_edit_refused_for_another_reason_is_logged_not_swallowed
         assert failed[0].exc_info is not None
         assert isinstance(failed[0].exc_info[1], TelegramBadRequest)
         audit = await h.services.storage.recent_audit(1)
-        assert audit[0].command == "button" and audit[0].outcome == "TelegramBadRequest"
+        # Recorded as its nearest class with words (/audit: "Telegram refused the answer").
+        assert audit[0].command == "button" and audit[0].outcome == "TelegramAPIError"

@@ -420,6 +420,8 @@ class Command:
     first_name: str = "Test"
 
 
+SECOND_KEY = "k3y-second-0000-1111-2222-333344445555"
+
 _ACCOUNT_FORMS: list[tuple[int, Chat, str]] = [
     (ADMIN, "private", "/grant {a}"),
     (ADMIN, "private", "/grant {a} main"),
@@ -429,6 +431,8 @@ _ACCOUNT_FORMS: list[tuple[int, Chat, str]] = [
     (ADMIN, "private", "/audit {a}"),
     (ADMIN, "private", "/addkey {a}"),
     (ADMIN, "private", "/addkey main2 {a}"),
+    (ADMIN, "private", "/rekey {a}"),
+    (ADMIN, "private", "/rekey main {a}"),
     (ADMIN, "private", "/keys {a}"),
     (ADMIN, "private", "/users {a}"),
     (ADMIN, "private", "/whoami {a}"),
@@ -438,6 +442,7 @@ _ACCOUNT_FORMS: list[tuple[int, Chat, str]] = [
     (STRANGER, "private", "/help {a}"),
     (STRANGER, "private", "/addkey {a}"),
     (ADMIN, "group", f"/addkey{_AT} {{a}}"),
+    (ADMIN, "group", f"/rekey{_AT} main {{a}}"),
     (ADMIN, "group", f"/grant{_AT} {{a}}"),
     (ADMIN, "group", f"/delkey{_AT} {{a}}"),
     (STRANGER, "group", f"/login{_AT} {{a}}"),
@@ -460,7 +465,8 @@ def account_commands(draw: st.DrawFn) -> Command:
 
 
 def _key_typed(command: str, args: str) -> bool:
-    """Whether a /login or /addkey carried a word that could be an API key, in a private chat."""
+    """Whether a /login, /addkey or /rekey carried a word that could be an API key, in a
+    private chat."""
     words = args.strip()
     if command.startswith("/login"):
         return looks_like_key(words)
@@ -480,7 +486,7 @@ async def check_account_command(h: Harness, case: Command) -> None:
     assert len(balance) <= 1
     if balance:
         assert case.chat == "private" and _key_typed(command, args)
-    if command.startswith(("/login", "/addkey")) and args.strip():
+    if command.startswith(("/login", "/addkey", "/rekey")) and args.strip():
         # A message that may carry a key never stays in the chat.
         deleted = {call.int_param("message_id") for call in done.of("deleteMessage")}
         assert update["message"]["message_id"] in deleted
@@ -651,7 +657,8 @@ async def test_a_button_of_another_account_of_the_member_is_refused_without_a_re
 ) -> None:
     sim.add_message(API_KEY, phone=PHONE, status=1)
     await harness.grant(AGENT)
-    await harness.say(f"/addkey second {API_KEY}", user_id=ADMIN)
+    sim.add_account(SECOND_KEY)  # one key is one account: the second has its own
+    await harness.say(f"/addkey second {SECOND_KEY}", user_id=ADMIN)
     data, message_id = await _refresh_button(harness)
     await harness.say(f"/grant {AGENT} second", user_id=ADMIN)  # moved to another account
     harness.clock.advance(HOUR)

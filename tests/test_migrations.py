@@ -10,7 +10,15 @@ from pathlib import Path
 import pytest
 from cryptography.fernet import Fernet
 
-from bot.store import MIGRATIONS, KeyCipher, Storage, StorageError, fingerprint, key_id
+from bot.store import (
+    MIGRATIONS,
+    AccountExists,
+    KeyCipher,
+    Storage,
+    StorageError,
+    fingerprint,
+    key_id,
+)
 from bot.store import migrations as migrations_module
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -189,3 +197,36 @@ async def test_a_db_from_a_newer_version_refuses_to_open_in_one_line(
         "DATABASE_PATH"
     )
     assert _user_version(db_path) == future
+
+
+async def test_a_version_3_database_gets_one_name_per_spelling_and_keeps_every_row(
+    tmp_path: Path,
+) -> None:
+    # Issue 15, item 13: "team" and "TEAM" were two accounts; "Ops" shared the key of "team".
+    path = tmp_path / "bot.sqlite3"
+    shutil.copyfile(FIXTURES / "db_v3.sqlite3", path)
+    shutil.copyfile(FIXTURES / "db_v3.sqlite3.key", tmp_path / "bot.sqlite3.key")
+    assert _user_version(path) == 3
+
+    cipher = KeyCipher.load(None, tmp_path / "bot.sqlite3.key")
+    async with await Storage.open(path, cipher) as store:
+        accounts = await store.list_accounts()
+        members = await store.list_members()
+        audit = await store.recent_audit(10)
+        upper = await store.get_account("TEAM-2")
+        with pytest.raises(AccountExists):
+            await store.add_account("Team", "fixtureKeyNEW-v4-0000-zzzzzzzzzz", added_by=1, now=0)
+
+    team_key, upper_key = "fixtureKeyTEAM-v3-0001-aaaaaaaaaa", "fixtureKeyUPPER-v3-0002-bbbbbbbbb"
+    assert [(a.id, a.name, a.apikey, n) for a, n in accounts] == [
+        (3, "ops", team_key, 1),  # lowered; still shares the key it had
+        (4, "personal-3001", "fixtureKeyPERSONAL-v3-0003-ccccc", 1),
+        (1, "team", team_key, 1),  # the oldest keeps the name
+        (2, "team-2", upper_key, 1),  # the other spelling gets its id after it
+    ]
+    assert upper is not None and upper.id == 2  # found in any case
+    assert [(m.user_id, m.account.name) for m in members] == [
+        (2003, "ops"), (3001, "personal-3001"), (2001, "team"), (2002, "team-2"),
+    ]  # fmt: skip
+    assert [(e.command, e.outcome) for e in audit] == [("last", "QuotaExhausted")]
+    assert _user_version(path) == len(MIGRATIONS) == 4

@@ -132,3 +132,28 @@ def test_anything_else_is_not_a_user_id(text: str) -> None:
 def test_key_file_lives_beside_the_database(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DATABASE_PATH", "/data/bot.sqlite3")
     assert load_settings(None).key_file == Path("/data/bot.sqlite3.key")
+
+
+@pytest.mark.parametrize(
+    ("typed", "zone"),
+    [
+        ("europe/moscow", "Europe/Moscow"),
+        ("EUROPE/MOSCOW", "Europe/Moscow"),
+        (" asia/almaty ", "Asia/Almaty"),
+        ("utc", "UTC"),
+        ("Europe/Moscow", "Europe/Moscow"),
+    ],
+)
+def test_timezone_is_read_in_any_letter_case(
+    monkeypatch: pytest.MonkeyPatch, typed: str, zone: str
+) -> None:
+    monkeypatch.setenv("TIMEZONE", typed)
+    assert load_settings(None).timezone.key == zone  # the zone's own spelling
+
+
+def test_a_timezone_that_does_not_exist_in_any_case_is_still_refused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("TIMEZONE", "europe/mordor")
+    with pytest.raises(SettingsError, match=r"^TIMEZONE: expected an IANA time zone"):
+        load_settings(None)

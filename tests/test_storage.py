@@ -14,6 +14,7 @@ from bot.store import (
     Account,
     AccountExists,
     KeyCipher,
+    KeyInUse,
     NoSuchAccount,
     Storage,
     StorageError,
@@ -201,12 +202,28 @@ async def test_duplicate_account_name_is_refused_and_keeps_the_first_key(store: 
     assert len(await store.list_accounts()) == 1
 
 
-async def test_one_key_under_two_names_shares_one_key_id(store: Storage) -> None:
-    first = await store.add_account("team", KEY_A, added_by=ADMIN, now=T0)
-    second = await store.add_account("team-alias", KEY_A, added_by=ADMIN, now=T0)
+async def test_one_key_is_refused_under_a_second_name_naming_the_first(store: Storage) -> None:
+    # Issue 15, item 13: compared by key_id (a hash), so nothing is decrypted to find it.
+    await store.add_account("team", KEY_A, added_by=ADMIN, now=T0)
 
-    assert first.id != second.id
-    assert first.key_id == second.key_id == key_id(KEY_A)
+    with pytest.raises(KeyInUse) as info:
+        await store.add_account("team-alias", KEY_A, added_by=ADMIN, now=T0)
+
+    assert info.value.name == "team" and KEY_A not in str(info.value)
+    assert await store.get_account("team-alias") is None
+    assert await store.account_holding(key_id(KEY_A)) == "team"
+    assert await store.account_holding(key_id(KEY_B)) is None
+
+
+async def test_names_are_one_name_in_any_letter_case(store: Storage) -> None:
+    added = await store.add_account("Team", KEY_A, added_by=ADMIN, now=T0)
+    assert added.name == "team"
+    with pytest.raises(AccountExists):
+        await store.add_account("TEAM", KEY_B, added_by=ADMIN, now=T0)
+    found = await store.get_account("tEaM")
+    assert found is not None and found.name == "team"
+    await store.grant(7, "TEAM", granted_by=ADMIN, now=T0)
+    assert await store.delete_account("Team") == 1
 
 
 async def test_list_accounts_by_name_with_member_counts(store: Storage) -> None:
@@ -322,9 +339,26 @@ async def test_login_with_a_new_key_creates_a_personal_account(store: Storage) -
     assert await store.get_member(5) == member
 
 
-async def test_login_prefers_the_current_then_a_shared_account(store: Storage) -> None:
+async def test_a_key_someone_logged_in_with_is_refused_under_a_name(store: Storage) -> None:
+    await store.login(1, KEY_A, now=T0)  # personal-1 holds KEY_A
+
+    with pytest.raises(KeyInUse, match="personal-1"):
+        await store.add_account("team", KEY_A, added_by=ADMIN, now=T0)
+
+
+async def test_login_prefers_the_current_then_a_shared_account(
+    store: Storage, db_path: Path, cipher: KeyCipher
+) -> None:
+    # Accounts that shared one key before one key had to be one account (a version-3 file).
     own = (await store.login(1, KEY_A, now=T0)).account  # personal-1 holds KEY_A
-    team = await store.add_account("team", KEY_A, added_by=ADMIN, now=T0)
+    with sqlite3.connect(db_path) as raw:
+        raw.execute(
+            "INSERT INTO accounts (id, name, apikey_token, fingerprint, key_id, added_by, "
+            "added_at, personal) VALUES (9, 'team', ?, ?, ?, ?, ?, 0)",
+            (cipher.encrypt(KEY_A), fingerprint(KEY_A), key_id(KEY_A), ADMIN, T0),
+        )
+    raw.close()
+    team = await store.get_account("team")
 
     assert (await store.login(2, KEY_A, now=T0)).account == team  # shared beats personal
     assert (await store.login(1, KEY_A, now=T0)).account == own  # stays where they are
@@ -590,3 +624,44 @@ async def test_an_account_id_is_never_reused_after_deletion(store: Storage) -> N
     after = await store.add_account("after", KEY_B, added_by=ADMIN, now=T0)
     ids = [first.id, newest.id, again.id, personal.account.id, after.id]
     assert ids == sorted(set(ids))  # strictly increasing: no id handed out twice
+
+
+# -- /rekey (issue 15, item 13) ---------------------------------------------------------------
+
+
+async def test_rekey_keeps_the_account_its_members_and_the_hours_ledger(store: Storage) -> None:
+    team = await store.add_account("team", KEY_A, added_by=ADMIN, now=T0)
+    await store.grant(7, "team", granted_by=ADMIN, now=T0)
+    await store.grant(8, "team", granted_by=ADMIN, now=T0)
+    await store.record_upstream(team.key_id, T0 - 4000)  # older than the hour: not carried
+    await store.record_upstream(team.key_id, T0 - 100)
+    await store.record_upstream(team.key_id, T0 - 50)
+
+    rekeyed = await store.rekey("TEAM", KEY_B, now=T0)
+
+    assert rekeyed.account.id == team.id and rekeyed.account.name == "team"
+    assert rekeyed.account.apikey == KEY_B and rekeyed.account.key_id == key_id(KEY_B)
+    assert rekeyed.account.fingerprint == fingerprint(KEY_B)
+    assert (rekeyed.old_fingerprint, rekeyed.old_key_id) == (team.fingerprint, team.key_id)
+    assert rekeyed.members == 2 and rekeyed.old_key_kept is False
+    stored = await store.get_account("team")
+    assert stored == rekeyed.account
+    member = await store.get_member(7)
+    assert member is not None and member.account == rekeyed.account
+    assert await store.upstream_since(key_id(KEY_B), T0 - 3600) == [T0 - 100, T0 - 50]
+    assert await store.account_holding(key_id(KEY_A)) is None
+
+
+async def test_rekey_refuses_a_key_another_account_has_and_an_unknown_name(
+    store: Storage,
+) -> None:
+    await store.add_account("team", KEY_A, added_by=ADMIN, now=T0)
+    await store.add_account("ops", KEY_B, added_by=ADMIN, now=T0)
+
+    with pytest.raises(KeyInUse, match="ops"):
+        await store.rekey("team", KEY_B, now=T0)
+    with pytest.raises(NoSuchAccount):
+        await store.rekey("nope", KEY_C, now=T0)
+
+    team = await store.get_account("team")
+    assert team is not None and team.apikey == KEY_A  # nothing changed

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import re
 
-from bot.chat.escaping import fill_html
+from bot.chat.escaping import Html, fill_html
 from bot.text import (
     AmbiguousCount,
     InvalidPhone,
     Lang,
+    Text,
     format_phone,
     parse_phone,
     read_phone_and_count,
@@ -80,21 +81,42 @@ def message_id(text: str, usage: str) -> int:
 
 
 def account_name(text: str, usage: str) -> str:
-    """An account name: 1–32 ASCII letters, digits, ``-`` or ``_``."""
+    """An account name, a case-insensitive slug (PRODUCT.md §5: names appear in URLs): 1–32
+    Latin letters, digits, ``-`` or ``_``, given back in lower case."""
     if not _ACCOUNT_NAME.fullmatch(text):
         raise BadArgument(usage)
-    return text
+    return text.lower()
+
+
+def key_flaw(apikey: str) -> Text | None:
+    """Why ``apikey`` cannot be an SMS Center API key, or None if it can be one.
+
+    SMS Center does not publish its key format, so only what no key can be is refused: spaces
+    inside, anything but printable ASCII, more than ``MAX_KEY_LENGTH`` characters.
+    """
+    if any(ch.isspace() for ch in apikey):
+        return texts.NOT_A_KEY_SPACES
+    if not (apikey.isascii() and apikey.isprintable()):
+        return texts.NOT_A_KEY_CHARACTERS
+    if len(apikey) > MAX_KEY_LENGTH:
+        return texts.NOT_A_KEY_LENGTH
+    return None
 
 
 def looks_like_key(apikey: str) -> bool:
-    """A plausible SMS Center API key: one word of printable characters, not too long."""
-    return 0 < len(apikey) <= MAX_KEY_LENGTH and not any(ch.isspace() for ch in apikey)
+    """Whether ``apikey`` could be an SMS Center API key (see ``key_flaw``)."""
+    return bool(apikey) and key_flaw(apikey) is None
 
 
-def api_key(text: str, usage: str) -> str:
-    """An SMS Center API key as ``looks_like_key`` accepts it."""
-    if not looks_like_key(text):
+def api_key(text: str, usage: str, lang: Lang) -> str:
+    """An SMS Center API key: ``usage`` when there is none, and one line saying why when
+    ``text`` cannot be one (checked before SMS Center is asked: refused keys pause key
+    checks). The answer never repeats the key."""
+    if not text:
         raise BadArgument(usage)
+    flaw = key_flaw(text)
+    if flaw is not None:
+        raise BadArgument(fill_html(texts.NOT_A_KEY(lang), why=Html(flaw(lang))))
     return text
 
 

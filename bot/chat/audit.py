@@ -2,11 +2,17 @@
 
 ``AuditMiddleware`` is an inner middleware of the lookup router's message and button observers;
 it wraps the role gate too, so a refused lookup is recorded as well (outcome ``NotAuthorized``).
+
+An outcome is recorded as a code: the lookup's own (``fresh``, ``cache``, ``pending:…``), or
+the class of the error that answered it, as its nearest ancestor the catalogue has words for
+(``texts.AUDIT_OUTCOMES``; anything else is ``error``), so ``/audit`` can always say it in
+words (``outcome_words``).
 """
 
 from __future__ import annotations
 
 import logging
+import sqlite3
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -14,7 +20,9 @@ from aiogram import BaseMiddleware
 from aiogram.types import CallbackQuery, Message, TelegramObject, User
 
 from bot.chat.press import PressAnswered
-from bot.store import Storage
+from bot.store import Storage, StorageError
+from bot.text import Lang
+from bot.text import catalogue as texts
 
 logger = logging.getLogger(__name__)
 
@@ -41,7 +49,7 @@ class AuditMiddleware(BaseMiddleware):
         except Exception as exc:
             # After a button press was answered, the error is the one inside.
             cause = exc.error if isinstance(exc, PressAnswered) else exc
-            outcome = type(cause).__name__
+            outcome = outcome_code(cause)
             raise
         finally:
             store: Storage = data["store"]
@@ -58,6 +66,24 @@ class AuditMiddleware(BaseMiddleware):
             except Exception:
                 # The answer matters more than its audit line; the failure is logged.
                 logger.exception("could not write the audit entry for /%s", command)
+
+
+def outcome_code(exc: BaseException) -> str:
+    """The code recorded for a lookup answered by ``exc``: the nearest class of its ancestry
+    that has words, ``StorageError`` for any database error, else ``error``."""
+    if isinstance(exc, sqlite3.Error):
+        return StorageError.__name__
+    for cls in type(exc).__mro__:
+        if cls.__name__ in texts.AUDIT_OUTCOMES:
+            return cls.__name__
+    return "error"
+
+
+def outcome_words(code: str, lang: Lang) -> str:
+    """A recorded outcome in words (plain text, to be escaped): every code this module records
+    has them; a code of an older version without words is shown as it was recorded."""
+    words = texts.AUDIT_OUTCOMES.get(code.split(":", 1)[0] if code.startswith("pending") else code)
+    return words(lang) if words is not None else code
 
 
 def _what_was_asked(event: TelegramObject) -> tuple[str, str, int]:

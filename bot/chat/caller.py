@@ -57,11 +57,16 @@ class Caller:
 
 
 class NotAuthorized(Exception):
-    """The caller may not run this command (a lookup without membership, an admin command)."""
+    """The caller may not run this command (a lookup without membership, an admin command).
 
-    def __init__(self, *, admin_only: bool = False) -> None:
+    ``accounts``: for an admin refused a lookup, the shared accounts they could ``/grant``
+    themselves (their names), so that the answer can show the exact command.
+    """
+
+    def __init__(self, *, admin_only: bool = False, accounts: tuple[str, ...] = ()) -> None:
         super().__init__("admin only" if admin_only else "not a member")
         self.admin_only = admin_only
+        self.accounts = accounts
 
 
 class PrivateChatOnly(Exception):
@@ -111,6 +116,9 @@ class RoleGate(BaseMiddleware):
                 raise NotAuthorized(admin_only=True)
         else:
             if caller is None or caller.member is None:
+                if caller is not None and caller.is_admin:
+                    store: Storage = data["store"]
+                    raise NotAuthorized(accounts=tuple(await store.account_names()))
                 raise NotAuthorized
             data["account"] = caller.member.account
         return await handler(event, data)

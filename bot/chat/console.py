@@ -8,8 +8,12 @@ implemented twice. The bot's Bot API calls never leave the process: a
 what the chat shows, as plain text, with inline buttons numbered
 (``[1] 🔄 Refresh  [2] ⬅️ Older``); typing a button's number presses it.
 
-``/quit``, ``exit`` or end of input (Ctrl-D) leaves. A banner and a ``> `` prompt appear only on
-a terminal, so piped output is just the answers.
+``/quit``, ``exit`` or end of input (Ctrl-D) leaves. On a terminal there is a banner and a
+``> `` prompt with line editing and history (``readline``, where Python has it; a line that
+carries an API key is kept out of the history). Piped, each line read is echoed after ``> ``
+before its answer, so that a transcript reads as a conversation; a key in it is shown as
+"‹key hidden›". Log lines go to stderr, never into the answers on stdout; on a terminal, where
+both show, only warnings and errors are logged (``LOG_LEVEL=DEBUG`` keeps everything).
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractAsyncContextManager, AsyncExitStack
 from dataclasses import dataclass
 from typing import Any, Final, TextIO
@@ -37,10 +41,18 @@ from bot.chat.session import ChatSession
 from bot.chat.telegram_html import with_link_addresses
 from bot.settings import Settings
 from bot.smsc.simulator import DEMO_ACCOUNT, DEMO_NUMBERS
-from bot.text import Lang, lang_for
+from bot.text import Lang, commands, lang_for
 from bot.text import catalogue as texts
 
-__all__ = ["CONSOLE_BOT_ID", "CONSOLE_USER_ID", "Printer", "console_session", "run_console"]
+__all__ = [
+    "CONSOLE_BOT_ID",
+    "CONSOLE_USER_ID",
+    "Printer",
+    "console_lang",
+    "console_session",
+    "echoed",
+    "run_console",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -84,6 +96,7 @@ _YOU_NOT_ADMIN = texts.CONSOLE_YOU_NOT_ADMIN
 _HOW = texts.CONSOLE_HOW
 _TRY = texts.CONSOLE_TRY
 _NO_ACCESS = texts.CONSOLE_NO_ACCESS
+_KEY_HIDDEN = texts.CONSOLE_KEY_HIDDEN
 
 
 class Printer:
@@ -192,8 +205,8 @@ async def run_console(
     """Read lines until ``/quit``, ``exit`` or end of input and answer each through the bot's
     Dispatcher, one line at a time, in order; returns the exit code (0).
 
-    The console user ``user_id`` writes in a private chat in ``lang`` (by default Russian when
-    the ``LANG`` environment variable says ``ru…``, English otherwise). It is an admin
+    The console user ``user_id`` writes in a private chat in ``lang`` (by default the one the
+    locale environment names, :func:`console_lang`). It is an admin
     of this session when it is :data:`CONSOLE_USER_ID` (the default) or in ``ADMIN_IDS``.
     ``open_dispatcher`` (the composition root's) opens the bot's parts for these settings;
     ``demo`` only changes the banner. No Telegram token is needed and no Bot API request
@@ -202,17 +215,22 @@ async def run_console(
     stdin = stdin if stdin is not None else sys.stdin
     stdout = stdout if stdout is not None else sys.stdout
     terminal = _is_terminal(stdin)
-    lang = lang if lang is not None else lang_for(os.environ.get("LANG"))
+    editing = terminal and stdin is sys.stdin and stdout is sys.stdout and _load_readline()
+    lang = lang if lang is not None else console_lang(os.environ)
     if user_id == CONSOLE_USER_ID:
         settings = settings.model_copy(update={"admin_ids": settings.admin_ids | {user_id}})
     async with AsyncExitStack() as stack:
         # aiogram and httpx log every update and request at INFO; in a console the answers
         # are the log, and stderr would interleave with them on the terminal. DEBUG keeps all.
-        for name in _CHATTY_LOGGERS:
-            chatty = logging.getLogger(name)
+        # On a terminal stderr shows between the answers too: only what needs attention.
+        chatty_names = ("", *_CHATTY_LOGGERS) if _is_terminal(sys.stderr) else _CHATTY_LOGGERS
+        for name in chatty_names:
+            chatty = logging.getLogger(name or None)
             if chatty.getEffectiveLevel() == logging.INFO:
                 stack.callback(chatty.setLevel, chatty.level)
                 chatty.setLevel(logging.WARNING)
+        if editing:
+            stack.enter_context(_terminal_restored(stdin))
         dispatcher = await stack.enter_async_context(open_dispatcher(settings))
         ids = itertools.count(1)
         printer = Printer(stdout, lang)
@@ -231,9 +249,12 @@ async def run_console(
             _write(stdout, _banner(settings, user_id, demo, lang))
         chat = _Chat(dispatcher, bot, session, printer, ids, clock, lang)
         while True:
-            if terminal:
-                _write(stdout, "> ")
-            line = await _read_line(stdin)
+            if editing:
+                line = await _read_line(stdin, prompt="> ")
+            else:
+                if terminal:
+                    _write(stdout, "> ")
+                line = await _read_line(stdin)
             if not line:
                 if terminal:
                     _write(stdout, "\n")
@@ -247,6 +268,8 @@ async def run_console(
                 break
             if not text:
                 continue
+            if not terminal:  # the terminal showed what was typed; a transcript shows it too
+                _write(stdout, f"> {echoed(text, lang)}\n")
             handled = await chat.say(text)
             if not handled and terminal:
                 _write(stdout, _NO_ANSWER(lang) + "\n\n")
@@ -316,6 +339,26 @@ class _Chat:
         return result is not UNHANDLED or self._printer.printed != printed
 
 
+def console_lang(environ: Mapping[str, str]) -> Lang:
+    """The console's language from the locale environment, as gettext reads it for messages.
+
+    ``LANGUAGE`` (a ``:``-separated list of preferences, ``ru:en``) comes first: its first entry
+    that is English or Russian decides. Otherwise the first set of ``LC_ALL``, ``LC_MESSAGES``
+    and ``LANG`` (POSIX precedence) does: Russian for ``ru…``, English for anything else (``C``
+    included). Unlike gettext, ``LANGUAGE`` counts under the ``C`` locale too: a container
+    often has no locale at all, and whoever sets ``LANGUAGE=ru`` means it.
+    """
+    for entry in environ.get("LANGUAGE", "").split(":"):
+        primary = entry.strip().replace("-", "_").split("_", 1)[0].lower()
+        if primary in {"en", "ru"}:
+            return lang_for(primary)
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        value = environ.get(name, "").strip()
+        if value:
+            return lang_for(value.split(".", 1)[0])
+    return Lang.EN
+
+
 def _banner(settings: Settings, user_id: int, demo: bool, lang: Lang) -> str:
     admin = user_id in settings.admin_ids
     lines = [
@@ -331,6 +374,56 @@ def _banner(settings: Settings, user_id: int, demo: bool, lang: Lang) -> str:
     return "\n".join(lines) + "\n\n"
 
 
+def echoed(text: str, lang: Lang) -> str:
+    """A typed line as the console shows it back: an API key replaced by "‹key hidden›" (the
+    name of ``/addkey NAME KEY`` and ``/rekey NAME KEY`` stays, so the transcript reads)."""
+    if not commands.carries_key(text):
+        return text
+    words = text.split()
+    hidden = _KEY_HIDDEN(lang)
+    if words[0].split("@", 1)[0].lower() == "/login" or len(words) < 3:
+        return f"{words[0]} {hidden}" if len(words) > 1 else words[0]
+    return f"{words[0]} {words[1]} {hidden}"
+
+
+def _load_readline() -> bool:
+    """Load ``readline`` so that ``input()`` edits lines and keeps a history; False where
+    Python has none (Windows without pyreadline)."""
+    try:
+        import readline  # noqa: F401 - loading it is what turns line editing on
+    except ImportError:
+        return False
+    return True
+
+
+def _forget_last_line() -> None:
+    """Take the line just read out of readline's history (it carried an API key)."""
+    import readline  # loaded by _load_readline before any line is read
+
+    length = readline.get_current_history_length()
+    if length > 0:
+        readline.remove_history_item(length - 1)
+
+
+@contextlib.contextmanager
+def _terminal_restored(stream: TextIO) -> Iterator[None]:
+    """Put the terminal's settings back on the way out: readline changes them while it reads,
+    and a Ctrl-C can end the console in the middle of a read."""
+    try:
+        import termios  # POSIX only
+
+        fd = stream.fileno()
+        saved = termios.tcgetattr(fd)
+    except (ImportError, OSError, ValueError):
+        yield
+        return
+    try:
+        yield
+    finally:
+        with contextlib.suppress(OSError, termios.error):
+            termios.tcsetattr(fd, termios.TCSADRAIN, saved)
+
+
 def _is_terminal(stream: TextIO) -> bool:
     isatty = getattr(stream, "isatty", None)
     return bool(isatty and isatty())
@@ -341,11 +434,14 @@ def _write(stream: TextIO, text: str) -> None:
     stream.flush()
 
 
-async def _read_line(stream: TextIO) -> str:
+async def _read_line(stream: TextIO, *, prompt: str | None = None) -> str:
     """One line of ``stream`` (``""`` at its end), read without blocking the event loop.
 
-    A daemon thread per line rather than ``asyncio.to_thread``: a read blocked on a terminal
-    must not keep the process alive after Ctrl-C (the default executor is joined at exit).
+    With ``prompt``, ``stream`` is the terminal's stdin and the line is read by ``input()``,
+    which shows the prompt and, with ``readline`` loaded, edits the line and keeps a history
+    (a line carrying an API key is taken out of it). A daemon thread per line rather than
+    ``asyncio.to_thread``: a read blocked on a terminal must not keep the process alive after
+    Ctrl-C (the default executor is joined at exit).
     """
     loop = asyncio.get_running_loop()
     future: asyncio.Future[str] = loop.create_future()
@@ -359,8 +455,18 @@ async def _read_line(stream: TextIO) -> str:
             future.set_result(line or "")
 
     def read() -> None:
+        line: str | None
+        error: BaseException | None = None
         try:
-            line, error = stream.readline(), None
+            if prompt is None:
+                line = stream.readline()
+            else:
+                try:
+                    line = input(prompt) + "\n"
+                except EOFError:
+                    line = ""
+                if commands.carries_key(line.strip()):
+                    _forget_last_line()
         except Exception as exc:
             line, error = None, exc
         # RuntimeError: the loop is closed, nobody is waiting any more.

@@ -141,6 +141,17 @@ class Batcher:
         return picture
 
     @property
+    def pictures(self) -> frozenset[str]:
+        """The ``key_id`` of every account that has a picture."""
+        return frozenset(self._pictures)
+
+    def forget(self, key_id: str) -> bool:
+        """Drop the picture learnt with the key ``key_id`` (an account's key was replaced, or
+        the account removed); whether there was one. Numbers still waiting are answered as
+        usual, into a new picture. The budget's count stays: those requests were made."""
+        return self._pictures.pop(key_id, None) is not None
+
+    @property
     def asking(self) -> bool:
         """Whether a batch request is on its way to SMS Center right now."""
         return bool(self._asking)

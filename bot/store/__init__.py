@@ -1,9 +1,10 @@
 """Storage: accounts, members, audit and the quota ledger in SQLite (aiosqlite), keys
 encrypted at rest, schema migrations.
 
-- ``database``: ``Storage``, the one connection and every query;
+- ``database``: ``Storage``, every query;
+- ``connection``: the one connection: statements under one lock, transactions;
 - ``migrations``: the schema as ordered forward migrations, the version in ``user_version``;
-- ``records``: ``Account``, ``Member``, ``AuditEntry``, what the store hands out;
+- ``records``: ``Account``, ``Member``, ``AuditEntry``, ``Rekeyed``, what the store hands out;
 - ``errors``: ``StorageError`` and its subclasses;
 - ``cipher``: API keys at rest (Fernet), fingerprints, the key file.
 
@@ -18,9 +19,9 @@ from bot.store.cipher import (
     key_id,
 )
 from bot.store.database import Storage
-from bot.store.errors import AccountExists, NoSuchAccount, StorageError
+from bot.store.errors import AccountExists, KeyInUse, NoSuchAccount, StorageError
 from bot.store.migrations import MIGRATIONS, schema_version
-from bot.store.records import Account, AuditEntry, Member
+from bot.store.records import Account, AuditEntry, Member, Rekeyed
 
 __all__ = [
     "MIGRATIONS",
@@ -29,8 +30,10 @@ __all__ = [
     "AuditEntry",
     "CipherError",
     "KeyCipher",
+    "KeyInUse",
     "Member",
     "NoSuchAccount",
+    "Rekeyed",
     "Storage",
     "StorageError",
     "fingerprint",

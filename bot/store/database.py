@@ -2,7 +2,9 @@
 
 - **accounts**: a named SMS Center API key. The key is stored only as a Fernet token (see
   ``bot.store.cipher``) beside its public fingerprint and its ``key_id`` hash; it is decrypted
-  when an ``Account`` is read.
+  when an ``Account`` is read. Names are case-insensitive slugs kept in lower case; one key
+  belongs to one account (compared by ``key_id``, so nothing is decrypted to find it; accounts
+  that shared a key before that rule keep sharing it); ``rekey`` replaces an account's key.
 - **members**: which account a Telegram user is mapped to (at most one), by an admin's grant or by
   the user's own login.
 - **audit**: every lookup: when, who, which chat, what was asked, the outcome.
@@ -13,7 +15,7 @@ Every change runs in one transaction (``BEGIN IMMEDIATE`` … ``COMMIT``, rolled
 so a failure leaves no half-written state; a change of one statement (an audit line, a ledger
 row) is its own transaction in autocommit mode. Statements are serialised by one lock: all
 coroutines share one connection, and a statement of one must never land inside another's
-transaction.
+transaction (``bot.store.connection``).
 
 The schema and its versions are in ``bot.store.migrations``, the records handed out in
 ``bot.store.records``, the errors in ``bot.store.errors``. Rows are read by column name
@@ -25,29 +27,31 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from dataclasses import replace
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Self
+from typing import Self
 
 import aiosqlite
 
 from bot.store.cipher import CipherError, KeyCipher, fingerprint, key_id
-from bot.store.errors import AccountExists, NoSuchAccount, StorageError
+from bot.store.connection import StatementRunner
+from bot.store.errors import AccountExists, KeyInUse, NoSuchAccount, StorageError
 from bot.store.migrations import migrate
-from bot.store.records import Account, AuditEntry, Member
+from bot.store.records import Account, AuditEntry, Member, Rekeyed
 
 logger = logging.getLogger(__name__)
 
 _BUSY_TIMEOUT_MS = 5000
+# SMS Center's quota window: the ledger rows a replaced key hands to the new one.
+_LEDGER_HOUR = 3600.0
 
 # Every query reading accounts selects the same account columns (read by name in `_account`),
 # the account's own id as `account_id`, since a member row has ids of its own; member queries
 # add the member's columns (read in `_member`). Written out whole: no SQL is built at run time.
 _ACCOUNT_BY_NAME = (
     "SELECT a.id AS account_id, a.name, a.apikey_token, a.fingerprint, a.key_id, a.added_by, "
-    "a.added_at, a.personal FROM accounts a WHERE a.name = ?"
+    "a.added_at, a.personal FROM accounts a WHERE a.name = ? COLLATE NOCASE"
 )
 _ACCOUNTS_WITH_COUNTS = (
     "SELECT a.id AS account_id, a.name, a.apikey_token, a.fingerprint, a.key_id, a.added_by, "
@@ -68,7 +72,7 @@ _ALL_MEMBERS = (
 )
 
 
-class Storage:
+class Storage(StatementRunner):
     """The bot's persistent state over one aiosqlite connection.
 
     Build it with ``await Storage.open(path, cipher)``; or hand ``__init__`` an already-open
@@ -78,9 +82,8 @@ class Storage:
 
     def __init__(self, connection: aiosqlite.Connection, cipher: KeyCipher) -> None:
         """Wrap ``connection``; nothing is read or written until ``prepare()``."""
-        self._conn = connection
+        super().__init__(connection)
         self._cipher = cipher
-        self._lock = asyncio.Lock()
 
     @classmethod
     async def open(cls, path: Path, cipher: KeyCipher) -> Self:
@@ -152,14 +155,19 @@ class Storage:
     # -- accounts ---------------------------------------------------------------------------
 
     async def add_account(self, name: str, apikey: str, *, added_by: int, now: float) -> Account:
-        """Register ``apikey`` under ``name``; AccountExists if the name is taken.
+        """Register ``apikey`` under ``name`` (kept in lower case).
 
-        The same key may be registered under several names; they share one ``key_id``.
+        AccountExists if the name is taken in any letter case; KeyInUse, naming the account,
+        if an account already has this key (compared by ``key_id``, nothing is decrypted).
         """
+        name = name.lower()
         token = self._cipher.encrypt(apikey)
         async with self._transaction():
             if await self._account_id(name) is not None:
                 raise AccountExists(name)
+            holder = await self._holder(key_id(apikey))
+            if holder is not None:
+                raise KeyInUse(holder)
             account_id = await self._insert_account(
                 name, token, apikey, added_by=added_by, now=now, personal=False
             )
@@ -172,6 +180,52 @@ class Storage:
             added_at=now,
             personal=False,
             apikey=apikey,
+        )
+
+    async def account_holding(self, key_id: str) -> str | None:
+        """The name of an account whose key has this ``key_id`` (a shared one first), or None."""
+        async with self._lock:
+            return await self._holder(key_id)
+
+    async def rekey(self, name: str, apikey: str, *, now: float) -> Rekeyed:
+        """Replace the key of the account ``name`` with ``apikey``, keeping the account: its id
+        (so its buttons stay valid), members and settings.
+
+        The last hour of the old key's quota ledger is copied to the new key: the hourly limit
+        is SMS Center's per account, whichever key asks. NoSuchAccount; KeyInUse if another
+        account has ``apikey``. Replacing a key with itself changes nothing.
+        """
+        new_id = key_id(apikey)
+        token = self._cipher.encrypt(apikey)
+        async with self._transaction():
+            row = await self._fetchone(_ACCOUNT_BY_NAME, (name,))
+            if row is None:
+                raise NoSuchAccount(name)
+            old = self._account(row)
+            holder = await self._holder(new_id, besides=old.id)
+            if holder is not None:
+                raise KeyInUse(holder)
+            await self._execute(
+                "UPDATE accounts SET apikey_token = ?, fingerprint = ?, key_id = ? WHERE id = ?",
+                (token, fingerprint(apikey), new_id, old.id),
+            )
+            if new_id != old.key_id:
+                await self._execute(
+                    "INSERT INTO quota_ledger (key_id, at) "
+                    "SELECT ?, at FROM quota_ledger WHERE key_id = ? AND at >= ?",
+                    (new_id, old.key_id, now - _LEDGER_HOUR),
+                )
+            members = await self._fetchone(
+                "SELECT COUNT(*) AS n FROM members WHERE account_id = ?", (old.id,)
+            )
+            kept = await self._holder(old.key_id)
+        logger.info("account %d has a new key", old.id)
+        return Rekeyed(
+            account=replace(old, fingerprint=fingerprint(apikey), key_id=new_id, apikey=apikey),
+            old_fingerprint=old.fingerprint,
+            old_key_id=old.key_id,
+            old_key_kept=kept is not None,
+            members=0 if members is None else int(members["n"]),
         )
 
     async def get_account(self, name: str) -> Account | None:
@@ -193,6 +247,14 @@ class Storage:
             await self._execute("DELETE FROM accounts WHERE id = ?", (account_id,))
         logger.info("account %d deleted; %d member(s) lost access", account_id, lost)
         return lost
+
+    async def account_names(self) -> list[str]:
+        """The names of the shared accounts (not personal ones), in order; no key is decrypted."""
+        async with self._lock:
+            rows = await self._fetchall(
+                "SELECT name FROM accounts WHERE personal = 0 ORDER BY name"
+            )
+        return [str(row["name"]) for row in rows]
 
     async def list_accounts(self) -> list[tuple[Account, int]]:
         """Return every account with its number of members, ordered by name."""
@@ -344,69 +406,18 @@ class Storage:
 
     # -- internals --------------------------------------------------------------------------
 
-    @asynccontextmanager
-    async def _transaction(self) -> AsyncIterator[None]:
-        """Hold the lock and run the body in BEGIN IMMEDIATE … COMMIT, rolling back on error."""
-        async with self._lock:
-            # IMMEDIATE takes the write lock up front, so busy_timeout covers the whole wait and
-            # a transaction never fails halfway upgrading a read lock.
-            await self._execute("BEGIN IMMEDIATE")
-            try:
-                yield
-                await self._execute("COMMIT")
-            except BaseException:
-                await self._rollback()
-                raise
-
-    async def _rollback(self) -> None:
-        try:
-            await self._execute("ROLLBACK")
-        except StorageError as exc:
-            # SQLite rolls back by itself after some errors (e.g. a full disk); the original
-            # error, re-raised by the caller, is the one that matters.
-            logger.warning("rollback failed: %s", exc)
-
-    async def _execute(self, sql: str, params: tuple[Any, ...] = ()) -> int:
-        """Run one statement; return the number of rows it changed."""
-        try:
-            async with self._conn.execute(sql, params) as cursor:
-                return cursor.rowcount
-        except sqlite3.Error as exc:
-            raise StorageError(f"database error: {exc}") from exc
-
-    async def _insert(self, sql: str, params: tuple[Any, ...]) -> int:
-        """Run one INSERT; return the new row's id."""
-        try:
-            async with self._conn.execute(sql, params) as cursor:
-                rowid = cursor.lastrowid
-        except sqlite3.Error as exc:
-            raise StorageError(f"database error: {exc}") from exc
-        if rowid is None:
-            raise StorageError("database error: no row id after insert")
-        return rowid
-
-    async def _fetchone(self, sql: str, params: tuple[Any, ...] = ()) -> aiosqlite.Row | None:
-        """Run one query; return its first row (columns by name), or None."""
-        try:
-            async with self._conn.execute(sql, params) as cursor:
-                # Per cursor, not per connection: `__init__` may be handed a wrapped connection.
-                cursor.row_factory = aiosqlite.Row
-                return await cursor.fetchone()
-        except sqlite3.Error as exc:
-            raise StorageError(f"database error: {exc}") from exc
-
-    async def _fetchall(self, sql: str, params: tuple[Any, ...] = ()) -> list[aiosqlite.Row]:
-        """Run one query; return its rows (columns by name)."""
-        try:
-            async with self._conn.execute(sql, params) as cursor:
-                cursor.row_factory = aiosqlite.Row
-                return list(await cursor.fetchall())
-        except sqlite3.Error as exc:
-            raise StorageError(f"database error: {exc}") from exc
-
     async def _account_id(self, name: str) -> int | None:
-        row = await self._fetchone("SELECT id FROM accounts WHERE name = ?", (name,))
+        row = await self._fetchone("SELECT id FROM accounts WHERE name = ? COLLATE NOCASE", (name,))
         return None if row is None else int(row["id"])
+
+    async def _holder(self, key_id: str, *, besides: int | None = None) -> str | None:
+        """The name of an account (not ``besides``) with this ``key_id``: a shared one first."""
+        row = await self._fetchone(
+            "SELECT name FROM accounts WHERE key_id = ? AND id IS NOT ? "
+            "ORDER BY personal ASC, id ASC LIMIT 1",
+            (key_id, besides),
+        )
+        return None if row is None else str(row["name"])
 
     async def _member_account_id(self, user_id: int) -> int | None:
         row = await self._fetchone("SELECT account_id FROM members WHERE user_id = ?", (user_id,))

@@ -3,6 +3,7 @@
 StorageError          any database failure (sqlite3 errors are translated into it), a
 │                     database written by a newer bot, a key that does not decrypt
 ├── AccountExists     add_account with a name already taken
+├── KeyInUse          add_account or rekey with a key another account has
 └── NoSuchAccount     grant to an account name that does not exist
 """
 
@@ -26,4 +27,12 @@ class NoSuchAccount(StorageError):
 
     def __init__(self, name: str) -> None:
         super().__init__(f"there is no account named {name!r}")
+        self.name = name
+
+
+class KeyInUse(StorageError):
+    """The key is already the key of the account ``name`` (one key, one account)."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"the account {name!r} already has this key")
         self.name = name

@@ -88,6 +88,22 @@ MIGRATIONS: list[Sequence[str]] = [
     # 3: the version lives in PRAGMA user_version; the table that held it goes (a database
     # created at this version never had it).
     ("DROP TABLE IF EXISTS schema_version",),
+    # 4: account names are case-insensitive slugs (PRODUCT.md §5), kept in lower case. Of names
+    # that differ only in case ("demo", "DEMO"), the oldest keeps the name and the others get
+    # their id after it ("demo-2"), at most 32 characters; then every name is lowered and a
+    # unique index refuses a second spelling of one name from now on.
+    (
+        """
+        UPDATE accounts
+        SET name = substr(lower(name), 1, 31 - length(CAST(id AS TEXT))) || '-' || id
+        WHERE EXISTS (
+            SELECT 1 FROM accounts AS older
+            WHERE lower(older.name) = lower(accounts.name) AND older.id < accounts.id
+        )
+        """,
+        "UPDATE accounts SET name = lower(name) WHERE name <> lower(name)",
+        "CREATE UNIQUE INDEX accounts_by_name_any_case ON accounts (name COLLATE NOCASE)",
+    ),
 ]
 
 

@@ -44,3 +44,16 @@ class AuditEntry:
     command: str
     argument: str
     outcome: str
+
+
+@dataclass(frozen=True)
+class Rekeyed:
+    """An account whose key was replaced: the account with its new key, the old key's
+    fingerprint and ``key_id``, whether another account still has the old key, and how many
+    members kept their access."""
+
+    account: Account
+    old_fingerprint: str
+    old_key_id: str
+    old_key_kept: bool
+    members: int

@@ -50,6 +50,24 @@ BUTTON_EXPIRED = Text(
     "This button is no longer valid; send the command again.",
     "Кнопка устарела; отправьте команду заново.",
 )
+NOT_MEMBER_ADMIN = Text(
+    "You are an admin, but lookups need access to an account too: "
+    "send <code>/grant {user_id} {name}</code>.",
+    "Вы администратор, но для проверки нужен и доступ к аккаунту: "
+    "отправьте <code>/grant {user_id} {name}</code>.",
+)
+NOT_MEMBER_ADMIN_CHOOSE = Text(
+    "You are an admin, but lookups need access to an account too: "
+    "send <code>/grant {user_id} NAME</code>, NAME one of: {names}.",
+    "Вы администратор, но для проверки нужен и доступ к аккаунту: "
+    "отправьте <code>/grant {user_id} ИМЯ</code>, ИМЯ — одно из: {names}.",
+)
+NOT_MEMBER_ADMIN_NO_ACCOUNT = Text(
+    "You are an admin, but there is no account yet: add one in a private chat with "
+    "<code>/addkey NAME API_KEY</code>, then send <code>/grant {user_id} NAME</code>.",
+    "Вы администратор, но аккаунтов пока нет: добавьте аккаунт в личном чате командой "
+    "<code>/addkey ИМЯ API_КЛЮЧ</code>, затем отправьте <code>/grant {user_id} ИМЯ</code>.",
+)
 
 # --- arguments ----------------------------------------------------------------------------
 
@@ -208,8 +226,53 @@ ADDKEY_OK = Text(
     "Сообщение с ключом удалено. Теперь <code>/grant USER_ID {name}</code>.",
 )
 ADDKEY_EXISTS = Text(
-    "An account named <b>{name}</b> already exists; /delkey it first or pick another name.",
-    "Аккаунт <b>{name}</b> уже есть; удалите его через /delkey или выберите другое имя.",
+    "An account named <b>{name}</b> already exists (names ignore letter case): pick another "
+    "name, or replace its key with <code>/rekey {name} NEW_KEY</code>.",
+    "Аккаунт <b>{name}</b> уже есть (регистр букв в именах не важен): выберите другое имя "
+    "или замените его ключ: <code>/rekey {name} НОВЫЙ_КЛЮЧ</code>.",
+)
+KEY_IN_USE = Text(
+    "That key is already the key of account <b>{name}</b>, so nothing was added: one key, one "
+    "account. <code>/grant USER_ID {name}</code> gives people access to it.",
+    "Этот ключ уже принадлежит аккаунту <b>{name}</b>, поэтому ничего не добавлено: один ключ — "
+    "один аккаунт. Доступ к нему даёт <code>/grant USER_ID {name}</code>.",
+)
+NOT_A_KEY = Text(
+    "That cannot be an SMS Center API key: {why}. Nothing was sent to SMS Center; copy the key "
+    "again (SMS Center → Settings → API key).",
+    "Это не может быть API-ключом SMS Center: {why}. В SMS Center ничего не отправлено; "
+    "скопируйте ключ ещё раз (SMS Center → Настройки → API-ключ).",
+)
+NOT_A_KEY_SPACES = Text("it has spaces inside", "в нём есть пробелы")
+NOT_A_KEY_CHARACTERS = Text(
+    "it has characters other than Latin letters, digits and punctuation",
+    "в нём есть символы кроме латинских букв, цифр и знаков препинания",
+)
+NOT_A_KEY_LENGTH = Text("it is longer than 256 characters", "он длиннее 256 символов")
+REKEY_OK = Plural(
+    (
+        "Account <b>{name}</b> now uses key {fingerprint} (was {old}, balance {balance}); its "
+        "{n} member keeps access, and this hour's SMS Center requests still count. What the bot "
+        "held from the old key was dropped; your message with the key was deleted.",
+        "Account <b>{name}</b> now uses key {fingerprint} (was {old}, balance {balance}); its "
+        "{n} members keep access, and this hour's SMS Center requests still count. What the "
+        "bot held from the old key was dropped; your message with the key was deleted.",
+    ),
+    (
+        "Аккаунт <b>{name}</b> теперь использует ключ {fingerprint} (был {old}, баланс "
+        "{balance}); доступ сохранил {n} участник, запросы к SMS Center за этот час "
+        "по-прежнему учитываются. Данные старого ключа удалены; сообщение с ключом удалено.",
+        "Аккаунт <b>{name}</b> теперь использует ключ {fingerprint} (был {old}, баланс "
+        "{balance}); доступ сохранили {n} участника, запросы к SMS Center за этот час "
+        "по-прежнему учитываются. Данные старого ключа удалены; сообщение с ключом удалено.",
+        "Аккаунт <b>{name}</b> теперь использует ключ {fingerprint} (был {old}, баланс "
+        "{balance}); доступ сохранили {n} участников, запросы к SMS Center за этот час "
+        "по-прежнему учитываются. Данные старого ключа удалены; сообщение с ключом удалено.",
+    ),
+)
+REKEY_SAME = Text(
+    "That is already the key of account <b>{name}</b> (key {fingerprint}); nothing changed.",
+    "Это и так ключ аккаунта <b>{name}</b> (ключ {fingerprint}); ничего не изменилось.",
 )
 
 # --- admin --------------------------------------------------------------------------------
@@ -279,6 +342,67 @@ AUDIT_LINE = Text(
     "{when} · <code>{user_id}</code> в {chat} · /{command} {argument} → {outcome}",
 )
 AUDIT_EMPTY = Text("The audit log is empty.", "Журнал пуст.")
+# What each audit outcome code means (``bot.chat.audit``): a lookup's own outcome, or the class
+# of the error that answered it, recorded as its nearest ancestor named here.
+AUDIT_OUTCOMES: dict[str, Text] = {
+    "fresh": Text("answered, fresh from SMS Center", "ответ, свежие данные SMS Center"),
+    "cache": Text("answered from data held", "ответ из сохранённых данных"),
+    "stale": Text(
+        "answered with older data (a fresh request held back)",
+        "ответ старыми данными (свежий запрос отложен)",
+    ),
+    "pending": Text("answered at once, the result followed", "ответ сразу, результат позже"),
+    "ok": Text("answered", "ответ дан"),
+    "refused:not-owner": Text("refused: someone else's button", "отказ: чужая кнопка"),
+    "refused:expired": Text("refused: an outdated button", "отказ: устаревшая кнопка"),
+    "refused:unknown": Text("refused: an unknown button", "отказ: неизвестная кнопка"),
+    "BadArgument": Text("not understood: told the usage", "не понято: отправлен формат"),
+    "NotAuthorized": Text("refused: no access", "отказ: нет доступа"),
+    "PrivateChatOnly": Text("refused: private chat only", "отказ: только в личном чате"),
+    "UserRateLimited": Text(
+        "refused: too many lookups in a row", "отказ: слишком много запросов подряд"
+    ),
+    "QuotaExhausted": Text(
+        "refused: the hour's SMS Center limit is used up",
+        "отказ: часовой лимит SMS Center исчерпан",
+    ),
+    "KeyChecksPaused": Text("refused: key checks paused", "отказ: проверка ключей приостановлена"),
+    "KeyRefused": Text("SMS Center refused the key", "SMS Center не принял ключ"),
+    "KeyUnchecked": Text("the key could not be checked", "ключ не удалось проверить"),
+    "SmscError": Text("SMS Center failed", "сбой SMS Center"),
+    "SmscConnectError": Text("SMS Center unreachable", "SMS Center недоступен"),
+    "SmscTimeout": Text("SMS Center did not answer in time", "SMS Center не ответил вовремя"),
+    "SmscHTTPError": Text("SMS Center failed (HTTP error)", "сбой SMS Center (ошибка HTTP)"),
+    "SmscMalformedResponse": Text(
+        "SMS Center's answer could not be read", "ответ SMS Center не удалось разобрать"
+    ),
+    "SmscApiError": Text("SMS Center answered with an error", "SMS Center ответил ошибкой"),
+    "SmscBadParameters": Text(
+        "SMS Center error 1: bad parameters", "SMS Center, ошибка 1: неверные параметры"
+    ),
+    "SmscBadCredentials": Text(
+        "SMS Center error 2: the account's key refused", "SMS Center, ошибка 2: ключ не принят"
+    ),
+    "SmscNotFound": Text(
+        "SMS Center error 3: nothing found", "SMS Center, ошибка 3: ничего не найдено"
+    ),
+    "SmscIPBlocked": Text(
+        "SMS Center error 4: the bot's IP blocked", "SMS Center, ошибка 4: IP бота заблокирован"
+    ),
+    "SmscRateLimited": Text(
+        "SMS Center error 9: too many requests", "SMS Center, ошибка 9: слишком частые запросы"
+    ),
+    "StorageError": Text("the bot's database failed", "сбой базы данных бота"),
+    "TelegramAPIError": Text("Telegram refused the answer", "Telegram не принял ответ"),
+    "TelegramServerError": Text("Telegram failed (server error)", "сбой Telegram (ошибка сервера)"),
+    "TelegramNetworkError": Text("Telegram unreachable", "Telegram недоступен"),
+    "TelegramRetryAfter": Text("Telegram asked to slow down", "Telegram попросил снизить частоту"),
+    "TelegramForbiddenError": Text(
+        "Telegram: the bot is blocked or not in the chat",
+        "Telegram: бот заблокирован или не в чате",
+    ),
+    "error": Text("failed on the bot's side (see the log)", "сбой на стороне бота (см. журнал)"),
+}
 
 # --- buttons ------------------------------------------------------------------------------
 
@@ -316,6 +440,7 @@ CONSOLE_NO_ACCESS = Text(
     "У пользователя {user_id} нет доступа: чтобы попробовать как участник, запустите консоль "
     "без --user и выполните /grant {user_id} {account}.",
 )
+CONSOLE_KEY_HIDDEN = Text("‹key hidden›", "‹ключ скрыт›")
 
 # --- phone numbers: ten digits without a country code, /history's count -------------------
 

@@ -31,7 +31,10 @@ class CommandSpec:
     ``note`` is what the usage line adds after them (a range, an example; may hold ``{max}``);
     ``menu`` is the command menu's description (Telegram: 3–256 characters); a ``self_login``
     command is listed only where users may log in with their own key; ``in_help`` False keeps
-    it out of ``/help`` (``/help`` itself).
+    it out of ``/help`` (``/help`` itself); a ``needs_access`` command of anyone's is listed in
+    ``/help`` only for members (``/logout`` has nothing to drop for anyone else); a
+    ``carries_key`` command's arguments hold an API key, which is never shown back (the console
+    neither echoes nor remembers it).
     """
 
     name: str
@@ -42,6 +45,8 @@ class CommandSpec:
     note: Text | None = None
     self_login: bool = False
     in_help: bool = True
+    needs_access: bool = False
+    carries_key: bool = False
 
     def __post_init__(self) -> None:
         # Telegram refuses the whole menu over one bad entry; fail at import instead.
@@ -140,12 +145,14 @@ COMMANDS: tuple[CommandSpec, ...] = (
             " (SMS Center → Настройки → API-ключ). Я удалю сообщение сразу после прочтения.",
         ),
         self_login=True,
+        carries_key=True,
     ),
     CommandSpec(
         "logout",
         Audience.ANYONE,
         description=Text("drop your access", "отказаться от доступа"),
         menu=Text("drop your access", "отказаться от доступа"),
+        needs_access=True,
     ),
     # --- admin --------------------------------------------------------------------------------
     CommandSpec(
@@ -155,9 +162,27 @@ COMMANDS: tuple[CommandSpec, ...] = (
         menu=Text("register an account", "добавить аккаунт"),
         syntax=Text("NAME API_KEY", "ИМЯ API_КЛЮЧ"),
         note=Text(
-            "; NAME is 1–32 letters, digits, <code>-</code> or <code>_</code>.",
-            "; ИМЯ — 1–32 буквы, цифры, <code>-</code> или <code>_</code>.",
+            "; NAME is 1–32 Latin letters, digits, <code>-</code> or <code>_</code> "
+            "(letter case does not matter).",
+            "; ИМЯ — 1–32 латинские буквы, цифры, <code>-</code> или <code>_</code> "
+            "(регистр не важен).",
         ),
+        carries_key=True,
+    ),
+    CommandSpec(
+        "rekey",
+        Audience.ADMIN,
+        description=Text(
+            "replace an account's key, keeping its members (private chat)",
+            "заменить ключ аккаунта, сохранив участников (в личном чате)",
+        ),
+        menu=Text("replace an account's key", "заменить ключ аккаунта"),
+        syntax=Text("NAME NEW_API_KEY", "ИМЯ НОВЫЙ_API_КЛЮЧ"),
+        note=Text(
+            ". I delete the message right after reading it.",
+            ". Я удалю сообщение сразу после прочтения.",
+        ),
+        carries_key=True,
     ),
     CommandSpec(
         "delkey",
@@ -192,13 +217,13 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec(
         "users",
         Audience.ADMIN,
-        description=Text("who has access", "у кого есть доступ"),
+        description=Text("who has access (private chat)", "у кого есть доступ (в личном чате)"),
         menu=Text("who has access", "у кого есть доступ"),
     ),
     CommandSpec(
         "audit",
         Audience.ADMIN,
-        description=Text("the last lookups", "последние запросы"),
+        description=Text("the last lookups (private chat)", "последние запросы (в личном чате)"),
         menu=Text("last lookups", "последние запросы"),
         syntax=Text("[N]", "[N]"),
         note=Text(", N from 1 to {max}.", ", N от 1 до {max}."),
@@ -217,6 +242,16 @@ HELP_BARE_NUMBER = Text(
     "A bare phone number in a private chat works like /last.",
     "Просто номер телефона в личном чате работает как /last.",
 )
+
+
+def carries_key(text: str) -> bool:
+    """Whether the typed line ``text`` is a command whose arguments hold an API key
+    (``/login KEY``, ``/addkey@bot NAME KEY``), in any letter case."""
+    if not text.startswith("/"):
+        return False
+    name = text[1:].split(maxsplit=1)[0].split("@", 1)[0].lower() if len(text) > 1 else ""
+    command = BY_NAME.get(name)
+    return command is not None and command.carries_key
 
 
 def _spelled(command: CommandSpec, lang: Lang) -> str:
@@ -243,21 +278,29 @@ def listed(audiences: frozenset[Audience], *, self_login: bool) -> tuple[Command
     )
 
 
-def help_section(audience: Audience, lang: Lang, *, self_login: bool) -> str:
-    """One section of ``/help`` (HTML): a bold heading, then a line per command."""
+def help_section(audience: Audience, lang: Lang, *, self_login: bool, member: bool = True) -> str:
+    """One section of ``/help`` (HTML): a bold heading, then a line per command the asker may
+    use (a ``needs_access`` one only for a ``member``)."""
     lines = [f"<b>{HELP_HEADINGS[audience](lang)}</b>"]
     for command in listed(frozenset({audience}), self_login=self_login):
-        if command.in_help:
+        if command.in_help and (member or not command.needs_access):
             lines.append(f"{_spelled(command, lang)} — {command.description(lang)}")
     if audience is Audience.MEMBER:
         lines.append(HELP_BARE_NUMBER(lang))
     return "\n".join(lines)
 
 
-def help_sections(lang: Lang, *, admin: bool, self_login: bool) -> list[str]:
-    """The sections of ``/help`` for the asker: lookups and their own, and admin for admins."""
-    audiences = [Audience.MEMBER, Audience.ANYONE] + ([Audience.ADMIN] if admin else [])
-    return [help_section(audience, lang, self_login=self_login) for audience in audiences]
+def help_sections(lang: Lang, *, admin: bool, self_login: bool, member: bool = True) -> list[str]:
+    """The sections of ``/help`` for the asker, only what they may use: lookups for a
+    ``member``, their own commands, and admin for an ``admin``."""
+    audiences = (
+        ([Audience.MEMBER] if member else [])
+        + [Audience.ANYONE]
+        + ([Audience.ADMIN] if admin else [])
+    )
+    return [
+        help_section(audience, lang, self_login=self_login, member=member) for audience in audiences
+    ]
 
 
 def menu(lang: Lang, *, admin: bool, self_login: bool) -> list[tuple[str, str]]:
