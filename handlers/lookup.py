@@ -1,4 +1,5 @@
-"""Lookups: /last, a bare number, /history, /recent, /failed, /status, and their buttons.
+"""Lookups: /last, a bare number, /history, /recent, /failed, /status, and their buttons; the
+hints that answer any other message in a private chat (a number in a sentence gets a button).
 
 Only members reach these handlers (the member gate hands each its ``account``). Each parses its
 argument into a ``Query``, and ``Lookups.answer`` runs it through the fetch layer and renders
@@ -23,6 +24,7 @@ from bot.chat import arguments
 from bot.chat.arguments import BadArgument
 from bot.chat.audit import AuditMiddleware
 from bot.chat.caller import Caller, Role, gate
+from bot.chat.escaping import fill_html
 from bot.chat.followups import FinalText, FollowUps, edit_in_place
 from bot.chat.press import PressAnswered
 from bot.fetch import PHONE_HISTORY_COUNT, PROMPT, Answer, BotStopping, Fetcher, settled_within
@@ -33,8 +35,10 @@ from bot.text import (
     InvalidPhone,
     View,
     commands,
+    format_phone,
     looks_like_phone,
     parse_phone,
+    phone_in_sentence,
     render_failed,
     render_history,
     render_last,
@@ -94,7 +98,7 @@ def make_router() -> Router:
     buttons no handler of ours knows answered to anyone, all of it written to the audit log."""
     members = gate(Router(name="lookup.members"), Role.MEMBER)
 
-    @members.message(Command("last"))
+    @members.message(Command("last", ignore_case=True))
     async def last(
         message: Message,
         command: CommandObject,
@@ -121,7 +125,7 @@ def make_router() -> Router:
         query = Query(Kind.LAST, phone=arguments.phone(message.text or "", "last", caller.lang))
         return await _reply(message, query, caller, account, lookups, bot, followups)
 
-    @members.message(Command("history"))
+    @members.message(Command("history", ignore_case=True))
     async def history(
         message: Message,
         command: CommandObject,
@@ -141,7 +145,7 @@ def make_router() -> Router:
         query = Query(Kind.HISTORY, phone=phone, n=count)
         return await _reply(message, query, caller, account, lookups, bot, followups)
 
-    @members.message(Command("recent"))
+    @members.message(Command("recent", ignore_case=True))
     async def recent(
         message: Message,
         command: CommandObject,
@@ -159,7 +163,7 @@ def make_router() -> Router:
             message, Query(Kind.RECENT, n=count), caller, account, lookups, bot, followups
         )
 
-    @members.message(Command("failed"))
+    @members.message(Command("failed", ignore_case=True))
     async def failed(
         message: Message,
         command: CommandObject,
@@ -177,7 +181,7 @@ def make_router() -> Router:
             message, Query(Kind.FAILED, n=hours), caller, account, lookups, bot, followups
         )
 
-    @members.message(Command("status"))
+    @members.message(Command("status", ignore_case=True))
     async def status(
         message: Message,
         command: CommandObject,
@@ -244,10 +248,65 @@ def make_router() -> Router:
         return "refused:unknown"
 
     # The parent's inner middlewares wrap its sub-routers' handlers, the gate included.
+    audited = Router(name="lookup.audited")
+    audited.message.middleware(AuditMiddleware())
+    audited.callback_query.middleware(AuditMiddleware())
+    audited.include_routers(members, stray)
     router = Router(name="lookup")
-    router.message.middleware(AuditMiddleware())
-    router.callback_query.middleware(AuditMiddleware())
-    router.include_routers(members, stray)
+    router.include_routers(audited, _hints())  # hints last: the messages nobody else took
+    return router
+
+
+def _hints() -> Router:
+    """A router answering, with a hint, the text messages nobody else handled.
+
+    Plain text, an unknown command, a known command in capitals, and a number inside a sentence
+    ("клиент 79031112233 не получил код") each get one line in a private chat, never silence;
+    for a number in a sentence a member also gets a "Look up +7 903 111-22-33?" button, which
+    asks nothing until pressed (the press is an ordinary /last button). In groups the bot stays
+    silent for plain text (people talk to each other there) and answers only an unknown command
+    addressed to it by ``@botname``. Not audited: nothing is looked up.
+    """
+    router = Router(name="hints")
+
+    @router.message(F.text.startswith("/"))
+    async def unknown_command(message: Message, caller: Caller, bot: Bot) -> None:
+        word = (message.text or "").split(maxsplit=1)[0][1:]
+        name, _, mention = word.partition("@")
+        if mention:
+            me = await bot.me()
+            if mention.casefold() != (me.username or "").casefold():
+                return  # another bot's command
+        elif message.chat.type != ChatType.PRIVATE:
+            return  # in a group, an unaddressed command may be another bot's
+        if not name:
+            await message.answer(texts.HINT_PLAIN(caller.lang))
+            return
+        known = name.casefold() in commands.BY_NAME or name.casefold() == "start"
+        line = texts.HINT_LOWERCASE if known else texts.HINT_UNKNOWN_COMMAND
+        shown = name.casefold() if known else name
+        await message.answer(fill_html(line(caller.lang), command=shown))
+
+    @router.message(F.chat.type == ChatType.PRIVATE, F.text)
+    async def plain_text(message: Message, caller: Caller) -> None:
+        lang = caller.lang
+        phone = phone_in_sentence(message.text or "")
+        account = caller.account
+        if phone is None or account is None:
+            await message.answer(texts.HINT_PLAIN(lang))
+            return
+        look_up = LookupButton(
+            kind=Kind.LAST, phone=phone, owner=caller.user_id, account=account.id
+        )
+        button = InlineKeyboardButton(
+            text=texts.BUTTON_LOOK_UP(lang).format(phone=format_phone(phone)),
+            callback_data=look_up.pack(),
+        )
+        await message.answer(
+            texts.HINT_NUMBER_IN_TEXT(lang),
+            reply_markup=InlineKeyboardMarkup(inline_keyboard=[[button]]),
+        )
+
     return router
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -174,8 +175,9 @@ async def test_bad_arguments_get_one_line_with_an_example_and_no_request(
     await harness.grant()
     cases = {
         "/last": "Example",
-        "/last hello": "not a phone number",
-        "/last 12": "not a phone number",
+        "/last hello": "no letters",
+        "/last 12": "Too few digits",
+        "/last 12+": "not a phone number",
         "/history": "/history",
         f"/history {PHONE} 99": "1 to 20",
         "/recent 0": "1 to 50",
@@ -288,3 +290,71 @@ async def test_login_disabled_still_deletes_the_key_message(
         assert "turned off" in answer
         assert len(h.telegram.calls_of("deleteMessage")) == 1
         assert h.smsc_requests("balance") == 0
+
+
+# --- hints instead of silence (issue 15, item 8) ---------------------------------------------
+
+
+async def test_private_chat_answers_every_message_with_a_one_line_hint(
+    harness: Harness, sim: SimulatedSmsc
+) -> None:
+    sim.add_message(API_KEY, phone=PHONE, status=1)
+    await harness.grant()
+    before = len(harness.telegram.sent_texts())
+    assert "Send me a phone number" in await harness.say("hello?")
+    assert "I don't know /frobnicate" in await harness.say("/frobnicate 5")
+    assert "lowercase: /help" in await harness.say("/HELP")
+    assert "Пришлите мне номер телефона" in await harness.say("привет", language_code="ru")
+    assert "Команды /чтото я не знаю" in await harness.say("/чтото", language_code="ru")
+    for answer in harness.telegram.sent_texts()[before:]:
+        assert "\n" not in answer  # one line each
+    assert harness.smsc_requests() == 0
+    # Lookup commands do not care about case.
+    assert "(1)" in await harness.say(f"/LAST {PHONE}")
+    assert "(1)" in await harness.say(f"/History {PHONE} 2")
+
+
+async def test_a_number_inside_a_sentence_offers_a_button_that_asks_only_when_pressed(
+    harness: Harness, sim: SimulatedSmsc
+) -> None:
+    sim.add_message(API_KEY, phone="79031112233", status=20, err=6)
+    await harness.grant()
+    hint = await harness.say("клиент 79031112233 не получил код", language_code="ru")
+    assert "отдельно" in hint
+    button = harness.last_markup()["inline_keyboard"][0][0]
+    assert button["text"] == "🔎 Проверить +7 903 111-22-33?"
+    assert harness.smsc_requests() == 0  # nothing asked until pressed
+    sent = harness.telegram.messages_in(AGENT)[-1]
+    await harness.press(button["callback_data"], message_id=sent["message_id"], language_code="ru")
+    assert harness.smsc_requests() == 1
+    answer = harness.telegram.sent_texts()[-1]
+    assert "+7 903 111-22-33" in answer and "(20)" in answer
+    # The same in English; two numbers in one sentence: no guess, the plain hint.
+    await harness.say("customer +7 (903) 111-22-33 got no code")
+    offered = harness.telegram.calls_of("sendMessage")[-1].params["reply_markup"]
+    assert "Look up +7 903 111-22-33?" in str(offered)
+    both = await harness.say("79031112233 and 79095550011 got nothing")
+    assert "Send me a phone number" in both
+    assert harness.smsc_requests() == 1
+
+
+async def test_a_stranger_gets_the_hint_without_a_button(harness: Harness) -> None:
+    answer = await harness.say("клиент 79031112233 не получил код", user_id=STRANGER)
+    assert "Send me a phone number" in answer
+    assert not harness.last_markup()
+
+
+async def test_groups_stay_silent_for_plain_text_and_other_bots_commands(
+    harness: Harness, sim: SimulatedSmsc
+) -> None:
+    await harness.grant()
+    group: dict[str, Any] = {"chat_id": -4242, "chat_type": "supergroup"}
+    before = len(harness.telegram.calls_of("sendMessage"))
+    assert await harness.say("hello everyone", **group) == ""
+    assert await harness.say("клиент 79031112233 не получил код", **group) == ""
+    assert await harness.say("/frobnicate", **group) == ""  # maybe another bot's
+    assert await harness.say("/frobnicate@other_bot", **group) == ""
+    assert len(harness.telegram.calls_of("sendMessage")) == before
+    mine = await harness.say(f"/frobnicate@{harness.telegram.bot_username}", **group)
+    assert "I don't know /frobnicate" in mine
+    assert harness.smsc_requests() == 0

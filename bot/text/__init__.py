@@ -50,6 +50,7 @@ from bot.text.phones import (
     format_phone,
     looks_like_phone,
     parse_phone,
+    phone_in_sentence,
     read_phone_and_count,
 )
 from bot.text.phrases import Plural, PluralForm, plural_form
@@ -95,6 +96,7 @@ __all__ = [
     "looks_like_phone",
     "mask_codes",
     "parse_phone",
+    "phone_in_sentence",
     "plural_form",
     "read_phone_and_count",
     "render_failed",

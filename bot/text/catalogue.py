@@ -52,6 +52,43 @@ BAD_PHONE = Text(
     "That is not a phone number. Example: <code>/{command} +7 999 123-45-67</code>",
     "Это не номер телефона. Пример: <code>/{command} +7 999 123-45-67</code>",
 )
+# Why a number was refused (bot.text.phones.InvalidPhoneReason), each with the example.
+PHONE_TOO_SHORT = Text(
+    "Too few digits for a phone number — is a part missing? "
+    "Example: <code>/{command} +7 999 123-45-67</code>",
+    "Слишком мало цифр для номера телефона — не пропущена ли часть? "
+    "Пример: <code>/{command} +7 999 123-45-67</code>",
+)
+PHONE_TOO_LONG = Text(
+    "Too many digits for one phone number (at most 15 with the country code). "
+    "Example: <code>/{command} +7 999 123-45-67</code>",
+    "Слишком много цифр для одного номера (не больше 15 вместе с кодом страны). "
+    "Пример: <code>/{command} +7 999 123-45-67</code>",
+)
+PHONE_TWO_NUMBERS = Text(
+    "That looks like two numbers: send one at a time. "
+    "Example: <code>/{command} +7 999 123-45-67</code>",
+    "Похоже, здесь два номера: присылайте по одному. "
+    "Пример: <code>/{command} +7 999 123-45-67</code>",
+)
+PHONE_LETTERS = Text(
+    "A phone number has no letters: send only the digits (with + and the country code). "
+    "Example: <code>/{command} +7 999 123-45-67</code>",
+    "В номере телефона не бывает букв: пришлите только цифры (с + и кодом страны). "
+    "Пример: <code>/{command} +7 999 123-45-67</code>",
+)
+PHONE_INVISIBLE = Text(
+    "The number holds invisible or unusual characters (copied from somewhere?): "
+    "type it by hand. Example: <code>/{command} +7 999 123-45-67</code>",
+    "В номере есть невидимые или необычные символы (скопирован откуда-то?): "
+    "наберите его вручную. Пример: <code>/{command} +7 999 123-45-67</code>",
+)
+PHONE_IMPOSSIBLE = Text(
+    "No phone number is written like that: check the country code. "
+    "Example: <code>/{command} +7 999 123-45-67</code>",
+    "Такого номера не бывает: проверьте код страны. "
+    "Пример: <code>/{command} +7 999 123-45-67</code>",
+)
 
 # --- limits -------------------------------------------------------------------------------
 
@@ -268,6 +305,28 @@ AUDIT_LINE = Text(
     "{when} · <code>{user_id}</code> в {chat} · /{command} {argument} → {outcome}",
 )
 AUDIT_EMPTY = Text("The audit log is empty.", "Журнал пуст.")
+
+# --- hints: what a private chat is told when a message is no command of ours -------------
+
+HINT_PLAIN = Text(
+    "Send me a phone number, e.g. <code>+7 999 123-45-67</code>, to see the last SMS sent to "
+    "it; /help lists every command.",
+    "Пришлите мне номер телефона, например <code>+7 999 123-45-67</code>, и я покажу последнее "
+    "SMS на него; /help — все команды.",
+)
+HINT_NUMBER_IN_TEXT = Text(
+    "To look up a number, send it on its own or as <code>/last NUMBER</code>.",
+    "Чтобы проверить номер, пришлите его отдельно или как <code>/last НОМЕР</code>.",
+)
+HINT_UNKNOWN_COMMAND = Text(
+    "I don't know /{command}; /help lists the commands I know.",
+    "Команды /{command} я не знаю; /help — список моих команд.",
+)
+HINT_LOWERCASE = Text(
+    "Commands are written in lowercase: /{command}",
+    "Команды пишутся строчными буквами: /{command}",
+)
+BUTTON_LOOK_UP = Text("🔎 Look up {phone}?", "🔎 Проверить {phone}?")
 
 # --- buttons ------------------------------------------------------------------------------
 
