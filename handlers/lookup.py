@@ -71,7 +71,8 @@ class LookupButton(CallbackData, prefix="q"):
     """A "Refresh" / "Older" button: the query, who asked it, and with which account.
 
     ``owner`` and ``account`` let a press be refused when it is not the asker's, or the
-    account changed since; the caller's rights are checked again on every press.
+    account changed since; the caller's rights are checked again on every press. ``at`` is
+    where a history page starts, counted from the newest (for its header only).
     """
 
     kind: Kind
@@ -81,16 +82,20 @@ class LookupButton(CallbackData, prefix="q"):
     owner: int
     account: int
     older: bool = False
+    at: int = 0
 
 
 @dataclass(frozen=True, slots=True)
 class Query:
-    """A parsed lookup: ``n`` is a count, the hours of /failed, or the message id of /status."""
+    """A parsed lookup: ``n`` is a count, the hours of /failed, or the message id of /status;
+    ``before`` the int_id an "Older" page starts below, ``at`` that page's place counted from
+    the newest (1-based, 0 when not known)."""
 
     kind: Kind
     phone: str = ""
     n: int = 0
     before: int = 0
+    at: int = 0
 
 
 def make_router() -> Router:
@@ -378,15 +383,16 @@ class Lookups:
     ) -> InlineKeyboardMarkup:
         user_id = caller.user_id
         refresh = LookupButton(kind=query.kind, phone=query.phone, n=query.n, before=query.before,
-                               owner=user_id, account=account.id)  # fmt: skip
+                               owner=user_id, account=account.id, at=query.at)  # fmt: skip
         lang = caller.lang
-        row = [InlineKeyboardButton(text=texts.BUTTON_REFRESH(lang), callback_data=refresh.pack())]
+        row = [InlineKeyboardButton(text=texts.BUTTON_REFRESH(lang), callback_data=_pack(refresh))]
         if older_than is not None:
+            at = (query.at or 1) + query.n if query.at or not query.before else 0
             older = LookupButton(kind=Kind.HISTORY, phone=query.phone, n=query.n,
                                  before=older_than, owner=user_id, account=account.id,
-                                 older=True)  # fmt: skip
+                                 older=True, at=at)  # fmt: skip
             row.append(
-                InlineKeyboardButton(text=texts.BUTTON_OLDER(lang), callback_data=older.pack())
+                InlineKeyboardButton(text=texts.BUTTON_OLDER(lang), callback_data=_pack(older))
             )
         return InlineKeyboardMarkup(inline_keyboard=[row])
 
@@ -448,7 +454,9 @@ class Lookups:
             entries = await fetcher.history(user_id, account, query.phone, query.n, before=before)
             oldest = entries.value[-1].int_id if entries.value else None
             more = oldest if len(entries.value) >= query.n else None
-            page = render_history(entries, query.phone, view, older=before is not None)
+            page = render_history(
+                entries, query.phone, view, older=before is not None, first=query.at
+            )
             return page, entries.origin, more
         if query.kind is Kind.RECENT:
             recent = await fetcher.recent(user_id, account, query.n)
@@ -470,6 +478,8 @@ _BUTTON_N: dict[Kind, tuple[int, int]] = {
     Kind.STATUS: (0, 10**18 - 1),
 }
 _NEEDS_PHONE = frozenset({Kind.LAST, Kind.HISTORY, Kind.STATUS})
+# A page's place in a number's history: six months of messages to one number, at most.
+_MAX_AT = 100_000
 
 
 def _button_query(data: LookupButton) -> Query | None:
@@ -483,6 +493,8 @@ def _button_query(data: LookupButton) -> Query | None:
         return None
     if not 0 <= data.before < 2**63 or (data.before and data.kind is not Kind.HISTORY):
         return None
+    if not 0 <= data.at <= _MAX_AT or (data.at and not data.before):
+        return None
     if data.kind in _NEEDS_PHONE:
         try:
             # With "+": parse_phone's own output is international (a +81 number's digits
@@ -494,4 +506,13 @@ def _button_query(data: LookupButton) -> Query | None:
             return None
     elif data.phone:
         return None
-    return Query(data.kind, data.phone, data.n, data.before)
+    return Query(data.kind, data.phone, data.n, data.before, data.at)
+
+
+def _pack(button: LookupButton) -> str:
+    """The button's callback data; without its page place when that would pass Telegram's
+    64 bytes (huge ids), so the page is still reachable, its header just less precise."""
+    try:
+        return button.pack()
+    except ValueError:
+        return button.model_copy(update={"at": 0}).pack()

@@ -358,3 +358,70 @@ async def test_groups_stay_silent_for_plain_text_and_other_bots_commands(
     mine = await harness.say(f"/frobnicate@{harness.telegram.bot_username}", **group)
     assert "I don't know /frobnicate" in mine
     assert harness.smsc_requests() == 0
+
+
+# --- which messages a page shows, and the ids /status needs (issue 15, items 10, 15) --------
+
+
+async def _press_older(harness: Harness, **kw: Any) -> str:
+    buttons = harness.last_markup()["inline_keyboard"][0]
+    older = next(b for b in buttons if b["text"] in ("⬅️ Older", "⬅️ Раньше"))["callback_data"]
+    sent = harness.telegram.messages_in(AGENT)[-1]
+    before = len(harness.telegram.sent_texts())
+    await harness.press(older, message_id=sent["message_id"], chat_id=AGENT, **kw)
+    return "\n".join(harness.telegram.sent_texts()[before:])
+
+
+async def test_history_pages_say_which_messages_they_show(
+    harness: Harness, sim: SimulatedSmsc
+) -> None:
+    for n in range(25):
+        sim.add_message(API_KEY, phone=PHONE, message=f"message number {n}")
+        harness.clock.advance(5)
+    await harness.grant()
+    first = await harness.say(f"/history {PHONE} 10")
+    assert "The last 10 messages, newest first" in first
+    second = await _press_older(harness)
+    assert "Messages 11–20 counting from the newest, newest first" in second
+    assert "Last" not in second and "last 10" not in second
+    third = await _press_older(harness, language_code="ru")
+    assert "Сообщения 21–25, считая от последнего, сначала новые" in third
+    assert "message number 0" in third and "message number 5" not in third
+    # Refreshing the third page keeps saying which messages these are.
+    refresh = harness.last_markup()["inline_keyboard"][0][0]["callback_data"]
+    sent = harness.telegram.messages_in(AGENT)[-1]
+    harness.clock.advance(120)
+    await harness.press(refresh, message_id=sent["message_id"], chat_id=AGENT)
+    assert "Messages 21–25 counting from the newest" in harness.telegram.sent_texts()[-1]
+
+
+async def test_history_and_recent_show_the_ids_status_needs(
+    harness: Harness, sim: SimulatedSmsc
+) -> None:
+    sent = sim.add_message(API_KEY, phone=PHONE, status=20, err=6)
+    sim.add_message(API_KEY, phone="79031112233", status=1)
+    await harness.grant()
+    message_id = str(sent["id"])
+    history = await harness.say(f"/history {PHONE} 2")
+    recent = await harness.say("/recent 5")
+    shown = f"id <code>{message_id}</code>"
+    assert shown in history and shown in recent
+    answer = await harness.say(f"/status {message_id} {PHONE}")
+    assert "(20)" in answer and "offline" in answer
+
+
+async def test_status_usage_and_every_refusal_show_the_same_example(harness: Harness) -> None:
+    await harness.grant()
+    usage = await harness.say("/status")
+    example = "/status 1234 +7 999 123-45-67"
+    assert "Usage: <code>/status ID PHONE</code>" in usage and example in usage
+    for wrong in (
+        "/status 1234 abc",
+        "/status 1234 +7 999",
+        "/status 1234 79991234567,79991234568",
+    ):
+        assert example in await harness.say(wrong), wrong
+    assert "/last +7 999 123-45-67" in await harness.say("/last +7 999")
+    assert "/history +7 999 123-45-67 10" in await harness.say("/history +7 999 12 5")
+    # The example itself is accepted as the usage says.
+    assert "Usage" not in await harness.say(example) and "Example" not in await harness.say(example)

@@ -560,7 +560,8 @@ def forged_buttons(draw: st.DrawFn, account_id: int) -> str:
     kind = draw(st.sampled_from(["l", "h", "r", "f", "s", "x", ""]))
     phone = draw(st.one_of(_MOBILE, HOSTILE, st.just("")))
     n, before, older = draw(_FIELD), draw(_FIELD), draw(st.sampled_from(["0", "1", "yes", "x"]))
-    shaped = f"q:{kind}:{phone}:{n}:{before}:{AGENT}:{account_id}:{older}"
+    at = draw(_FIELD)
+    shaped = f"q:{kind}:{phone}:{n}:{before}:{AGENT}:{account_id}:{older}:{at}"
     return draw(
         st.one_of(
             st.just(shaped),
@@ -584,7 +585,7 @@ async def check_forged_press(h: Harness, data: str, message_id: int) -> None:
     if not data.startswith("q:"):
         assert refused(done)
     fields = data.split(":")
-    if len(fields) == 8 and fields[1] in ("l", "h", "s") and not _canonical(fields[2]):
+    if len(fields) == 9 and fields[1] in ("l", "h", "s") and not _canonical(fields[2]):
         assert refused(done)
     if done.requests or done.of("editMessageText") or done.of("sendMessage"):
         assert not done.of("answerCallbackQuery")[0].params.get("text")
@@ -602,18 +603,20 @@ def test_forged_callback_data_is_answered_and_never_asks_smsc_about_a_forged_num
         h.smsc.add_message(API_KEY, phone=PHONE, status=1)
         bot.run(h.say(f"/last {PHONE}"))
         message_id = int(h.telegram.messages_in(AGENT)[-1]["message_id"])
-        good = f"q:l:{PHONE}:0:0:{AGENT}:{account_id}:0"
+        good = f"q:l:{PHONE}:0:0:{AGENT}:{account_id}:0:0"
 
         @given(data=forged_buttons(account_id))
         @PROPERTY
         @example("garbage")
         @example("q:garbage")
-        @example(f"q:l:abc,123:0:0:{AGENT}:{account_id}:0")
-        @example(f"q:l::0:0:{AGENT}:{account_id}:0")
-        @example(f"q:l:7 916 123 45 67:0:0:{AGENT}:{account_id}:0")
-        @example(f"q:r:{PHONE}:-5:0:{AGENT}:{account_id}:0")
-        @example(f"q:f:0:{10**40}:0:{AGENT}:{account_id}:0")
-        @example(f"q:h:{PHONE}:5:-1:{AGENT}:{account_id}:1")
+        @example(f"q:l:abc,123:0:0:{AGENT}:{account_id}:0:0")
+        @example(f"q:l::0:0:{AGENT}:{account_id}:0:0")
+        @example(f"q:l:7 916 123 45 67:0:0:{AGENT}:{account_id}:0:0")
+        @example(f"q:r:{PHONE}:-5:0:{AGENT}:{account_id}:0:0")
+        @example(f"q:f:0:{10**40}:0:{AGENT}:{account_id}:0:0")
+        @example(f"q:h:{PHONE}:5:-1:{AGENT}:{account_id}:1:0")
+        @example(f"q:h:{PHONE}:5:0:{AGENT}:{account_id}:1:7")  # a page place without a page
+        @example(f"q:h:{PHONE}:5:9:{AGENT}:{account_id}:1:{10**9}")
         @example(good)
         def property_(data: str) -> None:
             bot.run(check_forged_press(h, data, message_id))

@@ -507,10 +507,10 @@ def test_twenty_long_messages_fit_and_stay_well_formed(body: str) -> None:
     entries = [entry(message=body, int_id=i) for i in range(20)]
     answer = render_history(fresh(entries), PHONE, view())
     assert_sendable(answer)
-    assert "The last 20 messages" in answer
-    shown, more = _shown_and_more(answer)
-    assert shown + more == 20
-    assert shown >= 5
+    assert "The last 20 messages, newest first" in answer
+    # Issue 15, item 7: every message announced is shown, texts shortened to make room.
+    assert answer.count("id <code>12</code>") == 20
+    assert "more" not in answer
     assert answer.endswith("<i>as of 14:14:55</i>")
 
 
@@ -522,25 +522,51 @@ def test_history_blocks_are_compact_and_newest_first() -> None:
     answer = render_history(fresh(entries), PHONE, view(Lang.RU))
     assert_sendable(answer)
     blocks = answer.split("\n\n")
-    assert blocks[0] == f"📱 <b>{SHOWN_PHONE}</b>\nПоследние 2 сообщения"
+    assert blocks[0] == f"📱 <b>{SHOWN_PHONE}</b>\nПоследние 2 сообщения, сначала новые"
     assert blocks[1].split("\n")[:2] == [
-        "<b>14:14 (1 минуту назад)</b>",
+        "<b>14:14 (1 минуту назад)</b> · id <code>12</code>",
         "❌ невозможно доставить (20) · абонент не в сети (6)",
     ]
     assert len(blocks[1].split("\n")[2]) <= len("💬 ") + 120
     assert blocks[1].endswith("…")
-    assert blocks[2] == "<b>12:15 (2 часа назад)</b>\n✅ доставлено (1)\n💬 second"
+    assert (
+        blocks[2]
+        == "<b>12:15 (2 часа назад)</b> · id <code>12</code>\n✅ доставлено (1)\n💬 second"
+    )
 
 
 def test_recent_fifty_long_messages_fit() -> None:
+    """Issue 15, item 7: /recent 50 shows the 50 it announces (texts shortened to fit)."""
     entries = [entry(message="&<" * 3000, phone=f"7999123{i:04d}") for i in range(50)]
     answer = render_recent(fresh(entries), view())
     assert_sendable(answer)
-    shown, more = _shown_and_more(answer)
-    assert shown + more == 50
+    assert answer.startswith("<b>The account's last 50 messages</b>")
+    assert answer.count("id <code>12</code>") == 50 and "more" not in answer
+    # Fifty two-line blocks would not fit: one line each.
     first = answer.split("\n\n")[1].split("\n")
-    assert first[0] == "<b>14:03 (12 minutes ago)</b> · +7 999 123-00-00"
-    assert len(first[2]) <= len("💬 ") + 60 * 5
+    assert first[0] == "✅ <b>14:03</b> · +7 999 123-00-00 · id <code>12</code> · delivered (1)"
+    assert len(first) == 50
+
+
+@pytest.mark.parametrize("lang", list(Lang))
+def test_recent_fifty_failures_with_long_fields_show_all_fifty_one_line_each(lang: Lang) -> None:
+    entries = [
+        entry(
+            status=20,
+            err=6,
+            id=10**17 + i,
+            message="Ваш код подтверждения: 4821. " * 20,
+            phone=f"7999123{i:04d}",
+            send_timestamp=int(NOW - 3 * 86400 - i * 60),
+        )
+        for i in range(50)
+    ]
+    answer = render_recent(fresh(entries), view(lang))
+    assert_sendable(answer)
+    assert answer.count("id 1000000000000") == 50
+    assert "50" in answer.split("\n", 1)[0] and "…" not in answer
+    line = answer.split("\n\n")[1].split("\n")[0]
+    assert line == "❌ <b>22.11 14:15</b> · +7 999 123-00-00 · id 100000000000000000 · 20/6"
 
 
 def test_recent_empty() -> None:
@@ -597,7 +623,7 @@ def test_failed_counts_by_reason_and_operator() -> None:
     newest = answer.split("<b>Newest</b>\n", 1)[1].split("\n\n<i>")[0].split("\n\n")
     assert len(newest) == 5
     assert newest[0] == (
-        "<b>14:14 (just now)</b> · +7 999 123-45-67\n"
+        "<b>14:14 (just now)</b> · +7 999 123-45-67 · id <code>12</code>\n"
         "❌ prohibited (23) · limit per number exceeded (251)"
     )
     assert "only those sent since" not in answer

@@ -15,6 +15,7 @@ from bot.text import (
     InvalidPhone,
     Lang,
     Text,
+    commands,
     format_phone,
     parse_phone,
     read_phone_and_count,
@@ -125,7 +126,7 @@ def bad_phone(exc: InvalidPhone, command: str, lang: Lang) -> BadArgument:
     characters, no such country code, or ten digits that are not Russian (add the country
     code)."""
     line = _REFUSALS.get(exc.reason, texts.BAD_PHONE)
-    return BadArgument(fill_html(line(lang), command=command))
+    return BadArgument(fill_html(line(lang), example=commands.example(command)))
 
 
 def phone_and_count(

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Final
 
 from bot.fetch import WINDOW_COUNT, WINDOW_DAYS, HeldBack, Lookup, Origin, Window
@@ -68,6 +68,10 @@ __all__ = [
 LAST_TEXT_LIMIT: Final = 500
 HISTORY_TEXT_LIMIT: Final = 120
 RECENT_TEXT_LIMIT: Final = 60
+# A list that does not fit one message tries these text lengths in turn (0: no text) before
+# it falls back to one line per message: all it announces is shown, never "… N more".
+HISTORY_TEXT_LIMITS: Final = (HISTORY_TEXT_LIMIT, 60, 30, 0)
+RECENT_TEXT_LIMITS: Final = (RECENT_TEXT_LIMIT, 30, 0)
 # /failed lists this many reasons and operators; the rest are summed in one "other" line.
 _GROUP_LINES: Final = 8
 
@@ -156,37 +160,59 @@ def render_restarted(phone: str, view: View) -> str:
 
 
 def render_history(
-    lookup: Lookup[list[HistoryEntry]], phone: str, view: View, *, older: bool = False
+    lookup: Lookup[list[HistoryEntry]],
+    phone: str,
+    view: View,
+    *,
+    older: bool = False,
+    first: int = 1,
 ) -> str:
     """The answer to ``/history <phone> [n]``: a header, then one compact block per message.
 
-    Each block: send time, status with icon and code, the error for a failure, and the text
-    shortened to about 120 characters; blocks that do not fit are counted in "… N more".
-    ``older``: this is an "Older" page, so an empty one means there are no older messages.
+    Each block: send time, id, status with icon and code, the error for a failure, and the text
+    shortened to about 120 characters; when the page would not fit in one message, the texts
+    are shortened further or left out, so every message announced is shown (see
+    :func:`_list_answer`). ``older``: this is an "Older" page, so an empty one means there are
+    no older messages, and its header says which messages these are: the ``first``-th from the
+    newest on (1-based; 0 when not known, then just "older messages").
     """
     entries = lookup.value
+    lang = view.lang
     if not entries:
         empty = phrases.NO_OLDER if older else phrases.NO_MESSAGES
-        line = empty(view.lang).format(phone=f"<b>{display_phone(phone)}</b>")
+        line = empty(lang).format(phone=f"<b>{display_phone(phone)}</b>")
         return _answer([line], lookup, view)
-    head = f"📱 <b>{display_phone(phone)}</b>\n" + phrases.HISTORY_HEAD(view.lang, len(entries))
-    blocks = [_compact(entry, view, text_limit=HISTORY_TEXT_LIMIT) for entry in entries]
-    return _answer([head, *blocks], lookup, view)
+    top = f"📱 <b>{display_phone(phone)}</b>\n"
+
+    def head(count: int) -> str:
+        if not older:
+            return top + phrases.HISTORY_HEAD(lang, count)
+        if first > 0:
+            last = first + count - 1
+            page = phrases.HISTORY_PAGE_ONE if count == 1 else phrases.HISTORY_PAGE
+            return top + page(lang).format(first=first, last=last)
+        return top + phrases.HISTORY_OLDER(lang)
+
+    return _list_answer(head, entries, lookup, view, text_limits=HISTORY_TEXT_LIMITS)
 
 
 def render_recent(lookup: Lookup[list[HistoryEntry]], view: View) -> str:
     """The answer to ``/recent [n]``: the account's newest messages to any number.
 
-    One short block per message: time and number, status, and about 60 characters of text.
+    One short block per message: time, number and id, status, and about 60 characters of text;
+    when they would not fit in one message the texts are shortened or left out, then each
+    message takes one line, so that all that is announced is shown (:func:`_list_answer`).
     """
     entries = lookup.value
     if not entries:
         return _answer([phrases.RECENT_NONE(view.lang, WINDOW_DAYS)], lookup, view)
-    head = "<b>" + phrases.RECENT_HEAD(view.lang, len(entries)) + "</b>"
-    blocks = [
-        _compact(entry, view, text_limit=RECENT_TEXT_LIMIT, with_phone=True) for entry in entries
-    ]
-    return _answer([head, *blocks], lookup, view)
+
+    def head(count: int) -> str:
+        return "<b>" + phrases.RECENT_HEAD(view.lang, count) + "</b>"
+
+    return _list_answer(
+        head, entries, lookup, view, text_limits=RECENT_TEXT_LIMITS, with_phone=True
+    )
 
 
 def render_failed(lookup: Lookup[Window], hours: float, view: View, *, newest: int = 5) -> str:
@@ -285,6 +311,63 @@ def _answer(
     return f"{body}{SEP}{foot}" if body else foot
 
 
+def _list_answer(
+    head: Callable[[int], str],
+    entries: Sequence[HistoryEntry],
+    lookup: Lookup[Any],
+    view: View,
+    *,
+    text_limits: Sequence[int],
+    with_phone: bool = False,
+) -> str:
+    """A header (``head(count)``) and every entry, within one message with its freshness line.
+
+    The richest layout that fits all of ``entries`` is used: blocks with texts shortened to
+    each of ``text_limits`` in turn, then one line per message (time, number, id, status), then
+    the same with the status as its codes only (the icon still says delivered, pending or
+    failed). Only when even that does not fit (fields far longer than SMS Center sends) are the
+    oldest left out, and the header then announces the number shown: nothing is announced that
+    is not shown.
+    """
+    foot = freshness(lookup, view)
+    budget = MAX_MESSAGE - size(foot) - len(SEP)
+    count = len(entries)
+    for limit in text_limits:
+        blocks = [_compact(e, view, text_limit=limit, with_phone=with_phone) for e in entries]
+        body = SEP.join([head(count), *blocks])
+        if size(body) <= budget:
+            return f"{body}{SEP}{foot}"
+    for named in (True, False):
+        lines = [_line(entry, view, with_phone=with_phone, named=named) for entry in entries]
+        body = head(count) + SEP + "\n".join(lines)
+        if size(body) <= budget:
+            return f"{body}{SEP}{foot}"
+    while count > 1 and size(head(count) + SEP + "\n".join(lines[:count])) > budget:
+        count -= 1
+    body = fit([head(count) + SEP + "\n".join(lines[:count])], budget, lang=view.lang)
+    return f"{body}{SEP}{foot}"
+
+
+def _line(entry: HistoryEntry, view: View, *, with_phone: bool, named: bool) -> str:
+    """One message on one line: icon, time, number, id, status (in words when ``named``) and
+    error codes."""
+    parts = [f"{_icon(entry.status)} <b>{moment(entry.sent_at, view)}</b>"]
+    if with_phone:
+        parts.append(display_phone(entry.phone))
+    if entry.id is not None:
+        parts.append(f"id <code>{number(entry.id)}</code>" if named else f"id {number(entry.id)}")
+    status = entry.status
+    codes = "/".join(str(code) for code in (status, _failure_err(entry)) if code is not None)
+    if named:
+        label = (
+            phrases.STATUS_MISSING(view.lang) if status is None else _status_name(status, view.lang)
+        )
+        parts.append(f"{label} ({codes})" if codes else label)
+    elif codes:
+        parts.append(codes)
+    return " · ".join(parts)
+
+
 def _details(entry: HistoryEntry, phone: str, view: View, *, as_of: float) -> list[str]:
     """The full /last view of one message, as known at ``as_of``: a details block, then the
     text block."""
@@ -357,10 +440,13 @@ def _diagnosis(entry: HistoryEntry, lang: Lang, *, as_of: float) -> list[str]:
 
 
 def _compact(entry: HistoryEntry, view: View, *, text_limit: int, with_phone: bool = False) -> str:
-    """One message in a list: time (and number), status with error, and the text's start."""
+    """One message in a list: time (and number), its id (what ``/status ID PHONE`` needs),
+    status with error, and the text's start."""
     head = f"<b>{when(entry.sent_at, view)}</b>"
     if with_phone:
         head += f" · {display_phone(entry.phone)}"
+    if entry.id is not None:
+        head += f" · id <code>{number(entry.id)}</code>"
     lines = [head, f"{_icon(entry.status)} {_reason(entry.status, _failure_err(entry), view.lang)}"]
     if text_limit > 0:
         text = message_text(entry.message, view, text_limit, one_line=True)
