@@ -22,7 +22,7 @@ from bot.fetch import Fetcher
 from bot.settings import Settings
 from bot.store import AccountExists, NoSuchAccount, Storage
 from bot.text import catalogue as texts
-from bot.text import commands
+from bot.text import commands, money
 
 AUDIT_DEFAULT, AUDIT_MAX = 20, 100
 
@@ -59,7 +59,7 @@ def make_router() -> Router:
             texts.ADDKEY_OK(lang),
             name=account.name,
             fingerprint=account.fingerprint,
-            balance=balance,
+            balance=money(balance, lang),
         )
         if not key_deleted:
             reply += "\n" + texts.KEY_NOT_DELETED(lang)

@@ -425,3 +425,17 @@ async def test_status_usage_and_every_refusal_show_the_same_example(harness: Har
     assert "/history +7 999 123-45-67 10" in await harness.say("/history +7 999 12 5")
     # The example itself is accepted as the usage says.
     assert "Usage" not in await harness.say(example) and "Example" not in await harness.say(example)
+
+
+async def test_balance_and_cost_have_a_decimal_comma_in_russian(
+    harness: Harness, sim: SimulatedSmsc
+) -> None:
+    sim.set_balance(API_KEY, "1234.5")
+    added = await harness.say(f"/addkey main {API_KEY}", user_id=ADMIN, language_code="ru")
+    assert "баланс 1234,50" in added
+    await harness.say(f"/grant {AGENT} main", user_id=ADMIN)
+    sim.add_message(API_KEY, phone=PHONE, status=1, cost="2.75")
+    answer = await harness.say(f"/last {PHONE}", language_code="ru")
+    assert "Стоимость: 2,75" in answer and "данные на" in answer and "MSK" in answer
+    english = await harness.say(f"/last {PHONE}")
+    assert "Cost: 2.75" in english

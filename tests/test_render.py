@@ -306,7 +306,7 @@ def test_last_shows_every_field() -> None:
     ]:
         assert expected in lines
     assert "Resend" not in answer  # the question does not arise for a delivered message
-    assert lines[-1] == "<i>as of 14:14:55</i>"
+    assert lines[-1] == "<i>as of 14:14:55 MSK</i>"
 
 
 def test_last_hides_russia_and_unknown_statuses_use_smsc_name() -> None:
@@ -438,49 +438,49 @@ def test_only_messages_in_transit_can_be_overdue(status: int) -> None:
 @pytest.mark.parametrize(
     ("lookup", "lang", "expected"),
     [
-        (Lookup(0, Origin.FRESH, NOW - 5), Lang.EN, "<i>as of 14:14:55</i>"),
-        (Lookup(0, Origin.FRESH, NOW - 5), Lang.RU, "<i>данные на 14:14:55</i>"),
-        (Lookup(0, Origin.CACHE, NOW - 5), Lang.EN, "<i>as of 14:14:55 · from cache</i>"),
-        (Lookup(0, Origin.CACHE, NOW - 5), Lang.RU, "<i>данные на 14:14:55 · из кэша</i>"),
+        (Lookup(0, Origin.FRESH, NOW - 5), Lang.EN, "<i>as of 14:14:55 MSK</i>"),
+        (Lookup(0, Origin.FRESH, NOW - 5), Lang.RU, "<i>данные на 14:14:55 MSK</i>"),
+        (Lookup(0, Origin.CACHE, NOW - 5), Lang.EN, "<i>as of 14:14:55 MSK · from cache</i>"),
+        (Lookup(0, Origin.CACHE, NOW - 5), Lang.RU, "<i>данные на 14:14:55 MSK · из кэша</i>"),
         (
             Lookup(0, Origin.STALE, NOW - 1500, HeldBack.BUDGET, NOW + 1000),
             Lang.EN,
-            "<i>as of 13:50:00 (25 minutes ago) · SMS Center quota: fresh data after 14:32</i>",
+            "<i>as of 13:50:00 MSK (25 minutes ago) · SMS Center quota: fresh data after 14:32</i>",
         ),
         (
             Lookup(0, Origin.STALE, NOW - 1500, HeldBack.BUDGET, NOW + 1000),
             Lang.RU,
-            "<i>данные на 13:50:00 (25 минут назад) · квота SMS Center: "
+            "<i>данные на 13:50:00 MSK (25 минут назад) · квота SMS Center: "
             "свежие данные после 14:32</i>",
         ),
         (
             Lookup(0, Origin.STALE, NOW - 1500, HeldBack.BACKOFF, NOW + 60),
             Lang.EN,
-            "<i>as of 13:50:00 (25 minutes ago) · SMS Center asked us to slow down: "
+            "<i>as of 13:50:00 MSK (25 minutes ago) · SMS Center asked us to slow down: "
             "fresh data after 14:16</i>",
         ),
         (
             Lookup(0, Origin.STALE, NOW - 1500, HeldBack.BACKOFF, NOW + 60),
             Lang.RU,
-            "<i>данные на 13:50:00 (25 минут назад) · SMS Center просит подождать: "
+            "<i>данные на 13:50:00 MSK (25 минут назад) · SMS Center просит подождать: "
             "свежие данные после 14:16</i>",
         ),
         (
             Lookup(0, Origin.STALE, NOW - 1500, HeldBack.UPSTREAM),
             Lang.EN,
-            "<i>as of 13:50:00 (25 minutes ago) · SMS Center is not answering, "
+            "<i>as of 13:50:00 MSK (25 minutes ago) · SMS Center is not answering, "
             "showing the last data held</i>",
         ),
         (
             Lookup(0, Origin.STALE, NOW - 1500, HeldBack.UPSTREAM),
             Lang.RU,
-            "<i>данные на 13:50:00 (25 минут назад) · SMS Center не отвечает, "
+            "<i>данные на 13:50:00 MSK (25 минут назад) · SMS Center не отвечает, "
             "показаны последние полученные данные</i>",
         ),
         (
             Lookup(0, Origin.STALE, NOW - 90000, HeldBack.UPSTREAM),
             Lang.EN,
-            "<i>as of 24.11 13:15:00 (1 day ago) · SMS Center is not answering, "
+            "<i>as of 24.11 13:15:00 MSK (1 day ago) · SMS Center is not answering, "
             "showing the last data held</i>",
         ),
     ],
@@ -491,7 +491,7 @@ def test_freshness_variants(lookup: Lookup[int], lang: Lang, expected: str) -> N
 
 def test_every_answer_ends_with_the_freshness_line() -> None:
     lookup: Lookup[HistoryEntry | None] = Lookup(entry(), Origin.CACHE, NOW - 5)
-    assert render_last(lookup, PHONE, view()).endswith("\n\n<i>as of 14:14:55 · from cache</i>")
+    assert render_last(lookup, PHONE, view()).endswith("\n\n<i>as of 14:14:55 MSK · from cache</i>")
 
 
 # --- lists and length -----------------------------------------------------------------------
@@ -511,7 +511,7 @@ def test_twenty_long_messages_fit_and_stay_well_formed(body: str) -> None:
     # Issue 15, item 7: every message announced is shown, texts shortened to make room.
     assert answer.count("id <code>12</code>") == 20
     assert "more" not in answer
-    assert answer.endswith("<i>as of 14:14:55</i>")
+    assert answer.endswith("<i>as of 14:14:55 MSK</i>")
 
 
 def test_history_blocks_are_compact_and_newest_first() -> None:
@@ -833,3 +833,39 @@ def test_an_empty_older_page_says_there_are_no_older_messages(lang: Lang, expect
     assert answer.split("\n\n")[0] == expected
     first = render_history(fresh([]), PHONE, view(lang))
     assert "No older" not in first and "Более ранних" not in first
+
+
+# --- money, the time zone, and a status that changed when it was sent (issue 15, item 16) ----
+
+
+def test_money_has_a_decimal_comma_in_russian_and_no_invented_currency() -> None:
+    e = entry(status=1, sms_cnt=2)  # cost 3.50
+    russian = render_last(fresh(e), PHONE, view(Lang.RU))
+    english = render_last(fresh(e), PHONE, view())
+    assert "Частей: 2 · Стоимость: 3,50" in russian.split("\n")
+    assert "Parts: 2 · Cost: 3.50" in english.split("\n")
+    for answer in (russian, english):
+        assert not re.search(r"₽|руб|RUB|\$|€", answer)  # SMS Center's answer names none
+
+
+def test_as_of_names_the_time_zone_once_per_answer() -> None:
+    entries = [entry(status=1, send_timestamp=int(NOW - 60 * i)) for i in range(5)]
+    for answer in (
+        render_history(fresh(entries), PHONE, view()),
+        render_recent(fresh(entries), view(Lang.RU)),
+        render_last(fresh(entries[0]), PHONE, view()),
+    ):
+        assert answer.count("MSK") == 1
+        assert re.search(r"<i>(as of|данные на) 14:14:55 MSK", answer)
+    utc = render_last(fresh(entries[0]), PHONE, view(tz=ZoneInfo("UTC")))
+    assert utc.endswith("<i>as of 11:14:55 UTC</i>")
+
+
+def test_status_changed_is_left_out_when_it_reads_like_sent() -> None:
+    same_minute = entry(status=1, send_timestamp=int(NOW - 720), last_timestamp=int(NOW - 700))
+    answer = render_last(fresh(same_minute), PHONE, view())
+    assert "Sent: 14:03 (12 minutes ago)" in answer and "Status changed" not in answer
+    later = entry(status=1, send_timestamp=int(NOW - 720), last_timestamp=int(NOW - 600))
+    assert "Status changed: 14:05 (10 minutes ago)" in render_last(fresh(later), PHONE, view())
+    russian = render_last(fresh(same_minute), PHONE, view(Lang.RU))
+    assert "Отправлено: 14:03" in russian and "Статус изменён" not in russian

@@ -64,7 +64,7 @@ from bot.text.render import (
     render_restarted,
     render_status,
 )
-from bot.text.sanitize import mask_codes
+from bot.text.sanitize import mask_codes, money
 from bot.text.view import View
 
 __all__ = [
@@ -95,6 +95,7 @@ __all__ = [
     "lang_for",
     "looks_like_phone",
     "mask_codes",
+    "money",
     "parse_phone",
     "phone_in_sentence",
     "plural_form",

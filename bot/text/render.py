@@ -39,17 +39,17 @@ from bot.text.codes import (
     status_info,
 )
 from bot.text.fitting import MAX_MESSAGE, SEP, fit, size
-from bot.text.moments import ago, moment, span_hours, when
+from bot.text.moments import ago, as_of, moment, span_hours, when
 from bot.text.phrases import Lang, Text
 from bot.text.sanitize import (
     FIELD_LIMIT,
     clean,
-    cost,
     display_phone,
     escape,
     field,
     foreign_country,
     message_text,
+    money,
     number,
     shorten,
 )
@@ -96,13 +96,14 @@ _OVERDUE: Final[dict[int, Text]] = {-1: phrases.OVERDUE_QUEUED, 0: phrases.OVERD
 def freshness(lookup: Lookup[Any], view: View, *, update_by: float | None = None) -> str:
     """The line that says how fresh an answer is, in ``<i>…</i>``.
 
-    ``"as of 14:05:00"`` (when the data was fetched from SMS Center, in ``view.tz``), plus
+    ``"as of 14:05:00 MSK"`` (when the data was fetched from SMS Center, in ``view.tz``, whose
+    short name is said here once per answer), plus
     "from cache" for a cached answer; a stale answer adds its age and why it is stale (the
     quota, SMS Center's request to slow down — both with when fresh data will be possible —
     or SMS Center not answering).
     """
     lang = view.lang
-    head = phrases.AS_OF(lang).format(time=moment(lookup.fetched_at, view, seconds=True))
+    head = phrases.AS_OF(lang).format(time=as_of(lookup.fetched_at, view))
     parts = [head]
     if lookup.origin is Origin.CACHE:
         parts.append(phrases.FROM_CACHE(lang))
@@ -376,7 +377,9 @@ def _details(entry: HistoryEntry, phone: str, view: View, *, as_of: float) -> li
     lines += _diagnosis(entry, lang, as_of=as_of)
     if entry.sent_at is not None:
         lines.append(phrases.SENT(lang).format(when=when(entry.sent_at, view)))
-    if entry.changed_at is not None and entry.changed_at != entry.sent_at:
+    if entry.changed_at is not None and (
+        entry.sent_at is None or moment(entry.changed_at, view) != moment(entry.sent_at, view)
+    ):  # a change shown at the same minute as the sending says nothing new
         lines.append(phrases.CHANGED(lang).format(when=when(entry.changed_at, view)))
     operator = field(entry.operator)
     if operator:
@@ -391,7 +394,7 @@ def _details(entry: HistoryEntry, phone: str, view: View, *, as_of: float) -> li
     if entry.sms_cnt is not None:
         counts.append(phrases.PARTS(lang).format(value=number(entry.sms_cnt)))
     if entry.cost is not None:
-        counts.append(phrases.COST(lang).format(value=cost(entry.cost)))
+        counts.append(phrases.COST(lang).format(value=money(entry.cost, lang)))
     if counts:
         lines.append(" · ".join(counts))
     ids: list[str] = []

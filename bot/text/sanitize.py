@@ -14,19 +14,20 @@ from decimal import Decimal
 from typing import Final
 
 from bot.text.phones import format_phone
+from bot.text.phrases import Lang
 from bot.text.view import View
 
 __all__ = [
     "ELLIPSIS",
     "NONE",
     "clean",
-    "cost",
     "display_phone",
     "escape",
     "field",
     "foreign_country",
     "mask_codes",
     "message_text",
+    "money",
     "number",
     "shorten",
 ]
@@ -123,6 +124,13 @@ def number(value: int | None) -> str:
     return str(value) if value.bit_length() <= 128 else ELLIPSIS
 
 
-def cost(value: Decimal) -> str:
-    """A message's cost as SMS Center gave it, at most 20 characters."""
-    return escape(shorten(f"{value:f}", 20))
+def money(value: Decimal, lang: Lang) -> str:
+    """An amount of money as SMS Center gave it (a message's cost, an account's balance), with
+    a decimal comma in Russian, at most 20 characters.
+
+    No currency: neither the history's ``cost`` nor ``balance.php`` (asked without ``cur=1``)
+    says which currency the account keeps, and guessing roubles would be wrong for smsc.kz or
+    smscentre.com accounts.
+    """
+    shown = shorten(f"{value:f}", 20)
+    return escape(shown.replace(".", ",") if lang is Lang.RU else shown)
