@@ -439,3 +439,22 @@ async def test_balance_and_cost_have_a_decimal_comma_in_russian(
     assert "Стоимость: 2,75" in answer and "данные на" in answer and "MSK" in answer
     english = await harness.say(f"/last {PHONE}")
     assert "Cost: 2.75" in english
+
+
+async def test_groups_see_codes_masked_but_order_numbers_and_links_readable(
+    harness: Harness, sim: SimulatedSmsc
+) -> None:
+    """Issue 15, item 17: masking hides what looks like a code, not every digit run."""
+    sim.add_message(API_KEY, phone=PHONE, message="Ваш код подтверждения: 3922")
+    sim.add_message(
+        API_KEY, phone=PHONE, message="Заказ №12345678 оформлен: https://shop.example/o/12345678"
+    )
+    sim.add_message(API_KEY, phone=PHONE, message="Your verification code is 482913")
+    await harness.grant()
+    group: dict[str, Any] = {"chat_id": -4242, "chat_type": "supergroup"}
+    answer = await harness.say(f"/history@{harness.telegram.bot_username} {PHONE} 3", **group)
+    assert "3922" not in answer and "482913" not in answer
+    assert "Ваш код подтверждения: ••••" in answer and "code is ••••••" in answer
+    assert "Заказ №12345678 оформлен: https://shop.example/o/12345678" in answer
+    private = await harness.say(f"/history {PHONE} 3")
+    assert "3922" in private and "482913" in private

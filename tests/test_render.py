@@ -170,6 +170,43 @@ def test_when_other_year_none_future_and_nonsense() -> None:
         ("nine 123456789", "nine 123456789"),
         ("fullwidth １２３４", "fullwidth １２３４"),
         ("two 1111 and 22222", "two •••• and •••••"),
+        # Issue 15, item 17: realistic texts, codes masked, the rest readable.
+        ("Ваш код подтверждения: 3922", "Ваш код подтверждения: ••••"),
+        (
+            "Код для входа в MyBank: 314921. Никому его не сообщайте",
+            "Код для входа в MyBank: ••••••. Никому его не сообщайте",
+        ),
+        ("Пароль: 8841, действует 5 минут", "Пароль: ••••, действует 5 минут"),
+        ("Подтвердите вход: 5519", "Подтвердите вход: ••••"),
+        ("4821 — ваш код для Госуслуг", "•••• — ваш код для Госуслуг"),
+        ("Your verification code is 123456", "Your verification code is ••••••"),
+        ("PIN 1234, do not share it", "PIN ••••, do not share it"),
+        (
+            "Sign in: https://x.example/login?code=482193",
+            "Sign in: https://x.example/login?code=••••••",
+        ),
+        ("Use 7731 to sign in", "Use •••• to sign in"),  # standalone: looks like a code
+        # order numbers, links, amounts, dates and cards stay readable
+        (
+            "Заказ №12345678 оформлен: https://shop.example/orders/12345678",
+            "Заказ №12345678 оформлен: https://shop.example/orders/12345678",
+        ),
+        ("Ваш заказ 778899 передан в доставку", "Ваш заказ 778899 передан в доставку"),
+        (
+            "Your order 5521 has shipped, track TRK55210099",
+            "Your order 5521 has shipped, track TRK55210099",
+        ),
+        (
+            "Списание 1500,00 руб. по карте *4417. Баланс: 12345,55 руб.",
+            "Списание 1500,00 руб. по карте *4417. Баланс: 12345,55 руб.",
+        ),
+        (
+            "Только сегодня: от 3000 руб. https://shop.example/2for1",
+            "Только сегодня: от 3000 руб. https://shop.example/2for1",
+        ),
+        ("Скидка 15% и 2500 ₽ до 31.12.2026", "Скидка 15% и 2500 ₽ до 31.12.2026"),
+        ("Invoice INV-20261130 is paid: $1299.00", "Invoice INV-20261130 is paid: $1299.00"),
+        ("Встреча 29.11.2026 в 14:30, каб. A1204", "Встреча 29.11.2026 в 14:30, каб. A1204"),
     ],
 )
 def test_mask_codes(text: str, expected: str) -> None:
