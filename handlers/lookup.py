@@ -9,6 +9,7 @@ Center failures) are raised and answered by ``handlers/errors.py``.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -33,7 +34,9 @@ from bot.smsc import HistoryEntry
 from bot.store import Account
 from bot.text import (
     InvalidPhone,
+    Lang,
     View,
+    as_of_phrase,
     commands,
     format_phone,
     looks_like_phone,
@@ -55,6 +58,9 @@ FAILED_DEFAULT, FAILED_MAX = 1, 24
 # "typing…" shows only when an answer takes longer than this: a cached answer needs no
 # indicator, and an extra Bot API call per lookup would cost more than it tells.
 TYPING_AFTER = 0.3
+# A button press is answered with its toast when the answer is ready within this (seconds);
+# otherwise at once without one, so the button's spinner never turns for long.
+PRESS_ANSWER_WITHIN = 2.0
 
 
 class Kind(StrEnum):
@@ -228,10 +234,23 @@ def make_router() -> Router:
             await callback.answer(texts.BUTTON_EXPIRED(caller.lang), show_alert=True)
             return "refused:expired"
         lookups.admit(caller)  # the guard before the press's answer: its refusal is an alert
-        await callback.answer()  # before any fetch: the client stops its spinner
         chat = chat_message.chat
+        answering = asyncio.ensure_future(
+            lookups.answer(query, caller, account, chat.type, chat.id, bot)
+        )
         try:
-            reply = await lookups.answer(query, caller, account, chat.type, chat.id, bot)
+            # A quick answer lets the press say "no newer data"; a slow one must not keep the
+            # spinner turning, so the press is answered first and the answer follows.
+            await asyncio.wait({answering}, timeout=PRESS_ANSWER_WITHIN)
+            toast = None
+            if answering.done() and not callback_data.older and answering.exception() is None:
+                toast = _nothing_newer(answering.result(), chat_message, caller.lang)
+            await callback.answer(toast)  # before the edit: the toast and the edit come together
+        except BaseException:
+            answering.cancel()
+            raise
+        try:
+            reply = await answering
             if callback_data.older:
                 sent = await chat_message.answer(reply.text, reply_markup=reply.markup)
             else:
@@ -334,13 +353,22 @@ async def _reply(
 
 @dataclass(frozen=True, slots=True)
 class Reply:
-    """An answer to send now, its buttons, the audit outcome, and the final text to follow when
-    the data was not there yet."""
+    """An answer to send now, its buttons, the audit outcome, the final text to follow when
+    the data was not there yet, and (for an answer whose data is here) its "as of …" phrase."""
 
     text: str
     markup: InlineKeyboardMarkup
     outcome: str
     later: Awaitable[FinalText] | None = None
+    as_of: str | None = None
+
+
+def _nothing_newer(reply: Reply, shown: Message, lang: Lang) -> str | None:
+    """The toast of a refresh whose data is the data the pressed answer already shows (its
+    "as of" is there), else None: the edit itself shows what is new."""
+    if reply.later is not None or reply.as_of is None or reply.as_of not in (shown.text or ""):
+        return None
+    return texts.NO_NEWER(lang).format(as_of=reply.as_of)
 
 
 class Lookups:
@@ -374,9 +402,12 @@ class Lookups:
         async with ChatActionSender.typing(bot=bot, chat_id=chat_id, initial_sleep=TYPING_AFTER):
             if query.kind is Kind.LAST:
                 return await self._last(query, caller, account, chat_type, markup)
-            text, origin, older_than = await self._run(query, caller, account, chat_type)
+            text, origin, older_than, fetched_at = await self._run(
+                query, caller, account, chat_type
+            )
         markup = self._buttons(query, caller, account, older_than=older_than)
-        return Reply(text, markup, str(origin))
+        as_of = as_of_phrase(fetched_at, self._view(caller, chat_type))
+        return Reply(text, markup, str(origin), as_of=as_of)
 
     def _buttons(
         self, query: Query, caller: Caller, account: Account, *, older_than: int | None
@@ -419,8 +450,9 @@ class Lookups:
         if final is not None and answer.prompt:
             last = await settled_within(final, PROMPT)
         if last is not None:
-            text = render_last(last, query.phone, self._view(caller, chat_type))
-            return Reply(text, markup, str(last.origin))
+            view = self._view(caller, chat_type)
+            text = render_last(last, query.phone, view)
+            return Reply(text, markup, str(last.origin), as_of=as_of_phrase(last.fetched_at, view))
         view = self._view(caller, chat_type)
         pending = render_pending(answer.now, query.phone, due or view.now, view)
         held = answer.now.held_back if answer.now is not None else "asking"
@@ -446,7 +478,7 @@ class Lookups:
 
     async def _run(
         self, query: Query, caller: Caller, account: Account, chat_type: str
-    ) -> tuple[str, str, int | None]:
+    ) -> tuple[str, str, int | None, float]:
         fetcher, user_id = self._fetcher, caller.user_id
         view = self._view(caller, chat_type)
         if query.kind is Kind.HISTORY:
@@ -457,15 +489,15 @@ class Lookups:
             page = render_history(
                 entries, query.phone, view, older=before is not None, first=query.at
             )
-            return page, entries.origin, more
+            return page, entries.origin, more, entries.fetched_at
         if query.kind is Kind.RECENT:
             recent = await fetcher.recent(user_id, account, query.n)
-            return render_recent(recent, view), recent.origin, None
+            return render_recent(recent, view), recent.origin, None, recent.fetched_at
         if query.kind is Kind.FAILED:
             window = await fetcher.failed(user_id, account, query.n)
-            return render_failed(window, query.n, view), window.origin, None
+            return render_failed(window, query.n, view), window.origin, None, window.fetched_at
         status = await fetcher.status(user_id, account, query.phone, query.n)
-        return render_status(status, view), status.origin, None
+        return render_status(status, view), status.origin, None, status.fetched_at
 
 
 # What each kind of query may carry in ``n`` (a count, hours, or a message id of up to 18

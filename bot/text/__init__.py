@@ -55,6 +55,7 @@ from bot.text.phones import (
 )
 from bot.text.phrases import Plural, PluralForm, plural_form
 from bot.text.render import (
+    as_of_phrase,
     freshness,
     render_failed,
     render_history,
@@ -87,6 +88,7 @@ __all__ = [
     "StatusInfo",
     "Text",
     "View",
+    "as_of_phrase",
     "error_info",
     "failure_retry",
     "fit",

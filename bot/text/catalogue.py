@@ -326,6 +326,8 @@ BUTTON_LOOK_UP = Text("🔎 Look up {phone}?", "🔎 Проверить {phone}?
 # --- buttons ------------------------------------------------------------------------------
 
 BUTTON_REFRESH = Text("🔄 Refresh", "🔄 Обновить")
+# A refresh whose data is what the answer already shows: the press says so (a toast).
+NO_NEWER = Text("No newer data · {as_of}", "Новых данных нет · {as_of}")
 BUTTON_OLDER = Text("⬅️ Older", "⬅️ Раньше")
 
 

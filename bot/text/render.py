@@ -56,6 +56,7 @@ from bot.text.sanitize import (
 from bot.text.view import View
 
 __all__ = [
+    "as_of_phrase",
     "freshness",
     "render_failed",
     "render_history",
@@ -103,7 +104,7 @@ def freshness(lookup: Lookup[Any], view: View, *, update_by: float | None = None
     or SMS Center not answering).
     """
     lang = view.lang
-    head = phrases.AS_OF(lang).format(time=as_of(lookup.fetched_at, view))
+    head = as_of_phrase(lookup.fetched_at, view)
     parts = [head]
     if lookup.origin is Origin.CACHE:
         parts.append(phrases.FROM_CACHE(lang))
@@ -119,6 +120,12 @@ def freshness(lookup: Lookup[Any], view: View, *, update_by: float | None = None
         by = moment(math.ceil(update_by / 60) * 60, view)
         parts.append(phrases.UPDATE_COMING(lang).format(time=by))
     return "<i>" + " · ".join(parts) + "</i>"
+
+
+def as_of_phrase(fetched_at: float, view: View) -> str:
+    """``"as of 14:05:00 MSK"``: when an answer's data was fetched, as its freshness line (and
+    a refresh that found nothing newer) says it; plain text."""
+    return phrases.AS_OF(view.lang).format(time=as_of(fetched_at, view))
 
 
 # --- answers --------------------------------------------------------------------------------
