@@ -12,12 +12,10 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from enum import StrEnum
 
 from aiogram import Bot, F, Router
 from aiogram.enums import ChatType
 from aiogram.filters import Command, CommandObject
-from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.chat_action import ChatActionSender
 
@@ -28,19 +26,29 @@ from bot.chat.caller import Caller, Role, gate
 from bot.chat.escaping import fill_html
 from bot.chat.followups import FinalText, FollowUps, edit_in_place
 from bot.chat.press import PressAnswered
+from bot.chat.queries import (
+    FAILED_DEFAULT,
+    FAILED_MAX,
+    HISTORY_DEFAULT,
+    RECENT_DEFAULT,
+    RECENT_MAX,
+    Kind,
+    LookupButton,
+    Query,
+    button_query,
+    pack,
+)
 from bot.fetch import PHONE_HISTORY_COUNT, PROMPT, Answer, BotStopping, Fetcher, settled_within
 from bot.settings import Settings
 from bot.smsc import HistoryEntry
 from bot.store import Account
 from bot.text import (
-    InvalidPhone,
     Lang,
     View,
     as_of_phrase,
     commands,
     format_phone,
     looks_like_phone,
-    parse_phone,
     phone_in_sentence,
     render_failed,
     render_history,
@@ -52,56 +60,12 @@ from bot.text import (
 )
 from bot.text import catalogue as texts
 
-HISTORY_DEFAULT = 5
-RECENT_DEFAULT, RECENT_MAX = 10, 50
-FAILED_DEFAULT, FAILED_MAX = 1, 24
 # "typing…" shows only when an answer takes longer than this: a cached answer needs no
 # indicator, and an extra Bot API call per lookup would cost more than it tells.
 TYPING_AFTER = 0.3
 # A button press is answered with its toast when the answer is ready within this (seconds);
 # otherwise at once without one, so the button's spinner never turns for long.
 PRESS_ANSWER_WITHIN = 2.0
-
-
-class Kind(StrEnum):
-    """What a query asks (one letter each, to keep button data within 64 bytes)."""
-
-    LAST = "l"
-    HISTORY = "h"
-    RECENT = "r"
-    FAILED = "f"
-    STATUS = "s"
-
-
-class LookupButton(CallbackData, prefix="q"):
-    """A "Refresh" / "Older" button: the query, who asked it, and with which account.
-
-    ``owner`` and ``account`` let a press be refused when it is not the asker's, or the
-    account changed since; the caller's rights are checked again on every press. ``at`` is
-    where a history page starts, counted from the newest (for its header only).
-    """
-
-    kind: Kind
-    phone: str = ""
-    n: int = 0
-    before: int = 0
-    owner: int
-    account: int
-    older: bool = False
-    at: int = 0
-
-
-@dataclass(frozen=True, slots=True)
-class Query:
-    """A parsed lookup: ``n`` is a count, the hours of /failed, or the message id of /status;
-    ``before`` the int_id an "Older" page starts below, ``at`` that page's place counted from
-    the newest (1-based, 0 when not known)."""
-
-    kind: Kind
-    phone: str = ""
-    n: int = 0
-    before: int = 0
-    at: int = 0
 
 
 def make_router() -> Router:
@@ -225,7 +189,7 @@ def make_router() -> Router:
             await callback.answer(texts.BUTTON_NOT_YOURS(caller.lang), show_alert=True)
             return "refused:not-owner"
         chat_message = callback.message
-        query = _button_query(callback_data)
+        query = button_query(callback_data)
         if (
             callback_data.account != account.id
             or not isinstance(chat_message, Message)
@@ -416,14 +380,14 @@ class Lookups:
         refresh = LookupButton(kind=query.kind, phone=query.phone, n=query.n, before=query.before,
                                owner=user_id, account=account.id, at=query.at)  # fmt: skip
         lang = caller.lang
-        row = [InlineKeyboardButton(text=texts.BUTTON_REFRESH(lang), callback_data=_pack(refresh))]
+        row = [InlineKeyboardButton(text=texts.BUTTON_REFRESH(lang), callback_data=pack(refresh))]
         if older_than is not None:
             at = (query.at or 1) + query.n if query.at or not query.before else 0
             older = LookupButton(kind=Kind.HISTORY, phone=query.phone, n=query.n,
                                  before=older_than, owner=user_id, account=account.id,
                                  older=True, at=at)  # fmt: skip
             row.append(
-                InlineKeyboardButton(text=texts.BUTTON_OLDER(lang), callback_data=_pack(older))
+                InlineKeyboardButton(text=texts.BUTTON_OLDER(lang), callback_data=pack(older))
             )
         return InlineKeyboardMarkup(inline_keyboard=[row])
 
@@ -498,53 +462,3 @@ class Lookups:
             return render_failed(window, query.n, view), window.origin, None, window.fetched_at
         status = await fetcher.status(user_id, account, query.phone, query.n)
         return render_status(status, view), status.origin, None, status.fetched_at
-
-
-# What each kind of query may carry in ``n`` (a count, hours, or a message id of up to 18
-# digits), as the commands accept it.
-_BUTTON_N: dict[Kind, tuple[int, int]] = {
-    Kind.LAST: (0, 0),
-    Kind.HISTORY: (1, PHONE_HISTORY_COUNT),
-    Kind.RECENT: (1, RECENT_MAX),
-    Kind.FAILED: (1, FAILED_MAX),
-    Kind.STATUS: (0, 10**18 - 1),
-}
-_NEEDS_PHONE = frozenset({Kind.LAST, Kind.HISTORY, Kind.STATUS})
-# A page's place in a number's history: six months of messages to one number, at most.
-_MAX_AT = 100_000
-
-
-def _button_query(data: LookupButton) -> Query | None:
-    """The query a button carries, or None when no command could have made it.
-
-    Callback data comes from the client and can be forged: a phone that is not one
-    ``parse_phone`` returns, or a count out of range, must never reach SMS Center.
-    """
-    low, high = _BUTTON_N[data.kind]
-    if not low <= data.n <= high:
-        return None
-    if not 0 <= data.before < 2**63 or (data.before and data.kind is not Kind.HISTORY):
-        return None
-    if not 0 <= data.at <= _MAX_AT or (data.at and not data.before):
-        return None
-    if data.kind in _NEEDS_PHONE:
-        try:
-            # With "+": parse_phone's own output is international (a +81 number's digits
-            # read without "+" would be taken for a Russian trunk 8).
-            canonical = parse_phone("+" + data.phone)
-        except InvalidPhone:
-            return None
-        if canonical != data.phone:
-            return None
-    elif data.phone:
-        return None
-    return Query(data.kind, data.phone, data.n, data.before, data.at)
-
-
-def _pack(button: LookupButton) -> str:
-    """The button's callback data; without its page place when that would pass Telegram's
-    64 bytes (huge ids), so the page is still reachable, its header just less precise."""
-    try:
-        return button.pack()
-    except ValueError:
-        return button.model_copy(update={"at": 0}).pack()

@@ -8,7 +8,8 @@ rendering of answers into Telegram HTML within Telegram's limits.
   status and error code means and what helps.
 - ``phones``: numbers as people type them; ``sanitize``: SMS Center's text made safe;
   ``moments``: times for people; ``fitting``: UTF-16 length and cutting HTML to Telegram's limit;
-  ``view``: who an answer is for; ``render``: the lookup answers.
+  ``view``: who an answer is for; ``freshness``: the line saying how fresh an answer is;
+  ``render``: the lookup answers.
 
 Why a small typed catalogue of our own rather than gettext or Fluent: two languages, about two
 hundred phrases, and one plural rule each — what a catalogue file format, a compile step and a
