@@ -83,6 +83,10 @@ REJECTED = [
     ("+999 123 456 789", "impossible"),  # 999 is not a country code
     ("+8 999 123 45 67", "impossible"),  # trunk 8 is not a country code after +
     ("+7999", "too_short"),
+    # fewer than ten digits without "+": a Russian number missing digits, not a foreign one
+    ("495 123 45", "too_short"),  # was read as +49 5123 45
+    ("903 111 22 3", "too_short"),
+    ("375291234", "too_short"),
     ("+7 999 123 45", "too_short"),
     ("+1 234 5678", "too_short"),  # dialable only locally: area code missing
     ("+7 999 123 45 67 890", "impossible"),
@@ -557,3 +561,13 @@ def test_phone_in_sentence_offers_only_a_number_typed_there(text: str) -> None:
         assert parse_phone(found) == found or parse_phone("+" + found) == found
         # Its significant digits were typed, in order (prefix rewrites apart).
         assert found[-9:] in "".join(c for c in text if c in string.digits)
+
+
+@given(st.one_of(_PHONEISH, st.text("0123456789 ", max_size=12)))
+@example("495 123 45")
+@example("49 30 1234")
+def test_fewer_than_ten_digits_without_plus_are_never_a_number(text: str) -> None:
+    digits = _ascii_digits(text)
+    if "+" in text or digits.startswith(("00", "810")) or len(digits) >= 10:
+        return
+    assert _parse_or_none(text) is None

@@ -34,6 +34,9 @@ Rules of :func:`parse_phone`, in order:
      international prefix, ``8 10 375 ...``): the digits after it start with the country code;
    - 11 digits starting with ``8``: the Russian trunk prefix, ``8 999 ...`` is ``+7 999 ...``
      (someone meaning +81/+82/+84 must type the ``+``);
+   - fewer than ten digits: refused as ``"too_short"`` (a Russian number with a digit or two
+     missing, ``495 123 45``, is never read as a short foreign one; a foreign number needs
+     its ``+``);
    - any other digits: taken as starting with a country code (``79991234567``,
      ``442079460958``).
 5. ``phonenumbers`` must call the number possible (its length fits the country's plan; a number
@@ -207,6 +210,9 @@ def _international(has_plus: bool, digits: str) -> str:
         return digits[3:]
     if len(digits) == 11 and digits.startswith("8"):
         return "7" + digits[1:]
+    if len(digits) < _RUSSIAN_NATIONAL_DIGITS:
+        # A Russian number missing digits, never some small country's: that needs its "+".
+        raise InvalidPhone("too_short")
     return digits
 
 
