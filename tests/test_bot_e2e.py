@@ -458,3 +458,21 @@ async def test_groups_see_codes_masked_but_order_numbers_and_links_readable(
     assert "Заказ №12345678 оформлен: https://shop.example/o/12345678" in answer
     private = await harness.say(f"/history {PHONE} 3")
     assert "3922" in private and "482913" in private
+
+
+async def test_recent_fifty_shows_the_fifty_it_announces(
+    harness: Harness, sim: SimulatedSmsc
+) -> None:
+    """Issue 15, item 7: no "… 18 more" with no way to see them."""
+    for n in range(60):
+        sim.add_message(
+            API_KEY, phone=f"7916{n:07d}", status=20, err=6, message="Ваш код подтверждения: 4821"
+        )
+        harness.clock.advance(30)
+    await harness.grant()
+    answer = await harness.say("/recent 50", language_code="ru")
+    call = harness.telegram.calls_of("sendMessage")[-1]
+    assert call.status == 200 and len(call.params["text"]) <= 4096
+    assert answer.startswith("<b>Последние 50 сообщений аккаунта</b>")
+    assert answer.count(" · id ") == 50 and "ещё" not in answer
+    assert answer.count("невозможно доставить (20/6)") == 50  # still in words

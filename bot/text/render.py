@@ -312,8 +312,9 @@ def _list_answer(
         body = SEP.join([head(count), *blocks])
         if size(body) <= budget:
             return f"{body}{SEP}{foot}"
-    for named in (True, False):
-        lines = [_line(entry, view, with_phone=with_phone, named=named) for entry in entries]
+    # Status in words with the id tap-to-copy, then without the copy markup, then codes only.
+    for named, copy in ((True, True), (True, False), (False, False)):
+        lines = [_line(e, view, with_phone=with_phone, named=named, copy=copy) for e in entries]
         body = head(count) + SEP + "\n".join(lines)
         if size(body) <= budget:
             return f"{body}{SEP}{foot}"
@@ -323,14 +324,14 @@ def _list_answer(
     return f"{body}{SEP}{foot}"
 
 
-def _line(entry: HistoryEntry, view: View, *, with_phone: bool, named: bool) -> str:
-    """One message on one line: icon, time, number, id, status (in words when ``named``) and
-    error codes."""
+def _line(entry: HistoryEntry, view: View, *, with_phone: bool, named: bool, copy: bool) -> str:
+    """One message on one line: icon, time, number, id (in ``<code>`` when ``copy``), status
+    (in words when ``named``) and error codes."""
     parts = [f"{_icon(entry.status)} <b>{moment(entry.sent_at, view)}</b>"]
     if with_phone:
         parts.append(display_phone(entry.phone))
     if entry.id is not None:
-        parts.append(f"id <code>{number(entry.id)}</code>" if named else f"id {number(entry.id)}")
+        parts.append(f"id <code>{number(entry.id)}</code>" if copy else f"id {number(entry.id)}")
     status = entry.status
     codes = "/".join(str(code) for code in (status, _failure_err(entry)) if code is not None)
     if named:
