@@ -35,9 +35,10 @@ from bench.echo import echo_dispatcher, reply_dispatcher
 from bench.harness import RunningBot
 from bench.population import Population, last_updates
 from bot.chat.caller import Caller
+from bot.chat.queries import Kind, Query
 from bot.store import Account
 from bot.text import Lang, View, render_last
-from handlers.lookup import Kind, Lookups, Query
+from handlers.lookup import Lookups
 
 WARMUP: Final = 200  # untimed updates through each dispatcher first
 PARTS: Final = 500  # calls per part timed alone

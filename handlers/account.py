@@ -18,7 +18,7 @@ from bot.fetch import Fetcher
 from bot.settings import Settings
 from bot.store import Storage
 from bot.text import catalogue as texts
-from bot.text import commands
+from bot.text import commands, money
 
 _ROLE_NAMES = {
     Role.ADMIN: texts.ROLE_ADMIN,
@@ -95,7 +95,7 @@ def make_router() -> Router:
             texts.LOGIN_OK(lang),
             name=member.account.name,
             fingerprint=member.account.fingerprint,
-            balance=balance,
+            balance=money(balance, lang),
         )
         if not key_deleted:
             reply += "\n" + texts.KEY_NOT_DELETED(lang)

@@ -26,7 +26,7 @@ from bot.fetch import Fetcher
 from bot.settings import Settings
 from bot.store import AccountExists, KeyInUse, NoSuchAccount, Storage, key_id
 from bot.text import catalogue as texts
-from bot.text import commands
+from bot.text import commands, money
 
 AUDIT_DEFAULT, AUDIT_MAX = 20, 100
 
@@ -66,7 +66,7 @@ def make_router() -> Router:
             texts.ADDKEY_OK(lang),
             name=account.name,
             fingerprint=account.fingerprint,
-            balance=balance,
+            balance=money(balance, lang),
         )
         if not key_deleted:
             reply += "\n" + texts.KEY_NOT_DELETED(lang)

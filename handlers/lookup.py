@@ -1,4 +1,5 @@
-"""Lookups: /last, a bare number, /history, /recent, /failed, /status, and their buttons.
+"""Lookups: /last, a bare number, /history, /recent, /failed, /status, and their buttons; the
+hints that answer any other message in a private chat (a number in a sentence gets a button).
 
 Only members reach these handlers (the member gate hands each its ``account``). Each parses its
 argument into a ``Query``, and ``Lookups.answer`` runs it through the fetch layer and renders
@@ -8,14 +9,13 @@ Center failures) are raised and answered by ``handlers/errors.py``.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from enum import StrEnum
 
 from aiogram import Bot, F, Router
 from aiogram.enums import ChatType
 from aiogram.filters import Command, CommandObject
-from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.chat_action import ChatActionSender
 
@@ -23,18 +23,33 @@ from bot.chat import arguments
 from bot.chat.arguments import BadArgument
 from bot.chat.audit import AuditMiddleware
 from bot.chat.caller import Caller, Role, gate
+from bot.chat.escaping import fill_html
 from bot.chat.followups import FinalText, FollowUps, edit_in_place
 from bot.chat.press import PressAnswered
+from bot.chat.queries import (
+    FAILED_DEFAULT,
+    FAILED_MAX,
+    HISTORY_DEFAULT,
+    RECENT_DEFAULT,
+    RECENT_MAX,
+    Kind,
+    LookupButton,
+    Query,
+    button_query,
+    pack,
+)
 from bot.fetch import PHONE_HISTORY_COUNT, PROMPT, Answer, BotStopping, Fetcher, settled_within
 from bot.settings import Settings
 from bot.smsc import HistoryEntry
 from bot.store import Account
 from bot.text import (
-    InvalidPhone,
+    Lang,
     View,
+    as_of_phrase,
     commands,
+    format_phone,
     looks_like_phone,
-    parse_phone,
+    phone_in_sentence,
     render_failed,
     render_history,
     render_last,
@@ -45,48 +60,12 @@ from bot.text import (
 )
 from bot.text import catalogue as texts
 
-HISTORY_DEFAULT = 5
-RECENT_DEFAULT, RECENT_MAX = 10, 50
-FAILED_DEFAULT, FAILED_MAX = 1, 24
 # "typing…" shows only when an answer takes longer than this: a cached answer needs no
 # indicator, and an extra Bot API call per lookup would cost more than it tells.
 TYPING_AFTER = 0.3
-
-
-class Kind(StrEnum):
-    """What a query asks (one letter each, to keep button data within 64 bytes)."""
-
-    LAST = "l"
-    HISTORY = "h"
-    RECENT = "r"
-    FAILED = "f"
-    STATUS = "s"
-
-
-class LookupButton(CallbackData, prefix="q"):
-    """A "Refresh" / "Older" button: the query, who asked it, and with which account.
-
-    ``owner`` and ``account`` let a press be refused when it is not the asker's, or the
-    account changed since; the caller's rights are checked again on every press.
-    """
-
-    kind: Kind
-    phone: str = ""
-    n: int = 0
-    before: int = 0
-    owner: int
-    account: int
-    older: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class Query:
-    """A parsed lookup: ``n`` is a count, the hours of /failed, or the message id of /status."""
-
-    kind: Kind
-    phone: str = ""
-    n: int = 0
-    before: int = 0
+# A button press is answered with its toast when the answer is ready within this (seconds);
+# otherwise at once without one, so the button's spinner never turns for long.
+PRESS_ANSWER_WITHIN = 2.0
 
 
 def make_router() -> Router:
@@ -94,7 +73,7 @@ def make_router() -> Router:
     buttons no handler of ours knows answered to anyone, all of it written to the audit log."""
     members = gate(Router(name="lookup.members"), Role.MEMBER)
 
-    @members.message(Command("last"))
+    @members.message(Command("last", ignore_case=True))
     async def last(
         message: Message,
         command: CommandObject,
@@ -121,7 +100,7 @@ def make_router() -> Router:
         query = Query(Kind.LAST, phone=arguments.phone(message.text or "", "last", caller.lang))
         return await _reply(message, query, caller, account, lookups, bot, followups)
 
-    @members.message(Command("history"))
+    @members.message(Command("history", ignore_case=True))
     async def history(
         message: Message,
         command: CommandObject,
@@ -141,7 +120,7 @@ def make_router() -> Router:
         query = Query(Kind.HISTORY, phone=phone, n=count)
         return await _reply(message, query, caller, account, lookups, bot, followups)
 
-    @members.message(Command("recent"))
+    @members.message(Command("recent", ignore_case=True))
     async def recent(
         message: Message,
         command: CommandObject,
@@ -159,7 +138,7 @@ def make_router() -> Router:
             message, Query(Kind.RECENT, n=count), caller, account, lookups, bot, followups
         )
 
-    @members.message(Command("failed"))
+    @members.message(Command("failed", ignore_case=True))
     async def failed(
         message: Message,
         command: CommandObject,
@@ -177,7 +156,7 @@ def make_router() -> Router:
             message, Query(Kind.FAILED, n=hours), caller, account, lookups, bot, followups
         )
 
-    @members.message(Command("status"))
+    @members.message(Command("status", ignore_case=True))
     async def status(
         message: Message,
         command: CommandObject,
@@ -210,7 +189,7 @@ def make_router() -> Router:
             await callback.answer(texts.BUTTON_NOT_YOURS(caller.lang), show_alert=True)
             return "refused:not-owner"
         chat_message = callback.message
-        query = _button_query(callback_data)
+        query = button_query(callback_data)
         if (
             callback_data.account != account.id
             or not isinstance(chat_message, Message)
@@ -219,10 +198,23 @@ def make_router() -> Router:
             await callback.answer(texts.BUTTON_EXPIRED(caller.lang), show_alert=True)
             return "refused:expired"
         lookups.admit(caller)  # the guard before the press's answer: its refusal is an alert
-        await callback.answer()  # before any fetch: the client stops its spinner
         chat = chat_message.chat
+        answering = asyncio.ensure_future(
+            lookups.answer(query, caller, account, chat.type, chat.id, bot)
+        )
         try:
-            reply = await lookups.answer(query, caller, account, chat.type, chat.id, bot)
+            # A quick answer lets the press say "no newer data"; a slow one must not keep the
+            # spinner turning, so the press is answered first and the answer follows.
+            await asyncio.wait({answering}, timeout=PRESS_ANSWER_WITHIN)
+            toast = None
+            if answering.done() and not callback_data.older and answering.exception() is None:
+                toast = _nothing_newer(answering.result(), chat_message, caller.lang)
+            await callback.answer(toast)  # before the edit: the toast and the edit come together
+        except BaseException:
+            answering.cancel()
+            raise
+        try:
+            reply = await answering
             if callback_data.older:
                 sent = await chat_message.answer(reply.text, reply_markup=reply.markup)
             else:
@@ -244,10 +236,65 @@ def make_router() -> Router:
         return "refused:unknown"
 
     # The parent's inner middlewares wrap its sub-routers' handlers, the gate included.
+    audited = Router(name="lookup.audited")
+    audited.message.middleware(AuditMiddleware())
+    audited.callback_query.middleware(AuditMiddleware())
+    audited.include_routers(members, stray)
     router = Router(name="lookup")
-    router.message.middleware(AuditMiddleware())
-    router.callback_query.middleware(AuditMiddleware())
-    router.include_routers(members, stray)
+    router.include_routers(audited, _hints())  # hints last: the messages nobody else took
+    return router
+
+
+def _hints() -> Router:
+    """A router answering, with a hint, the text messages nobody else handled.
+
+    Plain text, an unknown command, a known command in capitals, and a number inside a sentence
+    ("клиент 79031112233 не получил код") each get one line in a private chat, never silence;
+    for a number in a sentence a member also gets a "Look up +7 903 111-22-33?" button, which
+    asks nothing until pressed (the press is an ordinary /last button). In groups the bot stays
+    silent for plain text (people talk to each other there) and answers only an unknown command
+    addressed to it by ``@botname``. Not audited: nothing is looked up.
+    """
+    router = Router(name="hints")
+
+    @router.message(F.text.startswith("/"))
+    async def unknown_command(message: Message, caller: Caller, bot: Bot) -> None:
+        word = (message.text or "").split(maxsplit=1)[0][1:]
+        name, _, mention = word.partition("@")
+        if mention:
+            me = await bot.me()
+            if mention.casefold() != (me.username or "").casefold():
+                return  # another bot's command
+        elif message.chat.type != ChatType.PRIVATE:
+            return  # in a group, an unaddressed command may be another bot's
+        if not name:
+            await message.answer(texts.HINT_PLAIN(caller.lang))
+            return
+        known = name.casefold() in commands.BY_NAME or name.casefold() == "start"
+        line = texts.HINT_LOWERCASE if known else texts.HINT_UNKNOWN_COMMAND
+        shown = name.casefold() if known else name
+        await message.answer(fill_html(line(caller.lang), command=shown))
+
+    @router.message(F.chat.type == ChatType.PRIVATE, F.text)
+    async def plain_text(message: Message, caller: Caller) -> None:
+        lang = caller.lang
+        phone = phone_in_sentence(message.text or "")
+        account = caller.account
+        if phone is None or account is None:
+            await message.answer(texts.HINT_PLAIN(lang))
+            return
+        look_up = LookupButton(
+            kind=Kind.LAST, phone=phone, owner=caller.user_id, account=account.id
+        )
+        button = InlineKeyboardButton(
+            text=texts.BUTTON_LOOK_UP(lang).format(phone=format_phone(phone)),
+            callback_data=look_up.pack(),
+        )
+        await message.answer(
+            texts.HINT_NUMBER_IN_TEXT(lang),
+            reply_markup=InlineKeyboardMarkup(inline_keyboard=[[button]]),
+        )
+
     return router
 
 
@@ -270,13 +317,22 @@ async def _reply(
 
 @dataclass(frozen=True, slots=True)
 class Reply:
-    """An answer to send now, its buttons, the audit outcome, and the final text to follow when
-    the data was not there yet."""
+    """An answer to send now, its buttons, the audit outcome, the final text to follow when
+    the data was not there yet, and (for an answer whose data is here) its "as of …" phrase."""
 
     text: str
     markup: InlineKeyboardMarkup
     outcome: str
     later: Awaitable[FinalText] | None = None
+    as_of: str | None = None
+
+
+def _nothing_newer(reply: Reply, shown: Message, lang: Lang) -> str | None:
+    """The toast of a refresh whose data is the data the pressed answer already shows (its
+    "as of" is there), else None: the edit itself shows what is new."""
+    if reply.later is not None or reply.as_of is None or reply.as_of not in (shown.text or ""):
+        return None
+    return texts.NO_NEWER(lang).format(as_of=reply.as_of)
 
 
 class Lookups:
@@ -310,24 +366,28 @@ class Lookups:
         async with ChatActionSender.typing(bot=bot, chat_id=chat_id, initial_sleep=TYPING_AFTER):
             if query.kind is Kind.LAST:
                 return await self._last(query, caller, account, chat_type, markup)
-            text, origin, older_than = await self._run(query, caller, account, chat_type)
+            text, origin, older_than, fetched_at = await self._run(
+                query, caller, account, chat_type
+            )
         markup = self._buttons(query, caller, account, older_than=older_than)
-        return Reply(text, markup, str(origin))
+        as_of = as_of_phrase(fetched_at, self._view(caller, chat_type))
+        return Reply(text, markup, str(origin), as_of=as_of)
 
     def _buttons(
         self, query: Query, caller: Caller, account: Account, *, older_than: int | None
     ) -> InlineKeyboardMarkup:
         user_id = caller.user_id
         refresh = LookupButton(kind=query.kind, phone=query.phone, n=query.n, before=query.before,
-                               owner=user_id, account=account.id)  # fmt: skip
+                               owner=user_id, account=account.id, at=query.at)  # fmt: skip
         lang = caller.lang
-        row = [InlineKeyboardButton(text=texts.BUTTON_REFRESH(lang), callback_data=refresh.pack())]
+        row = [InlineKeyboardButton(text=texts.BUTTON_REFRESH(lang), callback_data=pack(refresh))]
         if older_than is not None:
+            at = (query.at or 1) + query.n if query.at or not query.before else 0
             older = LookupButton(kind=Kind.HISTORY, phone=query.phone, n=query.n,
                                  before=older_than, owner=user_id, account=account.id,
-                                 older=True)  # fmt: skip
+                                 older=True, at=at)  # fmt: skip
             row.append(
-                InlineKeyboardButton(text=texts.BUTTON_OLDER(lang), callback_data=older.pack())
+                InlineKeyboardButton(text=texts.BUTTON_OLDER(lang), callback_data=pack(older))
             )
         return InlineKeyboardMarkup(inline_keyboard=[row])
 
@@ -354,8 +414,9 @@ class Lookups:
         if final is not None and answer.prompt:
             last = await settled_within(final, PROMPT)
         if last is not None:
-            text = render_last(last, query.phone, self._view(caller, chat_type))
-            return Reply(text, markup, str(last.origin))
+            view = self._view(caller, chat_type)
+            text = render_last(last, query.phone, view)
+            return Reply(text, markup, str(last.origin), as_of=as_of_phrase(last.fetched_at, view))
         view = self._view(caller, chat_type)
         pending = render_pending(answer.now, query.phone, due or view.now, view)
         held = answer.now.held_back if answer.now is not None else "asking"
@@ -381,7 +442,7 @@ class Lookups:
 
     async def _run(
         self, query: Query, caller: Caller, account: Account, chat_type: str
-    ) -> tuple[str, str, int | None]:
+    ) -> tuple[str, str, int | None, float]:
         fetcher, user_id = self._fetcher, caller.user_id
         view = self._view(caller, chat_type)
         if query.kind is Kind.HISTORY:
@@ -389,50 +450,15 @@ class Lookups:
             entries = await fetcher.history(user_id, account, query.phone, query.n, before=before)
             oldest = entries.value[-1].int_id if entries.value else None
             more = oldest if len(entries.value) >= query.n else None
-            page = render_history(entries, query.phone, view, older=before is not None)
-            return page, entries.origin, more
+            page = render_history(
+                entries, query.phone, view, older=before is not None, first=query.at
+            )
+            return page, entries.origin, more, entries.fetched_at
         if query.kind is Kind.RECENT:
             recent = await fetcher.recent(user_id, account, query.n)
-            return render_recent(recent, view), recent.origin, None
+            return render_recent(recent, view), recent.origin, None, recent.fetched_at
         if query.kind is Kind.FAILED:
             window = await fetcher.failed(user_id, account, query.n)
-            return render_failed(window, query.n, view), window.origin, None
+            return render_failed(window, query.n, view), window.origin, None, window.fetched_at
         status = await fetcher.status(user_id, account, query.phone, query.n)
-        return render_status(status, view), status.origin, None
-
-
-# What each kind of query may carry in ``n`` (a count, hours, or a message id of up to 18
-# digits), as the commands accept it.
-_BUTTON_N: dict[Kind, tuple[int, int]] = {
-    Kind.LAST: (0, 0),
-    Kind.HISTORY: (1, PHONE_HISTORY_COUNT),
-    Kind.RECENT: (1, RECENT_MAX),
-    Kind.FAILED: (1, FAILED_MAX),
-    Kind.STATUS: (0, 10**18 - 1),
-}
-_NEEDS_PHONE = frozenset({Kind.LAST, Kind.HISTORY, Kind.STATUS})
-
-
-def _button_query(data: LookupButton) -> Query | None:
-    """The query a button carries, or None when no command could have made it.
-
-    Callback data comes from the client and can be forged: a phone that is not one
-    ``parse_phone`` returns, or a count out of range, must never reach SMS Center.
-    """
-    low, high = _BUTTON_N[data.kind]
-    if not low <= data.n <= high:
-        return None
-    if not 0 <= data.before < 2**63 or (data.before and data.kind is not Kind.HISTORY):
-        return None
-    if data.kind in _NEEDS_PHONE:
-        try:
-            # With "+": parse_phone's own output is international (a +81 number's digits
-            # read without "+" would be taken for a Russian trunk 8).
-            canonical = parse_phone("+" + data.phone)
-        except InvalidPhone:
-            return None
-        if canonical != data.phone:
-            return None
-    elif data.phone:
-        return None
-    return Query(data.kind, data.phone, data.n, data.before)
+        return render_status(status, view), status.origin, None, status.fetched_at

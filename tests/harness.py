@@ -74,8 +74,20 @@ class Harness:
         return "\n".join(self.telegram.sent_texts()[before:])
 
     async def press(self, data: str, *, message_id: int, user_id: int = AGENT, **kw: Any) -> None:
-        """Press an inline button with callback ``data`` under the bot's message ``message_id``."""
-        await self.feed(callback_update(data, message_id=message_id, user_id=user_id, **kw))
+        """Press an inline button with callback ``data`` under the bot's message ``message_id``.
+
+        As Telegram does, the press carries that message as it stands now (its text and
+        dates), when the fake Telegram holds it.
+        """
+        update = callback_update(data, message_id=message_id, user_id=user_id, **kw)
+        message = update["callback_query"]["message"]
+        chat_id = int(message["chat"]["id"])
+        for stored in self.telegram.messages_in(chat_id):
+            if stored["message_id"] == message_id:
+                for field in ("text", "date", "edit_date", "entities"):
+                    if field in stored:
+                        message[field] = stored[field]
+        await self.feed(update)
 
     async def grant(self, *users: int, name: str = "main", apikey: str = API_KEY) -> None:
         """The admin registers the account ``name`` (if new) and grants it to ``users``

@@ -81,7 +81,7 @@ async def test_a_quick_answer_is_one_message_not_two(harness: Harness, sim: Simu
     assert sent == ["sendMessage"]
 
 
-async def test_a_refresh_press_is_answered_before_the_fetch(
+async def test_a_refresh_press_is_answered_before_its_edit(
     harness: Harness, sim: SimulatedSmsc, clock: FakeClock
 ) -> None:
     sim.add_message(API_KEY, phone=PHONE, status=0)
@@ -94,7 +94,7 @@ async def test_a_refresh_press_is_answered_before_the_fetch(
     asked = len(sim.requests)
     await harness.press(data, message_id=message_id)
     methods = [c.method for c in harness.telegram.calls[before:] if c.method != "sendChatAction"]
-    assert methods[0] == "answerCallbackQuery"  # the toast first ...
+    assert methods[0] == "answerCallbackQuery"  # the press first (within PRESS_ANSWER_WITHIN) ...
     assert methods[1:] == ["editMessageText"]  # ... then the refreshed answer
     assert len(sim.requests) == asked + 1
 
@@ -127,3 +127,32 @@ async def test_an_edit_telegram_refuses_is_logged_not_retried(
     await harness.settle(50)
     failed = [c for c in harness.telegram.failed_calls if c.method == "editMessageText"]
     assert len(failed) == 1 and not harness.telegram.calls_of("editMessageText")
+
+
+async def test_a_refresh_that_finds_nothing_newer_says_so_in_its_toast(
+    harness: Harness, sim: SimulatedSmsc, clock: FakeClock
+) -> None:
+    """Issue 15, item 6: a press is never answered with nothing visible."""
+    sim.add_message(API_KEY, phone=PHONE, status=1)
+    await harness.grant()
+    for lang, expected in (
+        ("en", "No newer data · as of "),
+        ("ru", "Новых данных нет · данные на "),
+    ):
+        await harness.say(f"/history {PHONE} 3", language_code=lang)
+        data = harness.last_markup()["inline_keyboard"][0][0]["callback_data"]
+        message_id = harness.telegram.messages_in(AGENT)[-1]["message_id"]
+        clock.advance(5)  # within the cache: the data is what the answer shows
+        asked = len(sim.requests)
+        await harness.press(data, message_id=message_id, language_code=lang)
+        toast = harness.telegram.calls_of("answerCallbackQuery")[-1].params
+        assert str(toast.get("text", "")).startswith(expected) and "MSK" in toast["text"]
+        assert not toast.get("show_alert")
+        assert len(sim.requests) == asked
+    # Newer data: the edit shows it, and the press needs no words.
+    clock.advance(120)
+    sim.add_message(API_KEY, phone=PHONE, status=20, err=6)
+    message_id = harness.telegram.messages_in(AGENT)[-1]["message_id"]
+    await harness.press(data, message_id=message_id)
+    assert not harness.telegram.calls_of("answerCallbackQuery")[-1].params.get("text")
+    assert "(20)" in harness.telegram.sent_texts()[-1]

@@ -136,8 +136,36 @@ def test_split_first(args: str | None, expected: tuple[str, str]) -> None:
 def test_a_phone_is_canonical_or_answers_with_the_commands_example() -> None:
     assert arguments.phone("+7 999 123-45-67", "last", Lang.EN) == "79991234567"
     with pytest.raises(BadArgument) as raised:
-        arguments.phone("not a phone", "status", Lang.RU)
+        arguments.phone("+7 999 123-45-67 ☎", "status", Lang.RU)
     assert "/status" in raised.value.reply and "Это не номер телефона" in raised.value.reply
+
+
+@pytest.mark.parametrize(
+    ("text", "english", "russian"),
+    [
+        ("+7 999 123", "Too few digits", "Слишком мало цифр"),
+        ("7" * 20, "Too many digits", "Слишком много цифр"),
+        ("+7 999 123-45-67, +7 999 765-43-21", "two numbers", "два номера"),
+        ("79991234567 79997654321", "two numbers", "два номера"),
+        ("+7 999 CALL-ME", "no letters", "не бывает букв"),
+        ("+7 999\u2060123-45-67", "invisible", "невидимые"),
+        ("+999 123 456 789", "country code", "код страны"),
+        ("+44 20 79", "Too few digits", "Слишком мало цифр"),
+    ],
+)
+def test_a_refused_number_is_told_why_in_both_languages(
+    text: str, english: str, russian: str
+) -> None:
+    """Issue 15, item 9: each refusal names its reason, with the command's example."""
+    for lang, expected in ((Lang.EN, english), (Lang.RU, russian)):
+        with pytest.raises(BadArgument) as raised:
+            arguments.phone(text, "last", lang)
+        assert expected in raised.value.reply and "/last +7 999" in raised.value.reply
+
+
+def test_a_number_pasted_with_invisible_marks_is_the_number() -> None:
+    pasted = "\u202a\u200e+7\u00a0(903)\u00a0111-22-33\u200f\u202c\ufeff"
+    assert arguments.phone(pasted, "last", Lang.EN) == "79031112233"
 
 
 def _history(args: str | None) -> tuple[str, int]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -174,8 +175,9 @@ async def test_bad_arguments_get_one_line_with_an_example_and_no_request(
     await harness.grant()
     cases = {
         "/last": "Example",
-        "/last hello": "not a phone number",
-        "/last 12": "not a phone number",
+        "/last hello": "no letters",
+        "/last 12": "Too few digits",
+        "/last 12+": "not a phone number",
         "/history": "/history",
         f"/history {PHONE} 99": "1 to 20",
         "/recent 0": "1 to 50",
@@ -288,3 +290,189 @@ async def test_login_disabled_still_deletes_the_key_message(
         assert "turned off" in answer
         assert len(h.telegram.calls_of("deleteMessage")) == 1
         assert h.smsc_requests("balance") == 0
+
+
+# --- hints instead of silence (issue 15, item 8) ---------------------------------------------
+
+
+async def test_private_chat_answers_every_message_with_a_one_line_hint(
+    harness: Harness, sim: SimulatedSmsc
+) -> None:
+    sim.add_message(API_KEY, phone=PHONE, status=1)
+    await harness.grant()
+    before = len(harness.telegram.sent_texts())
+    assert "Send me a phone number" in await harness.say("hello?")
+    assert "I don't know /frobnicate" in await harness.say("/frobnicate 5")
+    assert "lowercase: /help" in await harness.say("/HELP")
+    assert "Пришлите мне номер телефона" in await harness.say("привет", language_code="ru")
+    assert "Команды /чтото я не знаю" in await harness.say("/чтото", language_code="ru")
+    for answer in harness.telegram.sent_texts()[before:]:
+        assert "\n" not in answer  # one line each
+    assert harness.smsc_requests() == 0
+    # Lookup commands do not care about case.
+    assert "(1)" in await harness.say(f"/LAST {PHONE}")
+    assert "(1)" in await harness.say(f"/History {PHONE} 2")
+
+
+async def test_a_number_inside_a_sentence_offers_a_button_that_asks_only_when_pressed(
+    harness: Harness, sim: SimulatedSmsc
+) -> None:
+    sim.add_message(API_KEY, phone="79031112233", status=20, err=6)
+    await harness.grant()
+    hint = await harness.say("клиент 79031112233 не получил код", language_code="ru")
+    assert "отдельно" in hint
+    button = harness.last_markup()["inline_keyboard"][0][0]
+    assert button["text"] == "🔎 Проверить +7 903 111-22-33?"
+    assert harness.smsc_requests() == 0  # nothing asked until pressed
+    sent = harness.telegram.messages_in(AGENT)[-1]
+    await harness.press(button["callback_data"], message_id=sent["message_id"], language_code="ru")
+    assert harness.smsc_requests() == 1
+    answer = harness.telegram.sent_texts()[-1]
+    assert "+7 903 111-22-33" in answer and "(20)" in answer
+    # The same in English; two numbers in one sentence: no guess, the plain hint.
+    await harness.say("customer +7 (903) 111-22-33 got no code")
+    offered = harness.telegram.calls_of("sendMessage")[-1].params["reply_markup"]
+    assert "Look up +7 903 111-22-33?" in str(offered)
+    both = await harness.say("79031112233 and 79095550011 got nothing")
+    assert "Send me a phone number" in both
+    assert harness.smsc_requests() == 1
+
+
+async def test_a_stranger_gets_the_hint_without_a_button(harness: Harness) -> None:
+    answer = await harness.say("клиент 79031112233 не получил код", user_id=STRANGER)
+    assert "Send me a phone number" in answer
+    assert not harness.last_markup()
+
+
+async def test_groups_stay_silent_for_plain_text_and_other_bots_commands(
+    harness: Harness, sim: SimulatedSmsc
+) -> None:
+    await harness.grant()
+    group: dict[str, Any] = {"chat_id": -4242, "chat_type": "supergroup"}
+    before = len(harness.telegram.calls_of("sendMessage"))
+    assert await harness.say("hello everyone", **group) == ""
+    assert await harness.say("клиент 79031112233 не получил код", **group) == ""
+    assert await harness.say("/frobnicate", **group) == ""  # maybe another bot's
+    assert await harness.say("/frobnicate@other_bot", **group) == ""
+    assert len(harness.telegram.calls_of("sendMessage")) == before
+    mine = await harness.say(f"/frobnicate@{harness.telegram.bot_username}", **group)
+    assert "I don't know /frobnicate" in mine
+    assert harness.smsc_requests() == 0
+
+
+# --- which messages a page shows, and the ids /status needs (issue 15, items 10, 15) --------
+
+
+async def _press_older(harness: Harness, **kw: Any) -> str:
+    buttons = harness.last_markup()["inline_keyboard"][0]
+    older = next(b for b in buttons if b["text"] in ("⬅️ Older", "⬅️ Раньше"))["callback_data"]
+    sent = harness.telegram.messages_in(AGENT)[-1]
+    before = len(harness.telegram.sent_texts())
+    await harness.press(older, message_id=sent["message_id"], chat_id=AGENT, **kw)
+    return "\n".join(harness.telegram.sent_texts()[before:])
+
+
+async def test_history_pages_say_which_messages_they_show(
+    harness: Harness, sim: SimulatedSmsc
+) -> None:
+    for n in range(25):
+        sim.add_message(API_KEY, phone=PHONE, message=f"message number {n}")
+        harness.clock.advance(5)
+    await harness.grant()
+    first = await harness.say(f"/history {PHONE} 10")
+    assert "The last 10 messages, newest first" in first
+    second = await _press_older(harness)
+    assert "Messages 11–20 counting from the newest, newest first" in second
+    assert "Last" not in second and "last 10" not in second
+    third = await _press_older(harness, language_code="ru")
+    assert "Сообщения 21–25, считая от последнего, сначала новые" in third
+    assert "message number 0" in third and "message number 5" not in third
+    # Refreshing the third page keeps saying which messages these are.
+    refresh = harness.last_markup()["inline_keyboard"][0][0]["callback_data"]
+    sent = harness.telegram.messages_in(AGENT)[-1]
+    harness.clock.advance(120)
+    await harness.press(refresh, message_id=sent["message_id"], chat_id=AGENT)
+    assert "Messages 21–25 counting from the newest" in harness.telegram.sent_texts()[-1]
+
+
+async def test_history_and_recent_show_the_ids_status_needs(
+    harness: Harness, sim: SimulatedSmsc
+) -> None:
+    sent = sim.add_message(API_KEY, phone=PHONE, status=20, err=6)
+    sim.add_message(API_KEY, phone="79031112233", status=1)
+    await harness.grant()
+    message_id = str(sent["id"])
+    history = await harness.say(f"/history {PHONE} 2")
+    recent = await harness.say("/recent 5")
+    shown = f"id <code>{message_id}</code>"
+    assert shown in history and shown in recent
+    answer = await harness.say(f"/status {message_id} {PHONE}")
+    assert "(20)" in answer and "offline" in answer
+
+
+async def test_status_usage_and_every_refusal_show_the_same_example(harness: Harness) -> None:
+    await harness.grant()
+    usage = await harness.say("/status")
+    example = "/status 1234 +7 999 123-45-67"
+    assert "Usage: <code>/status ID PHONE</code>" in usage and example in usage
+    for wrong in (
+        "/status 1234 abc",
+        "/status 1234 +7 999",
+        "/status 1234 79991234567,79991234568",
+    ):
+        assert example in await harness.say(wrong), wrong
+    assert "/last +7 999 123-45-67" in await harness.say("/last +7 999")
+    assert "/history +7 999 123-45-67 10" in await harness.say("/history +7 999 12 5")
+    # The example itself is accepted as the usage says.
+    assert "Usage" not in await harness.say(example) and "Example" not in await harness.say(example)
+
+
+async def test_balance_and_cost_have_a_decimal_comma_in_russian(
+    harness: Harness, sim: SimulatedSmsc
+) -> None:
+    sim.set_balance(API_KEY, "1234.5")
+    added = await harness.say(f"/addkey main {API_KEY}", user_id=ADMIN, language_code="ru")
+    assert "баланс 1234,50" in added
+    await harness.say(f"/grant {AGENT} main", user_id=ADMIN)
+    sim.add_message(API_KEY, phone=PHONE, status=1, cost="2.75")
+    answer = await harness.say(f"/last {PHONE}", language_code="ru")
+    assert "Стоимость: 2,75" in answer and "данные на" in answer and "MSK" in answer
+    english = await harness.say(f"/last {PHONE}")
+    assert "Cost: 2.75" in english
+
+
+async def test_groups_see_codes_masked_but_order_numbers_and_links_readable(
+    harness: Harness, sim: SimulatedSmsc
+) -> None:
+    """Issue 15, item 17: masking hides what looks like a code, not every digit run."""
+    sim.add_message(API_KEY, phone=PHONE, message="Ваш код подтверждения: 3922")
+    sim.add_message(
+        API_KEY, phone=PHONE, message="Заказ №12345678 оформлен: https://shop.example/o/12345678"
+    )
+    sim.add_message(API_KEY, phone=PHONE, message="Your verification code is 482913")
+    await harness.grant()
+    group: dict[str, Any] = {"chat_id": -4242, "chat_type": "supergroup"}
+    answer = await harness.say(f"/history@{harness.telegram.bot_username} {PHONE} 3", **group)
+    assert "3922" not in answer and "482913" not in answer
+    assert "Ваш код подтверждения: ••••" in answer and "code is ••••••" in answer
+    assert "Заказ №12345678 оформлен: https://shop.example/o/12345678" in answer
+    private = await harness.say(f"/history {PHONE} 3")
+    assert "3922" in private and "482913" in private
+
+
+async def test_recent_fifty_shows_the_fifty_it_announces(
+    harness: Harness, sim: SimulatedSmsc
+) -> None:
+    """Issue 15, item 7: no "… 18 more" with no way to see them."""
+    for n in range(60):
+        sim.add_message(
+            API_KEY, phone=f"7916{n:07d}", status=20, err=6, message="Ваш код подтверждения: 4821"
+        )
+        harness.clock.advance(30)
+    await harness.grant()
+    answer = await harness.say("/recent 50", language_code="ru")
+    call = harness.telegram.calls_of("sendMessage")[-1]
+    assert call.status == 200 and len(call.params["text"]) <= 4096
+    assert answer.startswith("<b>Последние 50 сообщений аккаунта</b>")
+    assert answer.count(" · id ") == 50 and "ещё" not in answer
+    assert answer.count("невозможно доставить (20/6)") == 50  # still in words

@@ -73,3 +73,21 @@ def test_fill_html_escapes_values_but_not_html() -> None:
     assert line == "<b>&lt;i&gt;&amp;</b> <code>x</code>"
     assert isinstance(line, Html)  # a filled line can be a value of another
     assert fill_html("{n} of {m}", n=3, m=5) == "3 of 5"
+
+
+def test_each_lookup_usage_shows_the_example_its_refusals_show() -> None:
+    """Issue 15, item 10: one example per command, in the usage line and in every refusal."""
+    from bot.chat import arguments
+    from bot.text import InvalidPhone
+    from bot.text.commands import EXAMPLES, example
+
+    for name in LOOKUP_NAMES:
+        for lang in Lang:
+            assert f"<code>{example(name)}</code>" in usage(name, lang, max=20)
+    for name in ("last", "history", "status"):
+        refusal = arguments.bad_phone(InvalidPhone("too_short"), name, Lang.EN).reply
+        assert f"<code>{EXAMPLES[name]}</code>" in refusal
+    # The /status example is what the command reads: an id, then a number.
+    id_text, phone_text = arguments.split_first(EXAMPLES["status"].removeprefix("/status "))
+    assert arguments.message_id(id_text, "usage") == 1234
+    assert arguments.phone(phone_text, "status", Lang.EN) == "79991234567"

@@ -154,7 +154,7 @@ async def test_typing_a_button_number_presses_it(settings: Settings) -> None:
     assert older.startswith("> 2\n") and not older.startswith("> 2\n(edited)")
     # the refresh fetched again a minute later; the older page is another page
     assert _AS_OF.findall(first) != _AS_OF.findall(refreshed)
-    entries = re.compile(r"^\d.*\(.* ago\)$", flags=re.M)
+    entries = re.compile(r"^\d.*\(.* ago\) · id \d+$", flags=re.M)
     assert entries.findall(first)
     assert set(entries.findall(older)).isdisjoint(entries.findall(first))
 

@@ -333,7 +333,7 @@ def edited(update: dict[str, Any], text: str) -> dict[str, Any]:
 async def test_an_edited_command_is_answered_as_the_corrected_question(granted: Harness) -> None:
     typo = message_update("/last 7916", user_id=AGENT)
     await granted.feed(typo)
-    assert granted.telegram.sent_texts()[-1].startswith("That is not a phone number.")
+    assert granted.telegram.sent_texts()[-1].startswith("Too few digits for a phone number")
     assert granted.smsc_requests() == 0
     before = len(granted.telegram.sent_texts())
     await granted.feed(edited(typo, f"/last {PHONE}"))

@@ -37,7 +37,7 @@ from hypothesis import strategies as st
 
 from bot.chat.arguments import looks_like_key
 from bot.smsc.simulator import RecordedRequest, SimulatedSmsc
-from bot.text import InvalidPhone, looks_like_phone, parse_phone
+from bot.text import InvalidPhone, parse_phone
 from tests.conftest import API_KEY
 from tests.fakes.bot_api import ApiCall
 from tests.fakes.clock import FakeClock
@@ -144,15 +144,14 @@ def assert_nothing_logged_as_error(caplog: pytest.LogCaptureFixture) -> None:
 
 # --- hostile text -------------------------------------------------------------------------------
 
-INVISIBLE = [
+# The marks a phone's copy adds: parse_phone drops them (issue 15, item 9).
+PASTE_MARKS = [
     "\u200b",  # zero-width space
     "\u200c",
     "\u200d",
-    "\u2060",  # word joiner
     "\ufeff",  # byte order mark
     "\u200e",  # left-to-right mark
     "\u200f",  # right-to-left mark
-    "\u061c",  # Arabic letter mark
     "\u202a",
     "\u202b",
     "\u202c",
@@ -163,6 +162,9 @@ INVISIBLE = [
     "\u2068",
     "\u2069",
 ]
+# Other invisible characters: refused.
+OTHER_INVISIBLE = ["\u2060", "\u061c", "\u00ad", "\u180e"]  # joiner, Arabic mark, soft hyphen
+INVISIBLE = PASTE_MARKS + OTHER_INVISIBLE
 LOOK_ALIKE_DIGITS = ["７９９", "٧٩٩", "۷۹۹", "७९९", "𝟕𝟗𝟗", "߇߉", "⑦", "²"]
 # Control characters that are not the whitespace parse_phone accepts (tab, newline, ...).
 CONTROLS = ["\x00", "\x07", "\x1b", "\x1c", "\x1f", "\x7f", "\x85", "\x9f"]
@@ -270,7 +272,7 @@ def test_parse_phone_never_invents_digits(text: str) -> None:
 
 @given(
     number=TYPED_MOBILE,
-    poison=st.sampled_from(INVISIBLE + LOOK_ALIKE_DIGITS + CONTROLS + ["\u3000", "\u2028"]),
+    poison=st.sampled_from(OTHER_INVISIBLE + LOOK_ALIKE_DIGITS + CONTROLS + ["\u3000", "\u2028"]),
     data=st.data(),
 )
 @PROPERTY
@@ -280,6 +282,20 @@ def test_an_invisible_or_look_alike_character_anywhere_in_a_number_is_refused(
     at = data.draw(st.integers(0, len(number)), label="at")
     with pytest.raises(InvalidPhone):
         parse_phone(number[:at] + poison + number[at:])
+
+
+@given(number=TYPED_MOBILE, marks=st.lists(st.sampled_from(PASTE_MARKS), min_size=1, max_size=4))
+@PROPERTY
+def test_the_marks_a_paste_adds_anywhere_in_a_number_leave_the_same_number(
+    number: str, marks: list[str]
+) -> None:
+    # Spread the marks over the number: before, inside, after.
+    step = max(1, len(number) // len(marks))
+    pasted = "".join(
+        marks[i // step] + ch if i % step == 0 and i // step < len(marks) else ch
+        for i, ch in enumerate(number)
+    )
+    assert parse_phone(pasted + marks[-1]) == parse_phone(number)
 
 
 # --- every lookup command, through the bot --------------------------------------------------------
@@ -329,9 +345,9 @@ def lookups(draw: st.DrawFn) -> Lookup:
         at, chat = _PRIVATE if form == 3 else _GROUP
         return Lookup(f"/status{at} {message_id.text} {a}", arg.clean and message_id.clean, chat)
     if form == 4:
-        # A bare message in private is a /last when it looks like a number, else ignored.
+        # A bare message in private is a /last when it looks like a number, else a hint.
         bare = not_a_command(a)
-        return Lookup(bare, arg.clean, answered=looks_like_phone(bare))
+        return Lookup(bare, arg.clean, answered=bool(bare))
     if form == 5:
         return Lookup(f"/last{_AT} {a}", arg.clean, "group")
     if form == 8:
@@ -550,7 +566,8 @@ def forged_buttons(draw: st.DrawFn, account_id: int) -> str:
     kind = draw(st.sampled_from(["l", "h", "r", "f", "s", "x", ""]))
     phone = draw(st.one_of(_MOBILE, HOSTILE, st.just("")))
     n, before, older = draw(_FIELD), draw(_FIELD), draw(st.sampled_from(["0", "1", "yes", "x"]))
-    shaped = f"q:{kind}:{phone}:{n}:{before}:{AGENT}:{account_id}:{older}"
+    at = draw(_FIELD)
+    shaped = f"q:{kind}:{phone}:{n}:{before}:{AGENT}:{account_id}:{older}:{at}"
     return draw(
         st.one_of(
             st.just(shaped),
@@ -574,7 +591,7 @@ async def check_forged_press(h: Harness, data: str, message_id: int) -> None:
     if not data.startswith("q:"):
         assert refused(done)
     fields = data.split(":")
-    if len(fields) == 8 and fields[1] in ("l", "h", "s") and not _canonical(fields[2]):
+    if len(fields) == 9 and fields[1] in ("l", "h", "s") and not _canonical(fields[2]):
         assert refused(done)
     if done.requests or done.of("editMessageText") or done.of("sendMessage"):
         assert not done.of("answerCallbackQuery")[0].params.get("text")
@@ -592,18 +609,20 @@ def test_forged_callback_data_is_answered_and_never_asks_smsc_about_a_forged_num
         h.smsc.add_message(API_KEY, phone=PHONE, status=1)
         bot.run(h.say(f"/last {PHONE}"))
         message_id = int(h.telegram.messages_in(AGENT)[-1]["message_id"])
-        good = f"q:l:{PHONE}:0:0:{AGENT}:{account_id}:0"
+        good = f"q:l:{PHONE}:0:0:{AGENT}:{account_id}:0:0"
 
         @given(data=forged_buttons(account_id))
         @PROPERTY
         @example("garbage")
         @example("q:garbage")
-        @example(f"q:l:abc,123:0:0:{AGENT}:{account_id}:0")
-        @example(f"q:l::0:0:{AGENT}:{account_id}:0")
-        @example(f"q:l:7 916 123 45 67:0:0:{AGENT}:{account_id}:0")
-        @example(f"q:r:{PHONE}:-5:0:{AGENT}:{account_id}:0")
-        @example(f"q:f:0:{10**40}:0:{AGENT}:{account_id}:0")
-        @example(f"q:h:{PHONE}:5:-1:{AGENT}:{account_id}:1")
+        @example(f"q:l:abc,123:0:0:{AGENT}:{account_id}:0:0")
+        @example(f"q:l::0:0:{AGENT}:{account_id}:0:0")
+        @example(f"q:l:7 916 123 45 67:0:0:{AGENT}:{account_id}:0:0")
+        @example(f"q:r:{PHONE}:-5:0:{AGENT}:{account_id}:0:0")
+        @example(f"q:f:0:{10**40}:0:{AGENT}:{account_id}:0:0")
+        @example(f"q:h:{PHONE}:5:-1:{AGENT}:{account_id}:1:0")
+        @example(f"q:h:{PHONE}:5:0:{AGENT}:{account_id}:1:7")  # a page place without a page
+        @example(f"q:h:{PHONE}:5:9:{AGENT}:{account_id}:1:{10**9}")
         @example(good)
         def property_(data: str) -> None:
             bot.run(check_forged_press(h, data, message_id))

@@ -22,10 +22,18 @@ from bot.text import (
     format_phone,
     looks_like_phone,
     parse_phone,
+    phone_in_sentence,
     read_phone_and_count,
 )
 
 ACCEPTED = [
+    # invisible marks a phone's copy adds are dropped (issue 15, item 9)
+    ("+7999\u200b1234567", "79991234567"),  # zero-width space
+    ("\u200f+79991234567", "79991234567"),  # right-to-left mark
+    ("+79991234567\ufeff", "79991234567"),  # byte order mark
+    ("\u202a+7 (999) 123-45-67\u202c", "79991234567"),  # embedding, as Android copies
+    ("\u2068+7\u00a0999\u00a0123\u201145\u201167\u2069", "79991234567"),  # isolate, NBSP
+    ("8\u200d999\u200c1234567", "79991234567"),  # joiners
     # PRODUCT.md §5, Russian forms
     ("79991234567", "79991234567"),
     ("+79991234567", "79991234567"),
@@ -75,28 +83,36 @@ REJECTED = [
     ("+999 123 456 789", "impossible"),  # 999 is not a country code
     ("+8 999 123 45 67", "impossible"),  # trunk 8 is not a country code after +
     ("+7999", "too_short"),
+    # fewer than ten digits without "+": a Russian number missing digits, not a foreign one
+    ("495 123 45", "too_short"),  # was read as +49 5123 45
+    ("903 111 22 3", "too_short"),
+    ("375291234", "too_short"),
     ("+7 999 123 45", "too_short"),
     ("+1 234 5678", "too_short"),  # dialable only locally: area code missing
     ("+7 999 123 45 67 890", "impossible"),
     ("1234567890123456789", "too_long"),
     ("7" * 40, "too_long"),
     ("7" * (MAX_INPUT_LENGTH + 1), "too_long"),
-    ("abc", "not_a_number"),
-    ("tel:+79991234567", "not_a_number"),
-    ("call +79991234567 please", "not_a_number"),
-    ("+7 999 123 45 67 доб. 12", "not_a_number"),
-    ("+7 999 123-45-67, +7 999 765-43-21", "not_a_number"),
-    ("+1 800 FLOWERS", "not_a_number"),  # letters are refused, not keypad-mapped
+    ("abc", "letters"),
+    ("tel:+79991234567", "letters"),
+    ("call +79991234567 please", "letters"),
+    ("+7 999 123 45 67 доб. 12", "letters"),
+    ("+1 800 FLOWERS", "letters"),  # letters are refused, not keypad-mapped
+    ("+7 999 123-45-67, +7 999 765-43-21", "two_numbers"),
+    ("+7 999 123-45-67; 8 999 765-43-21", "two_numbers"),
+    ("79991234567 79997654321", "two_numbers"),
+    ("+7 999 123 45 67 +7 999 765 43 21", "two_numbers"),
+    ("+7 999 123 45 67 / +44 20 7946 0958", "two_numbers"),
     ("7+9991234567", "not_a_number"),  # + only before the first digit
     ("++79991234567", "not_a_number"),
-    ("+7 999 123 45 67;ext=5", "not_a_number"),
+    ("+7 999 123 45 67;ext=5", "letters"),
     # odd Unicode: refused, never normalised into some other number
-    ("+7999\u200b1234567", "not_a_number"),  # zero-width space
-    ("\u200f+79991234567", "not_a_number"),  # right-to-left mark
-    ("+79991234567\ufeff", "not_a_number"),  # byte order mark
+    ("+7999\u20601234567", "invisible"),  # word joiner: not one of the marks a copy adds
+    ("+7999\u00ad1234567", "invisible"),  # soft hyphen
+    ("+7 999 123\u300045 67", "invisible"),  # ideographic space
     ("+７９９９１２３４５６７", "not_a_number"),  # fullwidth digits
     ("+٧٩٩٩١٢٣٤٥٦٧", "not_a_number"),  # Arabic-Indic digits
-    ("+7 999 123\u300045 67", "not_a_number"),  # ideographic space
+    ("+7 999 123 45 67 ☎", "not_a_number"),
 ]
 
 
@@ -113,7 +129,7 @@ def test_parse_phone_rejects_with_reason(text: str, reason: str) -> None:
 
 
 def test_invalid_phone_is_a_value_error_without_the_number_in_its_message() -> None:
-    with pytest.raises(ValueError, match="invalid phone number: not_a_number") as caught:
+    with pytest.raises(ValueError, match="invalid phone number: letters") as caught:
         parse_phone("call 79991234567")
     assert "7999" not in str(caught.value)
 
@@ -463,7 +479,8 @@ def test_history_argument_that_reads_as_two_valid_numbers_is_ambiguous() -> None
     [
         ("0123456789 3", "no_country_code"),
         ("123 456 78 90", "no_country_code"),
-        ("abc 5", "not_a_number"),
+        ("abc 5", "letters"),
+        ("+7 999 123 45 67, +7 999 765 43 21 5", "two_numbers"),
         ("+7 999 12", "too_short"),
     ],
 )
@@ -507,3 +524,50 @@ def test_history_argument_reads_only_numbers_typed_and_ambiguity_advice_resolves
     assert read_phone_and_count("+" + reading.whole, HISTORY_MAX) == PhoneAndCount(reading.whole)
     split = f"+{reading.split.phone} {reading.split.count}"
     assert read_phone_and_count(split, HISTORY_MAX) == reading.split
+
+
+# --- a number inside a sentence (issue 15, item 8) --------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("клиент 79031112233 не получил код", "79031112233"),
+        ("клиент +7 (903) 111-22-33 не получил код", "79031112233"),
+        ("the customer at 8 903 111 22 33 says the code never came", "79031112233"),
+        ("код 1234 на 79031112233 не пришёл", "79031112233"),
+        ("\u200f+7 903 111-22-33\u200e — не доходит", "79031112233"),
+        # the same number twice is one number
+        ("79031112233, он же +7 903 111-22-33", "79031112233"),
+        # no number, or more than one, or digits that read two ways: nothing to offer
+        ("заказ 12345678 от 29.11", None),
+        ("код 4821 не пришёл", None),
+        ("79031112233 и 79095550011 не получили", None),
+        ("8 800 555 35 35 12 раз", None),
+        ("hello", None),
+        ("", None),
+    ],
+)
+def test_phone_in_sentence_finds_one_number_or_none(text: str, expected: str | None) -> None:
+    assert phone_in_sentence(text) == expected
+
+
+@given(st.text(max_size=120))
+@example("a 79031112233 b")
+@example("1 " * 40)
+def test_phone_in_sentence_offers_only_a_number_typed_there(text: str) -> None:
+    found = phone_in_sentence(text)
+    if found is not None:
+        assert parse_phone(found) == found or parse_phone("+" + found) == found
+        # Its significant digits were typed, in order (prefix rewrites apart).
+        assert found[-9:] in "".join(c for c in text if c in string.digits)
+
+
+@given(st.one_of(_PHONEISH, st.text("0123456789 ", max_size=12)))
+@example("495 123 45")
+@example("49 30 1234")
+def test_fewer_than_ten_digits_without_plus_are_never_a_number(text: str) -> None:
+    digits = _ascii_digits(text)
+    if "+" in text or digits.startswith(("00", "810")) or len(digits) >= 10:
+        return
+    assert _parse_or_none(text) is None

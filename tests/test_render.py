@@ -170,6 +170,43 @@ def test_when_other_year_none_future_and_nonsense() -> None:
         ("nine 123456789", "nine 123456789"),
         ("fullwidth １２３４", "fullwidth １２３４"),
         ("two 1111 and 22222", "two •••• and •••••"),
+        # Issue 15, item 17: realistic texts, codes masked, the rest readable.
+        ("Ваш код подтверждения: 3922", "Ваш код подтверждения: ••••"),
+        (
+            "Код для входа в MyBank: 314921. Никому его не сообщайте",
+            "Код для входа в MyBank: ••••••. Никому его не сообщайте",
+        ),
+        ("Пароль: 8841, действует 5 минут", "Пароль: ••••, действует 5 минут"),
+        ("Подтвердите вход: 5519", "Подтвердите вход: ••••"),
+        ("4821 — ваш код для Госуслуг", "•••• — ваш код для Госуслуг"),
+        ("Your verification code is 123456", "Your verification code is ••••••"),
+        ("PIN 1234, do not share it", "PIN ••••, do not share it"),
+        (
+            "Sign in: https://x.example/login?code=482193",
+            "Sign in: https://x.example/login?code=••••••",
+        ),
+        ("Use 7731 to sign in", "Use •••• to sign in"),  # standalone: looks like a code
+        # order numbers, links, amounts, dates and cards stay readable
+        (
+            "Заказ №12345678 оформлен: https://shop.example/orders/12345678",
+            "Заказ №12345678 оформлен: https://shop.example/orders/12345678",
+        ),
+        ("Ваш заказ 778899 передан в доставку", "Ваш заказ 778899 передан в доставку"),
+        (
+            "Your order 5521 has shipped, track TRK55210099",
+            "Your order 5521 has shipped, track TRK55210099",
+        ),
+        (
+            "Списание 1500,00 руб. по карте *4417. Баланс: 12345,55 руб.",
+            "Списание 1500,00 руб. по карте *4417. Баланс: 12345,55 руб.",
+        ),
+        (
+            "Только сегодня: от 3000 руб. https://shop.example/2for1",
+            "Только сегодня: от 3000 руб. https://shop.example/2for1",
+        ),
+        ("Скидка 15% и 2500 ₽ до 31.12.2026", "Скидка 15% и 2500 ₽ до 31.12.2026"),
+        ("Invoice INV-20261130 is paid: $1299.00", "Invoice INV-20261130 is paid: $1299.00"),
+        ("Встреча 29.11.2026 в 14:30, каб. A1204", "Встреча 29.11.2026 в 14:30, каб. A1204"),
     ],
 )
 def test_mask_codes(text: str, expected: str) -> None:
@@ -306,7 +343,7 @@ def test_last_shows_every_field() -> None:
     ]:
         assert expected in lines
     assert "Resend" not in answer  # the question does not arise for a delivered message
-    assert lines[-1] == "<i>as of 14:14:55</i>"
+    assert lines[-1] == "<i>as of 14:14:55 MSK</i>"
 
 
 def test_last_hides_russia_and_unknown_statuses_use_smsc_name() -> None:
@@ -438,49 +475,49 @@ def test_only_messages_in_transit_can_be_overdue(status: int) -> None:
 @pytest.mark.parametrize(
     ("lookup", "lang", "expected"),
     [
-        (Lookup(0, Origin.FRESH, NOW - 5), Lang.EN, "<i>as of 14:14:55</i>"),
-        (Lookup(0, Origin.FRESH, NOW - 5), Lang.RU, "<i>данные на 14:14:55</i>"),
-        (Lookup(0, Origin.CACHE, NOW - 5), Lang.EN, "<i>as of 14:14:55 · from cache</i>"),
-        (Lookup(0, Origin.CACHE, NOW - 5), Lang.RU, "<i>данные на 14:14:55 · из кэша</i>"),
+        (Lookup(0, Origin.FRESH, NOW - 5), Lang.EN, "<i>as of 14:14:55 MSK</i>"),
+        (Lookup(0, Origin.FRESH, NOW - 5), Lang.RU, "<i>данные на 14:14:55 MSK</i>"),
+        (Lookup(0, Origin.CACHE, NOW - 5), Lang.EN, "<i>as of 14:14:55 MSK · from cache</i>"),
+        (Lookup(0, Origin.CACHE, NOW - 5), Lang.RU, "<i>данные на 14:14:55 MSK · из кэша</i>"),
         (
             Lookup(0, Origin.STALE, NOW - 1500, HeldBack.BUDGET, NOW + 1000),
             Lang.EN,
-            "<i>as of 13:50:00 (25 minutes ago) · SMS Center quota: fresh data after 14:32</i>",
+            "<i>as of 13:50:00 MSK (25 minutes ago) · SMS Center quota: fresh data after 14:32</i>",
         ),
         (
             Lookup(0, Origin.STALE, NOW - 1500, HeldBack.BUDGET, NOW + 1000),
             Lang.RU,
-            "<i>данные на 13:50:00 (25 минут назад) · квота SMS Center: "
+            "<i>данные на 13:50:00 MSK (25 минут назад) · квота SMS Center: "
             "свежие данные после 14:32</i>",
         ),
         (
             Lookup(0, Origin.STALE, NOW - 1500, HeldBack.BACKOFF, NOW + 60),
             Lang.EN,
-            "<i>as of 13:50:00 (25 minutes ago) · SMS Center asked us to slow down: "
+            "<i>as of 13:50:00 MSK (25 minutes ago) · SMS Center asked us to slow down: "
             "fresh data after 14:16</i>",
         ),
         (
             Lookup(0, Origin.STALE, NOW - 1500, HeldBack.BACKOFF, NOW + 60),
             Lang.RU,
-            "<i>данные на 13:50:00 (25 минут назад) · SMS Center просит подождать: "
+            "<i>данные на 13:50:00 MSK (25 минут назад) · SMS Center просит подождать: "
             "свежие данные после 14:16</i>",
         ),
         (
             Lookup(0, Origin.STALE, NOW - 1500, HeldBack.UPSTREAM),
             Lang.EN,
-            "<i>as of 13:50:00 (25 minutes ago) · SMS Center is not answering, "
+            "<i>as of 13:50:00 MSK (25 minutes ago) · SMS Center is not answering, "
             "showing the last data held</i>",
         ),
         (
             Lookup(0, Origin.STALE, NOW - 1500, HeldBack.UPSTREAM),
             Lang.RU,
-            "<i>данные на 13:50:00 (25 минут назад) · SMS Center не отвечает, "
+            "<i>данные на 13:50:00 MSK (25 минут назад) · SMS Center не отвечает, "
             "показаны последние полученные данные</i>",
         ),
         (
             Lookup(0, Origin.STALE, NOW - 90000, HeldBack.UPSTREAM),
             Lang.EN,
-            "<i>as of 24.11 13:15:00 (1 day ago) · SMS Center is not answering, "
+            "<i>as of 24.11 13:15:00 MSK (1 day ago) · SMS Center is not answering, "
             "showing the last data held</i>",
         ),
     ],
@@ -491,7 +528,7 @@ def test_freshness_variants(lookup: Lookup[int], lang: Lang, expected: str) -> N
 
 def test_every_answer_ends_with_the_freshness_line() -> None:
     lookup: Lookup[HistoryEntry | None] = Lookup(entry(), Origin.CACHE, NOW - 5)
-    assert render_last(lookup, PHONE, view()).endswith("\n\n<i>as of 14:14:55 · from cache</i>")
+    assert render_last(lookup, PHONE, view()).endswith("\n\n<i>as of 14:14:55 MSK · from cache</i>")
 
 
 # --- lists and length -----------------------------------------------------------------------
@@ -507,11 +544,11 @@ def test_twenty_long_messages_fit_and_stay_well_formed(body: str) -> None:
     entries = [entry(message=body, int_id=i) for i in range(20)]
     answer = render_history(fresh(entries), PHONE, view())
     assert_sendable(answer)
-    assert "The last 20 messages" in answer
-    shown, more = _shown_and_more(answer)
-    assert shown + more == 20
-    assert shown >= 5
-    assert answer.endswith("<i>as of 14:14:55</i>")
+    assert "The last 20 messages, newest first" in answer
+    # Issue 15, item 7: every message announced is shown, texts shortened to make room.
+    assert answer.count("id <code>12</code>") == 20
+    assert "more" not in answer
+    assert answer.endswith("<i>as of 14:14:55 MSK</i>")
 
 
 def test_history_blocks_are_compact_and_newest_first() -> None:
@@ -522,25 +559,51 @@ def test_history_blocks_are_compact_and_newest_first() -> None:
     answer = render_history(fresh(entries), PHONE, view(Lang.RU))
     assert_sendable(answer)
     blocks = answer.split("\n\n")
-    assert blocks[0] == f"📱 <b>{SHOWN_PHONE}</b>\nПоследние 2 сообщения"
+    assert blocks[0] == f"📱 <b>{SHOWN_PHONE}</b>\nПоследние 2 сообщения, сначала новые"
     assert blocks[1].split("\n")[:2] == [
-        "<b>14:14 (1 минуту назад)</b>",
+        "<b>14:14 (1 минуту назад)</b> · id <code>12</code>",
         "❌ невозможно доставить (20) · абонент не в сети (6)",
     ]
     assert len(blocks[1].split("\n")[2]) <= len("💬 ") + 120
     assert blocks[1].endswith("…")
-    assert blocks[2] == "<b>12:15 (2 часа назад)</b>\n✅ доставлено (1)\n💬 second"
+    assert (
+        blocks[2]
+        == "<b>12:15 (2 часа назад)</b> · id <code>12</code>\n✅ доставлено (1)\n💬 second"
+    )
 
 
 def test_recent_fifty_long_messages_fit() -> None:
+    """Issue 15, item 7: /recent 50 shows the 50 it announces (texts shortened to fit)."""
     entries = [entry(message="&<" * 3000, phone=f"7999123{i:04d}") for i in range(50)]
     answer = render_recent(fresh(entries), view())
     assert_sendable(answer)
-    shown, more = _shown_and_more(answer)
-    assert shown + more == 50
+    assert answer.startswith("<b>The account's last 50 messages</b>")
+    assert answer.count("id <code>12</code>") == 50 and "more" not in answer
+    # Fifty two-line blocks would not fit: one line each.
     first = answer.split("\n\n")[1].split("\n")
-    assert first[0] == "<b>14:03 (12 minutes ago)</b> · +7 999 123-00-00"
-    assert len(first[2]) <= len("💬 ") + 60 * 5
+    assert first[0] == "✅ <b>14:03</b> · +7 999 123-00-00 · id <code>12</code> · delivered (1)"
+    assert len(first) == 50
+
+
+@pytest.mark.parametrize("lang", list(Lang))
+def test_recent_fifty_failures_with_long_fields_show_all_fifty_one_line_each(lang: Lang) -> None:
+    entries = [
+        entry(
+            status=20,
+            err=6,
+            id=10**17 + i,
+            message="Ваш код подтверждения: 4821. " * 20,
+            phone=f"7999123{i:04d}",
+            send_timestamp=int(NOW - 3 * 86400 - i * 60),
+        )
+        for i in range(50)
+    ]
+    answer = render_recent(fresh(entries), view(lang))
+    assert_sendable(answer)
+    assert answer.count("id 1000000000000") == 50
+    assert "50" in answer.split("\n", 1)[0] and "…" not in answer
+    line = answer.split("\n\n")[1].split("\n")[0]
+    assert line == "❌ <b>22.11 14:15</b> · +7 999 123-00-00 · id 100000000000000000 · 20/6"
 
 
 def test_recent_empty() -> None:
@@ -597,7 +660,7 @@ def test_failed_counts_by_reason_and_operator() -> None:
     newest = answer.split("<b>Newest</b>\n", 1)[1].split("\n\n<i>")[0].split("\n\n")
     assert len(newest) == 5
     assert newest[0] == (
-        "<b>14:14 (just now)</b> · +7 999 123-45-67\n"
+        "<b>14:14 (just now)</b> · +7 999 123-45-67 · id <code>12</code>\n"
         "❌ prohibited (23) · limit per number exceeded (251)"
     )
     assert "only those sent since" not in answer
@@ -808,3 +871,39 @@ def test_an_empty_older_page_says_there_are_no_older_messages(lang: Lang, expect
     assert answer.split("\n\n")[0] == expected
     first = render_history(fresh([]), PHONE, view(lang))
     assert "No older" not in first and "Более ранних" not in first
+
+
+# --- money, the time zone, and a status that changed when it was sent (issue 15, item 16) ----
+
+
+def test_money_has_a_decimal_comma_in_russian_and_no_invented_currency() -> None:
+    e = entry(status=1, sms_cnt=2)  # cost 3.50
+    russian = render_last(fresh(e), PHONE, view(Lang.RU))
+    english = render_last(fresh(e), PHONE, view())
+    assert "Частей: 2 · Стоимость: 3,50" in russian.split("\n")
+    assert "Parts: 2 · Cost: 3.50" in english.split("\n")
+    for answer in (russian, english):
+        assert not re.search(r"₽|руб|RUB|\$|€", answer)  # SMS Center's answer names none
+
+
+def test_as_of_names_the_time_zone_once_per_answer() -> None:
+    entries = [entry(status=1, send_timestamp=int(NOW - 60 * i)) for i in range(5)]
+    for answer in (
+        render_history(fresh(entries), PHONE, view()),
+        render_recent(fresh(entries), view(Lang.RU)),
+        render_last(fresh(entries[0]), PHONE, view()),
+    ):
+        assert answer.count("MSK") == 1
+        assert re.search(r"<i>(as of|данные на) 14:14:55 MSK", answer)
+    utc = render_last(fresh(entries[0]), PHONE, view(tz=ZoneInfo("UTC")))
+    assert utc.endswith("<i>as of 11:14:55 UTC</i>")
+
+
+def test_status_changed_is_left_out_when_it_reads_like_sent() -> None:
+    same_minute = entry(status=1, send_timestamp=int(NOW - 720), last_timestamp=int(NOW - 700))
+    answer = render_last(fresh(same_minute), PHONE, view())
+    assert "Sent: 14:03 (12 minutes ago)" in answer and "Status changed" not in answer
+    later = entry(status=1, send_timestamp=int(NOW - 720), last_timestamp=int(NOW - 600))
+    assert "Status changed: 14:05 (10 minutes ago)" in render_last(fresh(later), PHONE, view())
+    russian = render_last(fresh(same_minute), PHONE, view(Lang.RU))
+    assert "Отправлено: 14:03" in russian and "Статус изменён" not in russian

@@ -15,11 +15,13 @@ from bot.text import (
     InvalidPhone,
     Lang,
     Text,
+    commands,
     format_phone,
     parse_phone,
     read_phone_and_count,
 )
 from bot.text import catalogue as texts
+from bot.text.phones import InvalidPhoneReason
 
 MAX_KEY_LENGTH = 256
 # Enough digits for the numbers each kind may hold, and few enough that int() of hostile
@@ -128,10 +130,24 @@ def phone(text: str, command: str, lang: Lang) -> str:
         raise bad_phone(exc, command, lang) from None
 
 
+# What a refused number is told, by why it was refused; anything else is "not a number".
+_REFUSALS: dict[InvalidPhoneReason, Text] = {
+    "no_country_code": texts.NO_COUNTRY_CODE,
+    "too_short": texts.PHONE_TOO_SHORT,
+    "too_long": texts.PHONE_TOO_LONG,
+    "two_numbers": texts.PHONE_TWO_NUMBERS,
+    "letters": texts.PHONE_LETTERS,
+    "invisible": texts.PHONE_INVISIBLE,
+    "impossible": texts.PHONE_IMPOSSIBLE,
+}
+
+
 def bad_phone(exc: InvalidPhone, command: str, lang: Lang) -> BadArgument:
-    """The refusal of a number: ten digits that are not Russian are asked for a country code."""
-    line = texts.NO_COUNTRY_CODE if exc.reason == "no_country_code" else texts.BAD_PHONE
-    return BadArgument(fill_html(line(lang), command=command))
+    """The refusal of a number, saying why: too short or long, two numbers, letters, invisible
+    characters, no such country code, or ten digits that are not Russian (add the country
+    code)."""
+    line = _REFUSALS.get(exc.reason, texts.BAD_PHONE)
+    return BadArgument(fill_html(line(lang), example=commands.example(command)))
 
 
 def phone_and_count(

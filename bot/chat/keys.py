@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
+from decimal import Decimal
 from typing import Any
 
 from aiogram import BaseMiddleware
@@ -68,8 +69,9 @@ async def burn(message: Message, lang: Lang) -> None:
         await message.answer(warning)
 
 
-async def check_key(fetcher: Fetcher, user_id: int, apikey: str) -> str:
-    """The key's balance as text, after SMS Center accepted it.
+async def check_key(fetcher: Fetcher, user_id: int, apikey: str) -> Decimal:
+    """The key's balance to the kopeck (cent), after SMS Center accepted it (shown with
+    ``bot.text.money``, in the reader's language).
 
     Raises ``KeyRefused`` or ``KeyUnchecked``; the fetch layer's own refusals (key checks
     paused) pass through.
@@ -80,7 +82,7 @@ async def check_key(fetcher: Fetcher, user_id: int, apikey: str) -> str:
         raise KeyRefused from None
     except SmscError as exc:
         raise KeyUnchecked(exc) from exc
-    return f"{balance:.2f}"
+    return balance.quantize(Decimal("0.01"))
 
 
 class KeyMessages(BaseMiddleware):

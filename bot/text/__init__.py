@@ -8,7 +8,8 @@ rendering of answers into Telegram HTML within Telegram's limits.
   status and error code means and what helps.
 - ``phones``: numbers as people type them; ``sanitize``: SMS Center's text made safe;
   ``moments``: times for people; ``fitting``: UTF-16 length and cutting HTML to Telegram's limit;
-  ``view``: who an answer is for; ``render``: the lookup answers.
+  ``view``: who an answer is for; ``freshness``: the line saying how fresh an answer is;
+  ``render``: the lookup answers.
 
 Why a small typed catalogue of our own rather than gettext or Fluent: two languages, about two
 hundred phrases, and one plural rule each — what a catalogue file format, a compile step and a
@@ -50,10 +51,12 @@ from bot.text.phones import (
     format_phone,
     looks_like_phone,
     parse_phone,
+    phone_in_sentence,
     read_phone_and_count,
 )
 from bot.text.phrases import Plural, PluralForm, plural_form
 from bot.text.render import (
+    as_of_phrase,
     freshness,
     render_failed,
     render_history,
@@ -63,7 +66,7 @@ from bot.text.render import (
     render_restarted,
     render_status,
 )
-from bot.text.sanitize import mask_codes
+from bot.text.sanitize import mask_codes, money
 from bot.text.view import View
 
 __all__ = [
@@ -86,6 +89,7 @@ __all__ = [
     "StatusInfo",
     "Text",
     "View",
+    "as_of_phrase",
     "error_info",
     "failure_retry",
     "fit",
@@ -94,7 +98,9 @@ __all__ = [
     "lang_for",
     "looks_like_phone",
     "mask_codes",
+    "money",
     "parse_phone",
+    "phone_in_sentence",
     "plural_form",
     "read_phone_and_count",
     "render_failed",

@@ -72,8 +72,40 @@ NOT_MEMBER_ADMIN_NO_ACCOUNT = Text(
 # --- arguments ----------------------------------------------------------------------------
 
 BAD_PHONE = Text(
-    "That is not a phone number. Example: <code>/{command} +7 999 123-45-67</code>",
-    "Это не номер телефона. Пример: <code>/{command} +7 999 123-45-67</code>",
+    "That is not a phone number. Example: <code>{example}</code>",
+    "Это не номер телефона. Пример: <code>{example}</code>",
+)
+# Why a number was refused (bot.text.phones.InvalidPhoneReason), each with the command's
+# example from the command table (bot.text.commands.example), so that both always agree.
+PHONE_TOO_SHORT = Text(
+    "Too few digits for a phone number — is a part missing? Example: <code>{example}</code>",
+    "Слишком мало цифр для номера телефона — не пропущена ли часть? Пример: <code>{example}</code>",
+)
+PHONE_TOO_LONG = Text(
+    "Too many digits for one phone number (at most 15 with the country code). "
+    "Example: <code>{example}</code>",
+    "Слишком много цифр для одного номера (не больше 15 вместе с кодом страны). "
+    "Пример: <code>{example}</code>",
+)
+PHONE_TWO_NUMBERS = Text(
+    "That looks like two numbers: send one at a time. Example: <code>{example}</code>",
+    "Похоже, здесь два номера: присылайте по одному. Пример: <code>{example}</code>",
+)
+PHONE_LETTERS = Text(
+    "A phone number has no letters: send only the digits (with + and the country code). "
+    "Example: <code>{example}</code>",
+    "В номере телефона не бывает букв: пришлите только цифры (с + и кодом страны). "
+    "Пример: <code>{example}</code>",
+)
+PHONE_INVISIBLE = Text(
+    "The number holds invisible or unusual characters (copied from somewhere?): "
+    "type it by hand. Example: <code>{example}</code>",
+    "В номере есть невидимые или необычные символы (скопирован откуда-то?): "
+    "наберите его вручную. Пример: <code>{example}</code>",
+)
+PHONE_IMPOSSIBLE = Text(
+    "No phone number is written like that: check the country code. Example: <code>{example}</code>",
+    "Такого номера не бывает: проверьте код страны. Пример: <code>{example}</code>",
 )
 
 # --- limits -------------------------------------------------------------------------------
@@ -404,9 +436,33 @@ AUDIT_OUTCOMES: dict[str, Text] = {
     "error": Text("failed on the bot's side (see the log)", "сбой на стороне бота (см. журнал)"),
 }
 
+# --- hints: what a private chat is told when a message is no command of ours -------------
+
+HINT_PLAIN = Text(
+    "Send me a phone number, e.g. <code>+7 999 123-45-67</code>, to see the last SMS sent to "
+    "it; /help lists every command.",
+    "Пришлите мне номер телефона, например <code>+7 999 123-45-67</code>, и я покажу последнее "
+    "SMS на него; /help — все команды.",
+)
+HINT_NUMBER_IN_TEXT = Text(
+    "To look up a number, send it on its own or as <code>/last NUMBER</code>.",
+    "Чтобы проверить номер, пришлите его отдельно или как <code>/last НОМЕР</code>.",
+)
+HINT_UNKNOWN_COMMAND = Text(
+    "I don't know /{command}; /help lists the commands I know.",
+    "Команды /{command} я не знаю; /help — список моих команд.",
+)
+HINT_LOWERCASE = Text(
+    "Commands are written in lowercase: /{command}",
+    "Команды пишутся строчными буквами: /{command}",
+)
+BUTTON_LOOK_UP = Text("🔎 Look up {phone}?", "🔎 Проверить {phone}?")
+
 # --- buttons ------------------------------------------------------------------------------
 
 BUTTON_REFRESH = Text("🔄 Refresh", "🔄 Обновить")
+# A refresh whose data is what the answer already shows: the press says so (a toast).
+NO_NEWER = Text("No newer data · {as_of}", "Новых данных нет · {as_of}")
 BUTTON_OLDER = Text("⬅️ Older", "⬅️ Раньше")
 
 
@@ -446,9 +502,9 @@ CONSOLE_KEY_HIDDEN = Text("‹key hidden›", "‹ключ скрыт›")
 
 NO_COUNTRY_CODE = Text(
     "Ten digits are read as a Russian number, and these are not one: add the country code, "
-    "e.g. <code>/{command} +375 29 123-45-67</code>",
+    "e.g. <code>+375 29 123-45-67</code>. Example: <code>{example}</code>",
     "Десять цифр читаются как российский номер, а это не он: добавьте код страны, "
-    "например <code>/{command} +375 29 123-45-67</code>",
+    "например <code>+375 29 123-45-67</code>. Пример: <code>{example}</code>",
 )
 HISTORY_WHICH = Text(
     "Is the {count} at the end part of the number? Send <code>/history +{whole}</code> for "

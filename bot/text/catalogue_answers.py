@@ -122,9 +122,24 @@ STATUS_NOT_FOUND = Text(
 # --- answers: /history and /recent ----------------------------------------------------------
 
 HISTORY_HEAD = Plural(
-    ("The last {n} message", "The last {n} messages"),
-    ("Последнее {n} сообщение", "Последние {n} сообщения", "Последние {n} сообщений"),
+    ("The last {n} message", "The last {n} messages, newest first"),
+    (
+        "Последнее {n} сообщение",
+        "Последние {n} сообщения, сначала новые",
+        "Последние {n} сообщений, сначала новые",
+    ),
 )
+# An "Older" page: which messages these are, counted from the number's newest (1 = newest).
+HISTORY_PAGE = Text(
+    "Messages {first}–{last} counting from the newest, newest first",
+    "Сообщения {first}–{last}, считая от последнего, сначала новые",
+)
+HISTORY_PAGE_ONE = Text(
+    "Message {first} counting from the newest",
+    "Сообщение {first}, считая от последнего",
+)
+# An "Older" page whose place is not known (its button had no room to carry it).
+HISTORY_OLDER = Text("Older messages, newest first", "Более ранние сообщения, сначала новые")
 RECENT_HEAD = Plural(
     ("The account's last {n} message", "The account's last {n} messages"),
     (

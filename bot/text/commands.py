@@ -56,6 +56,15 @@ class CommandSpec:
 
 
 _EXAMPLE_PHONE = "+7 999 123-45-67"
+# Each lookup's example, written once: the usage line shows it, and so does every refusal of a
+# number given to that command (bot.chat.arguments.bad_phone), so the two never disagree.
+EXAMPLES: dict[str, str] = {
+    "last": f"/last {_EXAMPLE_PHONE}",
+    "history": f"/history {_EXAMPLE_PHONE} 10",
+    "recent": "/recent 10",
+    "failed": "/failed 3",
+    "status": f"/status 1234 {_EXAMPLE_PHONE}",
+}
 
 COMMANDS: tuple[CommandSpec, ...] = (
     # --- lookups ------------------------------------------------------------------------------
@@ -66,8 +75,8 @@ COMMANDS: tuple[CommandSpec, ...] = (
         menu=Text("last message to a number", "последнее сообщение на номер"),
         syntax=Text("PHONE", "НОМЕР"),
         note=Text(
-            f". Example: <code>/last {_EXAMPLE_PHONE}</code>",
-            f". Пример: <code>/last {_EXAMPLE_PHONE}</code>",
+            f". Example: <code>{EXAMPLES['last']}</code>",
+            f". Пример: <code>{EXAMPLES['last']}</code>",
         ),
     ),
     CommandSpec(
@@ -77,8 +86,8 @@ COMMANDS: tuple[CommandSpec, ...] = (
         menu=Text("last messages to a number", "последние сообщения на номер"),
         syntax=Text("PHONE [N]", "НОМЕР [N]"),
         note=Text(
-            f", N from 1 to {{max}}. Example: <code>/history {_EXAMPLE_PHONE} 10</code>",
-            f", N от 1 до {{max}}. Пример: <code>/history {_EXAMPLE_PHONE} 10</code>",
+            f", N from 1 to {{max}}. Example: <code>{EXAMPLES['history']}</code>",
+            f", N от 1 до {{max}}. Пример: <code>{EXAMPLES['history']}</code>",
         ),
     ),
     CommandSpec(
@@ -88,8 +97,8 @@ COMMANDS: tuple[CommandSpec, ...] = (
         menu=Text("account's last messages", "последние сообщения аккаунта"),
         syntax=Text("[N]", "[N]"),
         note=Text(
-            ", N from 1 to {max}. Example: <code>/recent 10</code>",
-            ", N от 1 до {max}. Пример: <code>/recent 10</code>",
+            f", N from 1 to {{max}}. Example: <code>{EXAMPLES['recent']}</code>",
+            f", N от 1 до {{max}}. Пример: <code>{EXAMPLES['recent']}</code>",
         ),
     ),
     CommandSpec(
@@ -102,8 +111,8 @@ COMMANDS: tuple[CommandSpec, ...] = (
         menu=Text("undelivered messages by reason", "недоставленные по причинам"),
         syntax=Text("[HOURS]", "[ЧАСОВ]"),
         note=Text(
-            ", from 1 to {max}. Example: <code>/failed 3</code>",
-            ", от 1 до {max}. Пример: <code>/failed 3</code>",
+            f", from 1 to {{max}}. Example: <code>{EXAMPLES['failed']}</code>",
+            f", от 1 до {{max}}. Пример: <code>{EXAMPLES['failed']}</code>",
         ),
     ),
     CommandSpec(
@@ -113,8 +122,9 @@ COMMANDS: tuple[CommandSpec, ...] = (
         menu=Text("one message's status", "статус одного сообщения"),
         syntax=Text("ID PHONE", "ID НОМЕР"),
         note=Text(
-            f". Example: <code>/status 1234 {_EXAMPLE_PHONE}</code>",
-            f". Пример: <code>/status 1234 {_EXAMPLE_PHONE}</code>",
+            ", ID as /history and /recent show it (id …). "
+            f"Example: <code>{EXAMPLES['status']}</code>",
+            f", ID — как в /history и /recent (id …). Пример: <code>{EXAMPLES['status']}</code>",
         ),
     ),
     # --- anyone -------------------------------------------------------------------------------
@@ -252,6 +262,12 @@ def carries_key(text: str) -> bool:
     name = text[1:].split(maxsplit=1)[0].split("@", 1)[0].lower() if len(text) > 1 else ""
     command = BY_NAME.get(name)
     return command is not None and command.carries_key
+
+
+def example(name: str) -> str:
+    """The example of command ``name`` as its usage line shows it (plain text); ``/name`` for
+    a command without one."""
+    return EXAMPLES.get(name, f"/{name}")
 
 
 def _spelled(command: CommandSpec, lang: Lang) -> str:

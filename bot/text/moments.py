@@ -14,7 +14,7 @@ from bot.text.phrases import Lang
 from bot.text.sanitize import NONE
 from bot.text.view import View
 
-__all__ = ["ago", "moment", "span_hours", "when"]
+__all__ = ["ago", "as_of", "moment", "span_hours", "when"]
 
 
 def when(ts: float | None, view: View) -> str:
@@ -47,6 +47,16 @@ def moment(ts: float | None, view: View, *, seconds: bool = False) -> str:
     if today is not None and local.year == today.year:
         return f"{local:%d.%m} {clock}"
     return f"{local:%d.%m.%Y} {clock}"
+
+
+def as_of(ts: float, view: View) -> str:
+    """``ts`` with seconds and the time zone's short name: ``14:05:00 MSK`` (``25.11 14:05:00
+    MSK`` another day). The one time of an answer that names its zone, so that every other
+    time in it reads in that zone."""
+    shown = moment(ts, view, seconds=True)
+    local = _local(ts, view)
+    zone = local.tzname() if local is not None else None
+    return f"{shown} {zone}" if zone and shown != NONE else shown
 
 
 def ago(ts: float, view: View) -> str:

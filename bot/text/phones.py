@@ -9,13 +9,20 @@ meant as a number at all.
 Rules of :func:`parse_phone`, in order:
 
 1. At most 64 characters (checked before anything else touches the text).
-2. Allowed besides ASCII digits: ASCII whitespace, no-break spaces (U+00A0, U+202F), the
+2. The invisible marks a phone's or a browser's copy adds around a number are dropped: the
+   direction marks and embeddings (U+200E, U+200F, U+202A-U+202E, U+2066-U+2069), zero-width
+   spaces and joiners (U+200B-U+200D) and the byte order mark (U+FEFF). They are never part of
+   a number and never stand for a digit, so dropping them cannot change which number is read.
+3. Allowed besides ASCII digits: ASCII whitespace, no-break spaces (U+00A0, U+202F), the
    separators ``( ) - .`` and the Unicode dashes U+2010-U+2015 and U+2212 (word processors turn
-   ``-`` into them), and one ``+`` before the first digit. Anything else is refused, in
-   particular letters, zero-width characters, direction marks and non-ASCII digits (fullwidth,
-   Arabic-Indic, ...): an invisible or look-alike character must never change which number is
-   looked up, so we refuse rather than normalise.
-3. Which country (the bot serves smsc.ru accounts, so a number typed without ``+`` is read the
+   ``-`` into them), and one ``+`` before the first digit. Anything else is refused with the
+   reason a person can act on: ``"letters"``, ``"two_numbers"`` (two numbers pasted together,
+   separated by a comma, a semicolon, a slash, a new ``+`` or a space between two whole
+   numbers), ``"invisible"`` (any other invisible or unusual space character), else
+   ``"not_a_number"`` (symbols, non-ASCII digits such as fullwidth or Arabic-Indic ones): a
+   look-alike character must never change which number is looked up, so we refuse rather than
+   normalise.
+4. Which country (the bot serves smsc.ru accounts, so a number typed without ``+`` is read the
    way it is dialled in Russia):
    - a leading ``+``: the digits start with the country code;
    - exactly 10 digits without ``+``: a Russian number without its prefix, ``495 123 45 67`` is
@@ -27,9 +34,12 @@ Rules of :func:`parse_phone`, in order:
      international prefix, ``8 10 375 ...``): the digits after it start with the country code;
    - 11 digits starting with ``8``: the Russian trunk prefix, ``8 999 ...`` is ``+7 999 ...``
      (someone meaning +81/+82/+84 must type the ``+``);
+   - fewer than ten digits: refused as ``"too_short"`` (a Russian number with a digit or two
+     missing, ``495 123 45``, is never read as a short foreign one; a foreign number needs
+     its ``+``);
    - any other digits: taken as starting with a country code (``79991234567``,
      ``442079460958``).
-4. ``phonenumbers`` must call the number possible (its length fits the country's plan; a number
+5. ``phonenumbers`` must call the number possible (its length fits the country's plan; a number
    possible only for local dialling is refused). Validity against allocated ranges is
    deliberately not checked once the country is known: ranges change faster than the library's
    metadata, and a support agent must be able to look up any number SMS Center sent to.
@@ -41,7 +51,7 @@ Rules of :func:`parse_phone`, in order:
    few tiny territories (Niue, Tokelau), which SMS traffic of this bot never sees.
 
 So a number never turns into another: the result's digits are the typed digits in order, apart
-from the prefix rewrites of rule 3 (``+7`` before ten digits, trunk ``8`` to ``7``, ``00`` or
+from the prefix rewrites of rule 4 (``+7`` before ten digits, trunk ``8`` to ``7``, ``00`` or
 ``810`` dropped) and a national prefix dropped after the country code.
 
 :func:`read_phone_and_count` splits the ``PHONE [N]`` argument of ``/history``, where a count
@@ -51,6 +61,7 @@ typed after a number written in groups could also be the number's last group.
 from __future__ import annotations
 
 import logging
+import re
 import string
 import unicodedata
 from dataclasses import dataclass
@@ -70,7 +81,9 @@ __all__ = [
     "format_phone",
     "looks_like_phone",
     "parse_phone",
+    "phone_in_sentence",
     "read_phone_and_count",
+    "without_paste_marks",
 ]
 
 logger = logging.getLogger(__name__)
@@ -80,7 +93,7 @@ MAX_INPUT_LENGTH: Final = 64
 #: Bounds on the digits :func:`parse_phone` returns (E.164 allows at most 15).
 MIN_DIGITS: Final = 8
 MAX_DIGITS: Final = 15
-# Digits of a Russian number after +7 (typed alone, they are read as one: rule 3).
+# Digits of a Russian number after +7 (typed alone, they are read as one: rule 4).
 _RUSSIAN_NATIONAL_DIGITS: Final = 10
 # A bare chat message is taken for a number with this many digits (a Russian number without
 # its prefix has 10; E.164 allows 15).
@@ -88,7 +101,15 @@ _LOOKS_MIN_DIGITS: Final = 10
 _LOOKS_MAX_DIGITS: Final = 15
 
 InvalidPhoneReason = Literal[
-    "empty", "too_short", "too_long", "not_a_number", "impossible", "no_country_code"
+    "empty",
+    "too_short",
+    "too_long",
+    "not_a_number",
+    "impossible",
+    "no_country_code",
+    "letters",
+    "two_numbers",
+    "invisible",
 ]
 
 _ASCII_DIGITS: Final = frozenset(string.digits)
@@ -96,6 +117,16 @@ _SPACES: Final = frozenset(string.whitespace) | {"\u00a0", "\u202f"}
 _DASHES: Final = frozenset("\u2010\u2011\u2012\u2013\u2014\u2015\u2212")
 _SEPARATORS: Final = _SPACES | _DASHES | frozenset("().-")
 _STRIP_CHARS: Final = "".join(sorted(_SPACES))
+# Rule 2: invisible marks a copy adds (bidi marks, embeddings and isolates, zero-width spaces
+# and joiners, the byte order mark); dropped before anything else reads the text.
+_PASTE_MARKS: Final = dict.fromkeys(
+    map(ord, "\u200b\u200c\u200d\u200e\u200f\u202a\u202b\u202c\u202d\u202e"
+             "\u2066\u2067\u2068\u2069\ufeff")
+)  # fmt: skip
+# Where one pasted number ends and another begins: a list separator, or a space before a "+".
+_LIST_BREAK: Final = re.compile(r"[,;/|\n]|\s(?=[\s(]*\+)")
+# Format characters and spaces other than those allowed: nobody types them on purpose.
+_INVISIBLE_CATEGORIES: Final = frozenset({"Cf", "Zs", "Zl", "Zp", "Cc", "Co", "Cn"})
 
 _PARSE_ERROR_REASONS: Final[dict[int, InvalidPhoneReason]] = {
     NumberParseException.INVALID_COUNTRY_CODE: "impossible",
@@ -125,8 +156,36 @@ class InvalidPhone(ValueError):
         self.reason: InvalidPhoneReason = reason
 
 
+def without_paste_marks(text: str) -> str:
+    """``text`` without the invisible marks a copy adds (rule 2 of the module docstring)."""
+    return text.translate(_PASTE_MARKS)
+
+
+def _refusal(text: str) -> InvalidPhoneReason | None:
+    """Why ``text`` cannot be one number by its characters, most useful reason first (rule 3),
+    or None when its characters are allowed."""
+    odd = [char for char in text if char not in _ASCII_DIGITS and char not in _SEPARATORS]
+    if any(unicodedata.category(char).startswith("L") for char in odd):
+        return "letters"
+    pieces = _LIST_BREAK.split(text)
+    if sum(_digit_count(piece) >= MIN_DIGITS for piece in pieces) >= 2:
+        return "two_numbers"
+    if sum(_digit_count(token) >= _LOOKS_MIN_DIGITS for token in text.split()) >= 2:
+        return "two_numbers"
+    if any(unicodedata.category(char) in _INVISIBLE_CATEGORIES for char in odd):
+        return "invisible"
+    return None
+
+
+def _digit_count(text: str) -> int:
+    return sum(char in _ASCII_DIGITS for char in text)
+
+
 def _digits_of(text: str) -> tuple[bool, str]:
     """Split ``text`` into (had a leading ``+``, its ASCII digits); refuse other characters."""
+    reason = _refusal(text)
+    if reason is not None:
+        raise InvalidPhone(reason)
     has_plus = False
     digits: list[str] = []
     for char in text:
@@ -140,7 +199,7 @@ def _digits_of(text: str) -> tuple[bool, str]:
 
 
 def _international(has_plus: bool, digits: str) -> str:
-    """The digits with the country code first, by rule 3 of the module docstring."""
+    """The digits with the country code first, by rule 4 of the module docstring."""
     if has_plus:
         return digits
     if len(digits) == _RUSSIAN_NATIONAL_DIGITS:
@@ -151,6 +210,9 @@ def _international(has_plus: bool, digits: str) -> str:
         return digits[3:]
     if len(digits) == 11 and digits.startswith("8"):
         return "7" + digits[1:]
+    if len(digits) < _RUSSIAN_NATIONAL_DIGITS:
+        # A Russian number missing digits, never some small country's: that needs its "+".
+        raise InvalidPhone("too_short")
     return digits
 
 
@@ -179,7 +241,7 @@ def parse_phone(text: str) -> str:
     """
     if len(text) > MAX_INPUT_LENGTH:
         raise InvalidPhone("too_long")
-    stripped = text.strip(_STRIP_CHARS)
+    stripped = without_paste_marks(text).strip(_STRIP_CHARS)
     if not stripped:
         raise InvalidPhone("empty")
     has_plus, digits = _digits_of(stripped)
@@ -204,7 +266,7 @@ def parse_phone(text: str) -> str:
     result = phonenumbers.format_number(number, PhoneNumberFormat.E164).removeprefix("+")
     if not (result.isascii() and result.isdigit()):
         raise InvalidPhone("impossible")
-    # Rule 5: phonenumbers may drop a national prefix after the country code, nothing else.
+    # Rule 6: phonenumbers may drop a national prefix after the country code, nothing else.
     country_code = str(number.country_code)
     if not (
         result.startswith(country_code)
@@ -261,7 +323,7 @@ def read_phone_and_count(text: str, max_count: int) -> PhoneAndCount | Ambiguous
     neither reading's number is accepted: with reason ``"no_country_code"`` when the number
     before the count was refused for that (the more useful hint), else with the whole text's.
     """
-    stripped = text.strip(_STRIP_CHARS)
+    stripped = without_paste_marks(text).strip(_STRIP_CHARS)
     whole: str | None = None
     whole_error = InvalidPhone("not_a_number")
     try:
@@ -331,6 +393,60 @@ def looks_like_phone(text: str) -> bool:
         else:
             return False
     return _LOOKS_MIN_DIGITS <= digit_count <= _LOOKS_MAX_DIGITS
+
+
+# A stretch of a sentence that may hold a number: digits with the separators people type.
+_RUN: Final = re.compile(r"\+?\(?[0-9][0-9 ().\-\u00a0\u202f\u2010-\u2015\u2212]*[0-9]")
+# A stretch of more groups than this is a list of figures, not a number.
+_RUN_MAX_GROUPS: Final = 12
+
+
+def phone_in_sentence(text: str) -> str | None:
+    """The one phone number mentioned in a sentence, as :func:`parse_phone` returns it.
+
+    ``"клиент 79031112233 не получил код"`` gives ``"79031112233"``. A mention is a stretch of
+    digits and separators holding 10 to 15 digits that :func:`parse_phone` accepts as it stands
+    (the widest run of its space-separated groups from the left, so "код 1234 79031112233"
+    still finds the number). None when the text mentions no number, more than one, or digits
+    that read as different numbers depending on where the number ends: then there is nothing
+    to offer, or nothing to choose without guessing. Never raises.
+    """
+    found: set[str] = set()
+    for match in _RUN.finditer(without_paste_marks(text)):
+        for readings in _numbers_in_run(match.group()):
+            if len(readings) > 1:
+                return None  # "8 800 555 35 35 12": which digits are the number is a guess
+            found |= readings
+    return found.pop() if len(found) == 1 else None
+
+
+def _numbers_in_run(run: str) -> list[set[str]]:
+    """The numbers in a stretch, read from the left: at each place, every reading of its
+    groups that :func:`parse_phone` accepts (more than one: the place is ambiguous); the next
+    place starts after the widest."""
+    groups = run.split()
+    if len(groups) > _RUN_MAX_GROUPS:
+        return []
+    places: list[set[str]] = []
+    start = 0
+    while start < len(groups):
+        readings: set[str] = set()
+        widest = 0
+        for end in range(len(groups), start, -1):
+            candidate = " ".join(groups[start:end])
+            if not _LOOKS_MIN_DIGITS <= _digit_count(candidate) <= _LOOKS_MAX_DIGITS:
+                continue
+            try:
+                readings.add(parse_phone(candidate))
+            except InvalidPhone:
+                continue
+            widest = max(widest, end)
+        if readings:
+            places.append(readings)
+            start = widest
+        else:
+            start += 1
+    return places
 
 
 def _is_invisible(char: str) -> bool:

@@ -21,10 +21,10 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Final
 
-from bot.fetch import WINDOW_COUNT, WINDOW_DAYS, HeldBack, Lookup, Origin, Window
+from bot.fetch import WINDOW_COUNT, WINDOW_DAYS, Lookup, Window
 from bot.smsc import HistoryEntry, MessageStatus
 from bot.smsc.codes import is_overdue
 from bot.text import catalogue_answers as phrases
@@ -39,23 +39,25 @@ from bot.text.codes import (
     status_info,
 )
 from bot.text.fitting import MAX_MESSAGE, SEP, fit, size
-from bot.text.moments import ago, moment, span_hours, when
+from bot.text.freshness import as_of_phrase, freshness
+from bot.text.moments import moment, span_hours, when
 from bot.text.phrases import Lang, Text
 from bot.text.sanitize import (
     FIELD_LIMIT,
     clean,
-    cost,
     display_phone,
     escape,
     field,
     foreign_country,
     message_text,
+    money,
     number,
     shorten,
 )
 from bot.text.view import View
 
 __all__ = [
+    "as_of_phrase",
     "freshness",
     "render_failed",
     "render_history",
@@ -68,6 +70,10 @@ __all__ = [
 LAST_TEXT_LIMIT: Final = 500
 HISTORY_TEXT_LIMIT: Final = 120
 RECENT_TEXT_LIMIT: Final = 60
+# A list that does not fit one message tries these text lengths in turn (0: no text) before
+# it falls back to one line per message: all it announces is shown, never "… N more".
+HISTORY_TEXT_LIMITS: Final = (HISTORY_TEXT_LIMIT, 60, 30, 0)
+RECENT_TEXT_LIMITS: Final = (RECENT_TEXT_LIMIT, 30, 0)
 # /failed lists this many reasons and operators; the rest are summed in one "other" line.
 _GROUP_LINES: Final = 8
 
@@ -87,36 +93,6 @@ _VERDICTS: Final[dict[Retry, Text]] = {
 }
 # What to say of a message still in transit past the time a delivery report normally takes.
 _OVERDUE: Final[dict[int, Text]] = {-1: phrases.OVERDUE_QUEUED, 0: phrases.OVERDUE_REPORT}
-
-
-def freshness(lookup: Lookup[Any], view: View, *, update_by: float | None = None) -> str:
-    """The line that says how fresh an answer is, in ``<i>…</i>``.
-
-    ``"as of 14:05:00"`` (when the data was fetched from SMS Center, in ``view.tz``), plus
-    "from cache" for a cached answer; a stale answer adds its age and why it is stale (the
-    quota, SMS Center's request to slow down — both with when fresh data will be possible —
-    or SMS Center not answering).
-    """
-    lang = view.lang
-    head = phrases.AS_OF(lang).format(time=moment(lookup.fetched_at, view, seconds=True))
-    parts = [head]
-    if lookup.origin is Origin.CACHE:
-        parts.append(phrases.FROM_CACHE(lang))
-    elif lookup.origin is Origin.STALE:
-        age = ago(lookup.fetched_at, view)
-        if age:
-            parts[0] = f"{head} ({age})"
-        reason = _held_back(lookup, view)
-        if reason:
-            parts.append(reason)
-    if lookup.status_at is not None:  # refreshed since: "status as of 14:05:10"
-        status_at = moment(lookup.status_at, view, seconds=True)
-        parts.insert(1, phrases.STATUS_AS_OF(lang).format(time=status_at))
-    if update_by is not None and lookup.held_back is not HeldBack.ASKING:
-        # Rounded up: "by 14:07" must not pass before the update comes.
-        by = moment(math.ceil(update_by / 60) * 60, view)
-        parts.append(phrases.UPDATE_COMING(lang).format(time=by))
-    return "<i>" + " · ".join(parts) + "</i>"
 
 
 # --- answers --------------------------------------------------------------------------------
@@ -160,37 +136,59 @@ def render_restarted(phone: str, view: View) -> str:
 
 
 def render_history(
-    lookup: Lookup[list[HistoryEntry]], phone: str, view: View, *, older: bool = False
+    lookup: Lookup[list[HistoryEntry]],
+    phone: str,
+    view: View,
+    *,
+    older: bool = False,
+    first: int = 1,
 ) -> str:
     """The answer to ``/history <phone> [n]``: a header, then one compact block per message.
 
-    Each block: send time, status with icon and code, the error for a failure, and the text
-    shortened to about 120 characters; blocks that do not fit are counted in "… N more".
-    ``older``: this is an "Older" page, so an empty one means there are no older messages.
+    Each block: send time, id, status with icon and code, the error for a failure, and the text
+    shortened to about 120 characters; when the page would not fit in one message, the texts
+    are shortened further or left out, so every message announced is shown (see
+    :func:`_list_answer`). ``older``: this is an "Older" page, so an empty one means there are
+    no older messages, and its header says which messages these are: the ``first``-th from the
+    newest on (1-based; 0 when not known, then just "older messages").
     """
     entries = lookup.value
+    lang = view.lang
     if not entries:
         empty = phrases.NO_OLDER if older else phrases.NO_MESSAGES
-        line = empty(view.lang).format(phone=f"<b>{display_phone(phone)}</b>")
+        line = empty(lang).format(phone=f"<b>{display_phone(phone)}</b>")
         return _answer([line], lookup, view)
-    head = f"📱 <b>{display_phone(phone)}</b>\n" + phrases.HISTORY_HEAD(view.lang, len(entries))
-    blocks = [_compact(entry, view, text_limit=HISTORY_TEXT_LIMIT) for entry in entries]
-    return _answer([head, *blocks], lookup, view)
+    top = f"📱 <b>{display_phone(phone)}</b>\n"
+
+    def head(count: int) -> str:
+        if not older:
+            return top + phrases.HISTORY_HEAD(lang, count)
+        if first > 0:
+            last = first + count - 1
+            page = phrases.HISTORY_PAGE_ONE if count == 1 else phrases.HISTORY_PAGE
+            return top + page(lang).format(first=first, last=last)
+        return top + phrases.HISTORY_OLDER(lang)
+
+    return _list_answer(head, entries, lookup, view, text_limits=HISTORY_TEXT_LIMITS)
 
 
 def render_recent(lookup: Lookup[list[HistoryEntry]], view: View) -> str:
     """The answer to ``/recent [n]``: the account's newest messages to any number.
 
-    One short block per message: time and number, status, and about 60 characters of text.
+    One short block per message: time, number and id, status, and about 60 characters of text;
+    when they would not fit in one message the texts are shortened or left out, then each
+    message takes one line, so that all that is announced is shown (:func:`_list_answer`).
     """
     entries = lookup.value
     if not entries:
         return _answer([phrases.RECENT_NONE(view.lang, WINDOW_DAYS)], lookup, view)
-    head = "<b>" + phrases.RECENT_HEAD(view.lang, len(entries)) + "</b>"
-    blocks = [
-        _compact(entry, view, text_limit=RECENT_TEXT_LIMIT, with_phone=True) for entry in entries
-    ]
-    return _answer([head, *blocks], lookup, view)
+
+    def head(count: int) -> str:
+        return "<b>" + phrases.RECENT_HEAD(view.lang, count) + "</b>"
+
+    return _list_answer(
+        head, entries, lookup, view, text_limits=RECENT_TEXT_LIMITS, with_phone=True
+    )
 
 
 def render_failed(lookup: Lookup[Window], hours: float, view: View, *, newest: int = 5) -> str:
@@ -289,6 +287,64 @@ def _answer(
     return f"{body}{SEP}{foot}" if body else foot
 
 
+def _list_answer(
+    head: Callable[[int], str],
+    entries: Sequence[HistoryEntry],
+    lookup: Lookup[Any],
+    view: View,
+    *,
+    text_limits: Sequence[int],
+    with_phone: bool = False,
+) -> str:
+    """A header (``head(count)``) and every entry, within one message with its freshness line.
+
+    The richest layout that fits all of ``entries`` is used: blocks with texts shortened to
+    each of ``text_limits`` in turn, then one line per message (time, number, id, status), then
+    the same with the status as its codes only (the icon still says delivered, pending or
+    failed). Only when even that does not fit (fields far longer than SMS Center sends) are the
+    oldest left out, and the header then announces the number shown: nothing is announced that
+    is not shown.
+    """
+    foot = freshness(lookup, view)
+    budget = MAX_MESSAGE - size(foot) - len(SEP)
+    count = len(entries)
+    for limit in text_limits:
+        blocks = [_compact(e, view, text_limit=limit, with_phone=with_phone) for e in entries]
+        body = SEP.join([head(count), *blocks])
+        if size(body) <= budget:
+            return f"{body}{SEP}{foot}"
+    # Status in words with the id tap-to-copy, then without the copy markup, then codes only.
+    for named, copy in ((True, True), (True, False), (False, False)):
+        lines = [_line(e, view, with_phone=with_phone, named=named, copy=copy) for e in entries]
+        body = head(count) + SEP + "\n".join(lines)
+        if size(body) <= budget:
+            return f"{body}{SEP}{foot}"
+    while count > 1 and size(head(count) + SEP + "\n".join(lines[:count])) > budget:
+        count -= 1
+    body = fit([head(count) + SEP + "\n".join(lines[:count])], budget, lang=view.lang)
+    return f"{body}{SEP}{foot}"
+
+
+def _line(entry: HistoryEntry, view: View, *, with_phone: bool, named: bool, copy: bool) -> str:
+    """One message on one line: icon, time, number, id (in ``<code>`` when ``copy``), status
+    (in words when ``named``) and error codes."""
+    parts = [f"{_icon(entry.status)} <b>{moment(entry.sent_at, view)}</b>"]
+    if with_phone:
+        parts.append(display_phone(entry.phone))
+    if entry.id is not None:
+        parts.append(f"id <code>{number(entry.id)}</code>" if copy else f"id {number(entry.id)}")
+    status = entry.status
+    codes = "/".join(str(code) for code in (status, _failure_err(entry)) if code is not None)
+    if named:
+        label = (
+            phrases.STATUS_MISSING(view.lang) if status is None else _status_name(status, view.lang)
+        )
+        parts.append(f"{label} ({codes})" if codes else label)
+    elif codes:
+        parts.append(codes)
+    return " · ".join(parts)
+
+
 def _details(entry: HistoryEntry, phone: str, view: View, *, as_of: float) -> list[str]:
     """The full /last view of one message, as known at ``as_of``: a details block, then the
     text block."""
@@ -297,7 +353,9 @@ def _details(entry: HistoryEntry, phone: str, view: View, *, as_of: float) -> li
     lines += _diagnosis(entry, lang, as_of=as_of)
     if entry.sent_at is not None:
         lines.append(phrases.SENT(lang).format(when=when(entry.sent_at, view)))
-    if entry.changed_at is not None and entry.changed_at != entry.sent_at:
+    if entry.changed_at is not None and (
+        entry.sent_at is None or moment(entry.changed_at, view) != moment(entry.sent_at, view)
+    ):  # a change shown at the same minute as the sending says nothing new
         lines.append(phrases.CHANGED(lang).format(when=when(entry.changed_at, view)))
     operator = field(entry.operator)
     if operator:
@@ -312,7 +370,7 @@ def _details(entry: HistoryEntry, phone: str, view: View, *, as_of: float) -> li
     if entry.sms_cnt is not None:
         counts.append(phrases.PARTS(lang).format(value=number(entry.sms_cnt)))
     if entry.cost is not None:
-        counts.append(phrases.COST(lang).format(value=cost(entry.cost)))
+        counts.append(phrases.COST(lang).format(value=money(entry.cost, lang)))
     if counts:
         lines.append(" · ".join(counts))
     ids: list[str] = []
@@ -361,10 +419,13 @@ def _diagnosis(entry: HistoryEntry, lang: Lang, *, as_of: float) -> list[str]:
 
 
 def _compact(entry: HistoryEntry, view: View, *, text_limit: int, with_phone: bool = False) -> str:
-    """One message in a list: time (and number), status with error, and the text's start."""
+    """One message in a list: time (and number), its id (what ``/status ID PHONE`` needs),
+    status with error, and the text's start."""
     head = f"<b>{when(entry.sent_at, view)}</b>"
     if with_phone:
         head += f" · {display_phone(entry.phone)}"
+    if entry.id is not None:
+        head += f" · id <code>{number(entry.id)}</code>"
     lines = [head, f"{_icon(entry.status)} {_reason(entry.status, _failure_err(entry), view.lang)}"]
     if text_limit > 0:
         text = message_text(entry.message, view, text_limit, one_line=True)
@@ -418,30 +479,3 @@ def _capped(lines: list[str], counts: Counter[Any], lang: Lang) -> list[str]:
         return lines
     rest = sum(sorted(counts.values(), reverse=True)[_GROUP_LINES - 1 :])
     return [*lines[: _GROUP_LINES - 1], "• " + phrases.OTHERS(lang).format(n=rest)]
-
-
-def _held_back(lookup: Lookup[Any], view: View) -> str:
-    """Why a stale answer is stale, and when fresh data will be possible."""
-    lang = view.lang
-    at = lookup.fresh_possible_at
-    # Rounded up: "after 14:32" must never invite a retry that would still be refused.
-    time = moment(math.ceil(at / 60) * 60, view) if at is not None and math.isfinite(at) else ""
-    if lookup.held_back is HeldBack.BUDGET:
-        return (
-            phrases.HELD_BUDGET(lang).format(time=time) if time else phrases.HELD_BUDGET_LATER(lang)
-        )
-    if lookup.held_back is HeldBack.BACKOFF:
-        return (
-            phrases.HELD_BACKOFF(lang).format(time=time)
-            if time
-            else phrases.HELD_BACKOFF_LATER(lang)
-        )
-    if lookup.held_back is HeldBack.SHARE:
-        return (
-            phrases.HELD_SHARE(lang).format(time=time) if time else phrases.HELD_BUDGET_LATER(lang)
-        )
-    if lookup.held_back is HeldBack.UPSTREAM:
-        return phrases.HELD_UPSTREAM(lang)
-    if lookup.held_back is HeldBack.ASKING:
-        return phrases.HELD_ASKING(lang).format(time=time or moment(view.now, view))
-    return ""
