@@ -106,7 +106,7 @@ def make_router() -> Router:
         balance = await check_key(fetcher, caller.user_id, apikey)
         rekeyed = await store.rekey(name, apikey, now=clock())
         if not rekeyed.old_key_kept:
-            fetcher.batches.forget(rekeyed.old_key_id)  # what was learnt with the old key
+            fetcher.forget(rekeyed.old_key_id)  # what was learnt with the old key
         reply: str = fill_html(
             texts.REKEY_OK.template(lang, rekeyed.members),
             name=rekeyed.account.name,
@@ -130,7 +130,7 @@ def make_router() -> Router:
         if account is None or members is None:
             raise NoSuchAccount(name)
         if await store.account_holding(account.key_id) is None:
-            fetcher.batches.forget(account.key_id)  # nobody asks with this key any more
+            fetcher.forget(account.key_id)  # nobody asks with this key any more
         await message.answer(
             fill_html(texts.DELKEY_OK.template(caller.lang, members), name=account.name, n=members)
         )

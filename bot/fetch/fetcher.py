@@ -310,6 +310,12 @@ class Fetcher:
         """History requests the account may still make in the sliding hour."""
         return await self.budget.remaining(account.key_id)
 
+    def forget(self, key_id: str) -> None:
+        """Drop what was learnt with the key ``key_id`` (its key replaced, or its account
+        removed): the picture and the held answers. The budget's count stays."""
+        self.batches.forget(key_id)
+        self.answers.forget(key_id)
+
     def share_left(self, account: Account, user_id: int) -> tuple[int, int]:
         """Single requests (not batches) ``user_id`` may still cause for the account in the
         sliding hour, and their share."""

@@ -71,6 +71,13 @@ class HeldAnswers:
     def __len__(self) -> int:
         return len(self._held)
 
+    def forget(self, key_id: str) -> int:
+        """Drop every answer held for the key ``key_id``; how many there were."""
+        keys = [key for key in list(self._held) if isinstance(key, tuple) and key[0] == key_id]
+        for key in keys:
+            self._held.pop(key, None)
+        return len(keys)
+
     def holds(self, account: Account, query: Hashable) -> bool:
         """Whether an answer to ``query`` is held (of any age)."""
         return (account.key_id, query) in self._held
