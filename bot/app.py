@@ -1,16 +1,27 @@
-"""The one composition root: builds the store, the SMS Center client, the fetch layer and the
-dispatcher, and runs them as the Telegram bot (long polling) or the console.
+"""The one composition root: builds the store, the SMS Center client, the fetch layer, the
+dispatcher and the HTTP server, and runs them as the Telegram bot (long polling or webhook) or
+the console.
 
 This is the only module of ``bot/`` that imports ``handlers/``. The Telegram bot, the console
 and every end-to-end test build one ``Services`` and hand its parts to the Dispatcher as
 workflow data (``Dispatcher(**services.workflow_data())``), so handlers receive them by
 parameter name and nothing lives in module-level globals.
+
+The Telegram bot (``run_bot``) binds ``HTTP_LISTEN`` first (a port in use stops the start
+before anything is opened), then serves ``/healthz`` and ``/metrics`` there, and ``/telegram``
+in webhook mode (``TELEGRAM_WEBHOOK=true``: ``setWebhook`` with ``{PUBLIC_URL}/telegram`` and a
+secret token made at each start). Long polling, the default, calls ``deleteWebhook`` first
+(pending updates kept), since a webhook left by an earlier run would make every ``getUpdates``
+a 409. SIGTERM/SIGINT: the listening socket closes, updates in flight (webhook tasks, then the
+dispatcher's) finish, waiting answers are edited, exit 0. The console starts no server.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import signal
+import socket
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -18,9 +29,14 @@ from dataclasses import dataclass, field
 from typing import Any, TextIO
 
 import httpx
-from aiogram import Dispatcher
-from aiogram.exceptions import TelegramNetworkError, TelegramUnauthorizedError
-from aiogram.utils.token import TokenValidationError
+from aiogram import Bot, Dispatcher
+from aiogram.exceptions import (
+    TelegramAPIError,
+    TelegramBadRequest,
+    TelegramNetworkError,
+    TelegramUnauthorizedError,
+)
+from aiogram.utils.token import TokenValidationError, validate_token
 
 from bot.chat.caller import CallerMiddleware
 from bot.chat.console import run_console
@@ -32,6 +48,11 @@ from bot.settings import Settings
 from bot.smsc import SmscClient
 from bot.store import KeyCipher, Storage, insecure_permissions
 from bot.text import Lang
+from bot.web.health import Health, Pulse
+from bot.web.instruments import CountingTransport, TelegramCallMetrics, UpdateMetrics
+from bot.web.metrics import Metrics, metrics_route
+from bot.web.server import HttpServer, ListenError, bind
+from bot.web.webhook import WEBHOOK_PATH, TelegramWebhook, new_secret_token
 from handlers import account, admin, errors, lookup
 from handlers.menu import register_menu
 from handlers.middleware import EditsAsNew, InFlight
@@ -47,6 +68,8 @@ class Services:
     storage: Storage
     fetcher: Fetcher
     smsc: SmscClient
+    metrics: Metrics = field(default_factory=Metrics)
+    pulse: Pulse = field(default_factory=Pulse)
     clock: Callable[[], float] = field(default=time.time)
     sleep: Callable[[float], Awaitable[None]] = field(default=asyncio.sleep)
 
@@ -80,8 +103,15 @@ class Services:
             storage = await Storage.open(settings.database_path, cipher)
         # The budget looks one hour back; older ledger rows only take space.
         await storage.prune_ledger(before=clock() - HOUR)
+        metrics, pulse = Metrics(), Pulse()
+        # SmscClient's own default transport (a failed connection retried once), counted.
+        inner = transport or httpx.AsyncHTTPTransport(
+            retries=1, limits=httpx.Limits(max_connections=20, max_keepalive_connections=10)
+        )
         client = SmscClient(
-            settings.smsc_base_url, timeout=settings.smsc_timeout, transport=transport
+            settings.smsc_base_url,
+            timeout=settings.smsc_timeout,
+            transport=CountingTransport(inner, metrics, pulse),
         )
         fetcher = Fetcher(
             client,
@@ -99,6 +129,8 @@ class Services:
             storage=storage,
             fetcher=fetcher,
             smsc=client,
+            metrics=metrics,
+            pulse=pulse,
             clock=clock,
             sleep=sleep,
         )
@@ -145,6 +177,7 @@ def make_dispatcher(services: Services) -> Dispatcher:
         followups=FollowUps(clock=services.clock, sleep=services.sleep),
     )
     in_flight = InFlight()
+    dispatcher.update.outer_middleware(UpdateMetrics(services.metrics))
     dispatcher.update.outer_middleware(EditsAsNew())
     dispatcher.update.outer_middleware(in_flight)
     dispatcher.update.outer_middleware(CallerMiddleware())
@@ -183,7 +216,9 @@ async def open_bot_parts(
         stack.push_async_callback(services.close)
         if demo:
             await prepare_demo_account(services.storage, settings.admin_ids, now=clock())
-        yield make_dispatcher(services)
+        dispatcher = make_dispatcher(services)
+        dispatcher["services"] = services  # for the composition root's own use (run_bot)
+        yield dispatcher
 
 
 async def run_shell(
@@ -214,22 +249,99 @@ async def run_shell(
     )
 
 
-async def run_polling(
-    settings: Settings, *, demo: bool = False, handle_signals: bool = True
-) -> int:
-    """Long polling until SIGTERM/SIGINT; answers in flight are finished before the exit."""
+def make_telegram_bot(settings: Settings, services: Services) -> Bot:
+    """The aiogram Bot of ``python -m bot``, its calls counted in ``services.metrics``."""
+    metrics = services.metrics
+    token = checked_token(settings)
+    return make_bot(
+        token,
+        settings.telegram_api_url,
+        around_retries=TelegramCallMetrics(
+            metrics.telegram_calls, services.pulse, clock=services.clock
+        ),
+        each_attempt=TelegramCallMetrics(metrics.telegram_attempts),
+    )
+
+
+def checked_token(settings: Settings) -> str:
+    """``BOT_TOKEN`` if it has the form @BotFather gives; else the start error naming it."""
     if settings.bot_token is None:
         raise StartError("BOT_TOKEN: required to talk to Telegram (get one from @BotFather)")
+    token = settings.bot_token.get_secret_value()
     try:
-        bot = make_bot(settings.bot_token.get_secret_value(), settings.telegram_api_url)
+        validate_token(token)
     except TokenValidationError:
         raise StartError(
             "BOT_TOKEN: expected the token @BotFather gives, digits:characters "
             "(like 123456789:AAE…), with no spaces"
         ) from None
+    return token
+
+
+@dataclass
+class Endpoint:
+    """The HTTP server with its routes; ``webhook`` in webhook mode."""
+
+    server: HttpServer
+    webhook: TelegramWebhook | None
+
+
+def make_endpoint(
+    sock: socket.socket,
+    services: Services,
+    dispatcher: Dispatcher,
+    bot: Bot,
+    *,
+    webhook_secret: str | None,
+) -> Endpoint:
+    """``/healthz`` and ``/metrics`` on ``sock``, and ``/telegram`` when ``webhook_secret``."""
+    server = HttpServer(sock)
+    health = Health(
+        services.storage,
+        services.fetcher,
+        services.pulse,
+        tz=services.settings.timezone,
+        clock=services.clock,
+    )
+    server.add_routes(
+        [health.route(), metrics_route(services.metrics, services.storage, services.fetcher)]
+    )
+    webhook = None
+    if webhook_secret is not None:
+        pulse, clock = services.pulse, services.clock
+        webhook = TelegramWebhook(
+            dispatcher,
+            bot,
+            secret_token=webhook_secret,
+            on_update=lambda: pulse.telegram_answered(clock()),
+        )
+        server.add_routes([webhook.route()])
+    return Endpoint(server, webhook)
+
+
+async def run_bot(
+    settings: Settings,
+    *,
+    demo: bool = False,
+    handle_signals: bool = True,
+    stop: asyncio.Event | None = None,
+) -> int:
+    """The Telegram bot until SIGTERM/SIGINT (or ``stop``, for tests): long polling, or the
+    webhook when ``TELEGRAM_WEBHOOK``; the HTTP server on ``HTTP_LISTEN`` unless it is off.
+    Updates in flight are finished before the exit."""
+    checked_token(settings)  # before anything is opened
     async with AsyncExitStack() as stack:
-        stack.push_async_callback(bot.session.close)
+        sock = None
+        if settings.http_listen is not None:
+            try:
+                sock = bind(settings.http_listen)
+            except ListenError as exc:
+                raise StartError(str(exc)) from None
+            stack.callback(sock.close)
         dispatcher = await stack.enter_async_context(open_bot_parts(settings, demo=demo))
+        services: Services = dispatcher["services"]
+        bot = make_telegram_bot(settings, services)
+        stack.push_async_callback(bot.session.close)
         try:
             me = await bot.get_me()
         except TelegramUnauthorizedError:
@@ -241,11 +353,24 @@ async def run_polling(
                 f"TELEGRAM_API_URL: cannot reach {settings.telegram_api_url}"
             ) from None
         await register_menu(bot, settings)
+        secret = new_secret_token() if settings.telegram_webhook else None
+        endpoint = None
+        if sock is not None:
+            endpoint = make_endpoint(sock, services, dispatcher, bot, webhook_secret=secret)
+            await endpoint.server.start()
+            stack.push_async_callback(endpoint.server.close)
         in_flight: InFlight = dispatcher["in_flight"]
 
         @dispatcher.shutdown()
         async def finish_in_flight() -> None:
-            left = await in_flight.drain(within=settings.smsc_timeout + 5)
+            within = settings.smsc_timeout + 5
+            if endpoint is not None:
+                await endpoint.server.stop_accepting()
+                if endpoint.webhook is not None:
+                    left = await endpoint.webhook.drain(within=within)
+                    if left:
+                        logger.warning("%d webhook update(s) cancelled at shutdown", left)
+            left = await in_flight.drain(within=within)
             if left:
                 logger.warning("%d update(s) still in flight at shutdown were cancelled", left)
             # Questions still waiting for SMS Center: their answers say the bot restarted.
@@ -255,12 +380,84 @@ async def run_polling(
             if unsent:
                 logger.warning("%d waiting answer(s) could not be updated at shutdown", unsent)
 
-        logger.info("started as @%s%s", me.username, " (demo)" if demo else "")
-        await dispatcher.start_polling(
-            bot,
-            handle_signals=handle_signals,
-            close_bot_session=False,
-            allowed_updates=update_types(dispatcher),
-        )
+        mode = "webhook" if secret is not None else "polling"
+        logger.info("started as @%s (%s%s)", me.username, mode, ", demo" if demo else "")
+        if secret is not None:
+            await set_webhook(bot, dispatcher, settings, secret, services.pulse)
+            await serve_until_stopped(dispatcher, bot, handle_signals=handle_signals, stop=stop)
+        else:
+            # aiogram's polling does not: a webhook left by an earlier run would make every
+            # getUpdates a 409. Updates waiting at Telegram are kept.
+            await bot.delete_webhook(drop_pending_updates=False)
+            polling = dispatcher.start_polling(
+                bot,
+                handle_signals=handle_signals,
+                close_bot_session=False,
+                allowed_updates=update_types(dispatcher),
+            )
+            if stop is None:
+                await polling
+            else:
+                await _until(polling, stop, dispatcher)
         logger.info("stopped")
     return 0
+
+
+async def set_webhook(
+    bot: Bot, dispatcher: Dispatcher, settings: Settings, secret: str, pulse: Pulse
+) -> None:
+    """``setWebhook`` with ``{PUBLIC_URL}/telegram`` and ``secret``. Telegram refusing the URL
+    is a start error naming PUBLIC_URL; Telegram unreachable is logged, and ``/healthz``
+    answers 503 (a restart is what may fix it)."""
+    url = f"{settings.public_url}{WEBHOOK_PATH}"
+    try:
+        await bot.set_webhook(
+            url=url,
+            secret_token=secret,
+            allowed_updates=update_types(dispatcher),
+            drop_pending_updates=False,
+        )
+    except TelegramBadRequest as exc:
+        raise StartError(f"PUBLIC_URL: Telegram refused the webhook {url}: {exc.message}") from None
+    except TelegramAPIError as exc:
+        pulse.webhook = f"not set: {exc.message}"
+        logger.error("could not set the webhook %s: %s", url, exc.message)
+        return
+    pulse.webhook = "set"
+    logger.info("webhook set: %s", url)
+
+
+async def serve_until_stopped(
+    dispatcher: Dispatcher,
+    bot: Bot,
+    *,
+    handle_signals: bool,
+    stop: asyncio.Event | None,
+) -> None:
+    """Webhook mode: the dispatcher's startup, then wait for SIGTERM/SIGINT (or ``stop``), then
+    its shutdown (which lets the updates in flight finish)."""
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    if handle_signals:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+    workflow = {**dispatcher.workflow_data, "bot": bot, "dispatcher": dispatcher}
+    await dispatcher.emit_startup(**workflow)
+    try:
+        await stop.wait()
+    finally:
+        if handle_signals:
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                loop.remove_signal_handler(sig)
+        await dispatcher.emit_shutdown(**workflow)
+
+
+async def _until(polling: Awaitable[None], stop: asyncio.Event, dispatcher: Dispatcher) -> None:
+    """Poll until ``stop`` is set, then stop polling as a signal would."""
+    task = asyncio.ensure_future(polling)
+    waiter = asyncio.ensure_future(stop.wait())
+    await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
+    if not task.done():
+        await dispatcher.stop_polling()
+    waiter.cancel()
+    await task
