@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -289,3 +290,17 @@ async def test_metrics_count_smsc_errors_and_telegram_retries(
     assert found[("smsbot_smsc_requests_total", (("call", "get"), ("outcome", "error_9")))] == 1
     assert found[("smsbot_telegram_attempts_total", (("outcome", "too_many_requests"),))] == 1
     assert found[("smsbot_telegram_calls_total", (("outcome", "ok"),))] >= 1
+
+
+async def test_access_log_shows_the_path_never_the_query_string(
+    harness: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="bot.web.access")
+    async with serving(harness, webhook_secret=SECRET) as endpoint:
+        base = endpoint.server.base_url
+        await get(base + "/healthz?md5=0123456789abcdef")
+        await post(base + "/telegram?token=0123456789abcdef", {}, {"Referer": "x?y=1"})
+    lines = [r.getMessage() for r in caplog.records if r.name == "bot.web.access"]
+    assert len(lines) == 2
+    assert '"GET /healthz" 200' in lines[0] and '"POST /telegram" 401' in lines[1]
+    assert "0123456789abcdef" not in caplog.text and "?" not in "".join(lines)
