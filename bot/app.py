@@ -46,11 +46,13 @@ from bot.demo import demo_smsc, prepare_demo_account
 from bot.fetch import HOUR, Fetcher
 from bot.settings import Settings
 from bot.smsc import SmscClient
-from bot.store import KeyCipher, Storage, insecure_permissions
+from bot.store import KeyCipher, PushStore, Storage, insecure_permissions
 from bot.text import Lang
 from bot.web.health import Health, Pulse
 from bot.web.instruments import CountingTransport, TelegramCallMetrics, UpdateMetrics
 from bot.web.metrics import Metrics, metrics_route
+from bot.web.push_writer import PushWriter
+from bot.web.pushes import PushEndpoint, PushKeys, PushTally
 from bot.web.server import HttpServer, ListenError, bind
 from bot.web.webhook import WEBHOOK_PATH, TelegramWebhook, new_secret_token
 from handlers import account, admin, errors, lookup
@@ -68,8 +70,11 @@ class Services:
     storage: Storage
     fetcher: Fetcher
     smsc: SmscClient
+    push_keys: PushKeys
+    push_writer: PushWriter
     metrics: Metrics = field(default_factory=Metrics)
     pulse: Pulse = field(default_factory=Pulse)
+    push_tally: PushTally = field(default_factory=PushTally)
     clock: Callable[[], float] = field(default=time.time)
     sleep: Callable[[float], Awaitable[None]] = field(default=asyncio.sleep)
 
@@ -103,6 +108,10 @@ class Services:
             storage = await Storage.open(settings.database_path, cipher)
         # The budget looks one hour back; older ledger rows only take space.
         await storage.prune_ledger(before=clock() - HOUR)
+        pushes = PushStore(storage)
+        await pushes.prune(now=clock())
+        push_keys = PushKeys(pushes)
+        await push_keys.reload()
         metrics, pulse = Metrics(), Pulse()
         # SmscClient's own default transport (a failed connection retried once), counted.
         inner = transport or httpx.AsyncHTTPTransport(
@@ -129,6 +138,8 @@ class Services:
             storage=storage,
             fetcher=fetcher,
             smsc=client,
+            push_keys=push_keys,
+            push_writer=PushWriter(pushes),
             metrics=metrics,
             pulse=pulse,
             clock=clock,
@@ -145,7 +156,9 @@ class Services:
         }
 
     async def close(self) -> None:
-        """Stop the batches, close the SMS Center client and the database."""
+        """Stop the batches, write the pushed statuses still pending, close the SMS Center
+        client and the database."""
+        await self.push_writer.close()
         await self.fetcher.close()
         await self.smsc.aclose()
         await self.storage.close()
@@ -294,17 +307,32 @@ def make_endpoint(
     *,
     webhook_secret: str | None,
 ) -> Endpoint:
-    """``/healthz`` and ``/metrics`` on ``sock``, and ``/telegram`` when ``webhook_secret``."""
+    """``/healthz``, ``/metrics`` and ``/smsc/<account>`` on ``sock``, and ``/telegram`` when
+    ``webhook_secret``."""
     server = HttpServer(sock)
     health = Health(
         services.storage,
         services.fetcher,
         services.pulse,
+        services.push_keys,
+        services.push_tally,
         tz=services.settings.timezone,
         clock=services.clock,
     )
+    pushes = PushEndpoint(
+        services.push_keys,
+        services.push_writer,
+        services.push_tally,
+        services.fetcher,
+        services.metrics,
+        clock=services.clock,
+    )
     server.add_routes(
-        [health.route(), metrics_route(services.metrics, services.storage, services.fetcher)]
+        [
+            health.route(),
+            metrics_route(services.metrics, services.storage, services.fetcher),
+            *pushes.routes(),
+        ]
     )
     webhook = None
     if webhook_secret is not None:

@@ -88,6 +88,34 @@ MIGRATIONS: list[Sequence[str]] = [
     # 3: the version lives in PRAGMA user_version; the table that held it goes (a database
     # created at this version never had it).
     ("DROP TABLE IF EXISTS schema_version",),
+    # 4 (status pushes; another branch may also add a 4th step: renumber at merge): an
+    # account's push secret (encrypted like keys; the previous one kept for an hour after a
+    # rotation), and the pushed status of each message, one row per message (pruned after
+    # PUSHED_STATUS_DAYS, bot.store.pushes).
+    (
+        """
+        CREATE TABLE push_secrets (
+            account_id INTEGER PRIMARY KEY REFERENCES accounts (id) ON DELETE CASCADE,
+            secret_token BLOB NOT NULL,
+            previous_token BLOB,
+            previous_until REAL,
+            created_at REAL NOT NULL
+        )
+        """,
+        """
+        CREATE TABLE pushed_statuses (
+            account_id INTEGER NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+            phone TEXT NOT NULL,
+            message_id INTEGER NOT NULL,
+            status INTEGER,
+            err INTEGER,
+            status_at REAL NOT NULL,
+            received_at REAL NOT NULL,
+            PRIMARY KEY (account_id, phone, message_id)
+        ) WITHOUT ROWID
+        """,
+        "CREATE INDEX pushed_statuses_by_time ON pushed_statuses (received_at)",
+    ),
 ]
 
 

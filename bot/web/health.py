@@ -11,14 +11,20 @@ the bot, and a container restarted for them would only lose its waiting answers.
      "telegram": {"mode": "polling", "last_contact": "2026-11-30T14:05:00+03:00"},
                  # webhook mode adds "webhook": "set" (or "not set: <reason>")
      "smsc": {"last_answer": "…", "last_outcome": "ok"},
-     "accounts": {"main": {"history_budget_left": 27, "backing_off": null}},
+     "accounts": {"main": {"history_budget_left": 27, "backing_off": null,
+                           "pushes": {"accepted": 120, "last_push": "…",
+                                      "refused": {"bad_signature": 2},
+                                      "last_refused": "…", "last_refusal": "bad_signature"}}},
+     "refused_pushes_for_no_account": {"unknown_account": 3},
      "watches": []}
 
 Times are ISO 8601 in ``TIMEZONE``, or null when nothing was seen yet. SMS Center's last answer
 is the process's (any account): the transport that sees it does not know accounts, and a key
 is never looked at to tell. Per account: the history requests left this hour, and the error it
-is backing off after (e.g. ``SmscRateLimited``), or null. ``watches`` stays empty until watches
-exist (§10). An account appears by its name; no key, fingerprint or phone number is shown.
+is backing off after (e.g. ``SmscRateLimited``), or null, and its status pushes (null when it
+has none): a wrong guess about the signature shows at once as ``bad_signature`` refusals.
+``watches`` stays empty until watches exist (§10). An account appears by its name; no key,
+fingerprint, secret or phone number is shown.
 """
 
 from __future__ import annotations
@@ -34,6 +40,7 @@ from aiohttp import web
 
 from bot.fetch import Fetcher
 from bot.store import Storage, StorageError
+from bot.web.pushes import PushKeys, PushTally
 
 HEALTH_PATH = "/healthz"
 
@@ -65,6 +72,8 @@ class Health:
         storage: Storage,
         fetcher: Fetcher,
         pulse: Pulse,
+        push_keys: PushKeys,
+        push_tally: PushTally,
         *,
         tz: tzinfo,
         clock: Callable[[], float] = time.time,
@@ -72,6 +81,8 @@ class Health:
         self._storage = storage
         self._fetcher = fetcher
         self._pulse = pulse
+        self._push_keys = push_keys
+        self._push_tally = push_tally
         self._tz = tz
         self._clock = clock
 
@@ -99,6 +110,7 @@ class Health:
                 "last_outcome": pulse.smsc_outcome,
             },
             "accounts": await self._accounts(),
+            "refused_pushes_for_no_account": dict(self._push_tally.of("").refused),
             "watches": [],
         }
         return (503 if failing else 200), body
@@ -114,8 +126,21 @@ class Health:
             report[account.name] = {
                 "history_budget_left": await self._fetcher.quota_left(account),
                 "backing_off": type(backoff).__name__ if backoff is not None else None,
+                "pushes": self._pushes(account.name),
             }
         return report
+
+    def _pushes(self, account: str) -> dict[str, Any] | None:
+        if self._push_keys.get(account) is None:
+            return None
+        tally = self._push_tally.of(account)
+        return {
+            "accepted": tally.accepted,
+            "last_push": self._moment(tally.last_push_at),
+            "refused": dict(tally.refused),
+            "last_refused": self._moment(tally.last_refused_at),
+            "last_refusal": tally.last_refusal,
+        }
 
     def _moment(self, at: float | None) -> str | None:
         if at is None:

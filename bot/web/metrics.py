@@ -18,7 +18,12 @@ is never a label or a value. What each metric counts:
 - ``smsbot_telegram_calls_total{outcome}``: Bot API calls by final outcome, and
   ``smsbot_telegram_attempts_total{outcome}``: every attempt, retries included (``ok``,
   ``too_many_requests`` for 429, ``server_error``, ``network_error``, ``refused``); the
-  difference of the two is the retries.
+  difference of the two is the retries;
+- ``smsbot_pushes_total{account, kind}``: verified pushes from SMS Center (``status``,
+  ``incoming``, ``other``), and ``smsbot_push_refusals_total{account, reason}``: refused ones
+  (``unknown_account``, ``unsigned``, ``bad_signature``, ``too_large``); ``account`` is empty
+  for a request naming no known account (the path's name is never a label: anyone can make
+  one up).
 """
 
 from __future__ import annotations
@@ -79,6 +84,13 @@ class Metrics:
             "Bot API call attempts, retries included",
             ["outcome"],
             registry=r,
+        )
+
+        self.pushes = Counter(
+            "smsbot_pushes", "Verified pushes from SMS Center", ["account", "kind"], registry=r
+        )
+        self.push_refusals = Counter(
+            "smsbot_push_refusals", "Refused pushes by reason", ["account", "reason"], registry=r
         )
 
     def render(self) -> bytes:
