@@ -42,7 +42,7 @@ from bot.chat.caller import CallerMiddleware
 from bot.chat.console import run_console
 from bot.chat.followups import FollowUps
 from bot.chat.telegram import make_bot
-from bot.demo import demo_smsc, prepare_demo_account
+from bot.demo import demo_pushes, demo_smsc, prepare_demo_account
 from bot.fetch import HOUR, Fetcher
 from bot.settings import Settings
 from bot.smsc import SmscClient
@@ -223,14 +223,16 @@ async def open_bot_parts(
     granted the demo account. ``gather``: how long batched lookups wait for each other
     (``BATCH_GATHER`` when None)."""
     async with AsyncExitStack() as stack:
+        simulator = None
         if demo:
-            settings = await stack.enter_async_context(demo_smsc(settings, clock=clock))
+            settings, simulator = await stack.enter_async_context(demo_smsc(settings, clock=clock))
         services = await Services.open(settings, clock=clock, gather=gather)
         stack.push_async_callback(services.close)
         if demo:
             await prepare_demo_account(services.storage, settings.admin_ids, now=clock())
         dispatcher = make_dispatcher(services)
-        dispatcher["services"] = services  # for the composition root's own use (run_bot)
+        # For the composition root's own use (run_bot).
+        dispatcher["services"], dispatcher["demo_simulator"] = services, simulator
         yield dispatcher
 
 
@@ -387,6 +389,13 @@ async def run_bot(
             endpoint = make_endpoint(sock, services, dispatcher, bot, webhook_secret=secret)
             await endpoint.server.start()
             stack.push_async_callback(endpoint.server.close)
+            simulator = dispatcher["demo_simulator"]
+            if simulator is not None:  # the demo account's status pushes, end to end
+                pusher = await demo_pushes(
+                    services.storage, simulator, endpoint.server.base_url, clock=services.clock
+                )
+                stack.push_async_callback(pusher.close)
+                await services.push_keys.reload()
         in_flight: InFlight = dispatcher["in_flight"]
 
         @dispatcher.shutdown()

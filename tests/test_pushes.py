@@ -18,6 +18,7 @@ import pytest
 from bot.app import make_endpoint
 from bot.settings import Listen
 from bot.smsc.push import Push, Verdict, parse_fields, signed_fields, verify
+from bot.smsc.pusher import StatusPusher, history_of
 from bot.store import PushStore
 from bot.web.server import bind
 from tests.conftest import API_KEY
@@ -220,3 +221,37 @@ async def test_a_push_too_large_is_refused_before_verification(harness: Harness,
         status, _ = await push(f"{base}/smsc/main", {"id": "1", "mes": "x" * size})
     assert status == 413
     assert harness.services.push_tally.of("").refused["too_large"] == 1
+
+
+# -- the simulator's push sender ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("in_progress", [True, False])
+async def test_the_simulator_pushes_each_status_change_signed_as_the_bot_verifies(
+    harness: Harness, sim: FaultySmsc, in_progress: bool
+) -> None:
+    await harness.grant()
+    async with pushes_on(harness) as base:
+        handler_url = f"{base}/smsc/main?charset=utf-8&md5={SECRET}"
+        pusher = StatusPusher(
+            history_of(sim, API_KEY), handler_url, in_progress=in_progress, clock=harness.clock
+        )
+        assert SECRET not in pusher.url  # the secret never travels in the URL it posts to
+        pusher.start()
+        try:
+            settle_at = harness.clock() + 30
+            record = sim.add_message(API_KEY, phone=PHONE, status=0, _settle=(settle_at, 20, 6))
+            first = await harness.say(f"/last {PHONE}")
+            harness.clock.advance(31)
+            await pusher.flush()  # the message fails: SMS Center pushes it
+        finally:
+            await pusher.close()
+        await sim.refuse()
+        harness.clock.advance(120)
+        answer = await harness.say(f"/last {PHONE}")
+        await sim.resume()
+        await harness.services.push_writer.flush()
+    pushed = [(fields["status"], status) for fields, status in pusher.sent]
+    assert pushed == ([("0", 200), ("20", 200)] if in_progress else [("20", 200)])
+    assert "(20)" not in first and "(20)" in answer
+    assert await stored(harness) == [(20, record["id"])]
