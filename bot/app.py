@@ -40,6 +40,7 @@ from aiogram.utils.token import TokenValidationError, validate_token
 
 from bot.chat.caller import CallerMiddleware
 from bot.chat.console import run_console
+from bot.chat.expiring import ExpiringMessages
 from bot.chat.followups import FollowUps
 from bot.chat.telegram import make_bot
 from bot.demo import demo_pushes, demo_smsc, prepare_demo_account
@@ -55,7 +56,7 @@ from bot.web.push_writer import PushWriter
 from bot.web.pushes import PushEndpoint, PushKeys, PushTally
 from bot.web.server import HttpServer, ListenError, bind
 from bot.web.webhook import WEBHOOK_PATH, TelegramWebhook, new_secret_token
-from handlers import account, admin, errors, lookup
+from handlers import account, admin, errors, lookup, push
 from handlers.menu import register_menu
 from handlers.middleware import EditsAsNew, InFlight
 
@@ -153,6 +154,8 @@ class Services:
             "store": self.storage,
             "fetcher": self.fetcher,
             "clock": self.clock,
+            "push_keys": self.push_keys,
+            "push_tally": self.push_tally,
         }
 
     async def close(self) -> None:
@@ -188,6 +191,7 @@ def make_dispatcher(services: Services) -> Dispatcher:
             errors.describer(services.settings),
         ),
         followups=FollowUps(clock=services.clock, sleep=services.sleep),
+        expiring=ExpiringMessages(sleep=services.sleep),
     )
     in_flight = InFlight()
     dispatcher.update.outer_middleware(UpdateMetrics(services.metrics))
@@ -198,6 +202,7 @@ def make_dispatcher(services: Services) -> Dispatcher:
     dispatcher.include_routers(
         account.make_router(),
         admin.make_router(),
+        push.make_router(),
         lookup.make_router(),
         errors.make_router(services.clock),
     )
@@ -416,6 +421,7 @@ async def run_bot(
             unsent = await followups.drain(within=FOLLOW_UPS_AT_SHUTDOWN)
             if unsent:
                 logger.warning("%d waiting answer(s) could not be updated at shutdown", unsent)
+            await dispatcher["expiring"].close()  # a shown push secret goes with the process
 
         mode = "webhook" if secret is not None else "polling"
         logger.info("started as @%s (%s%s)", me.username, mode, ", demo" if demo else "")

@@ -116,6 +116,7 @@ class Harness:
         """What a shutdown does: waiting questions fail, their answers say so."""
         await self.services.fetcher.close()
         await self.followups.drain(within=10.0)
+        await self.dispatcher["expiring"].close()  # a shown push secret is deleted
 
     def smsc_requests(self, script: str = "get") -> int:
         """How many requests of ``script`` reached SMS Center."""

@@ -18,7 +18,7 @@ from bot.text.commands import (
     usage,
 )
 
-ADMIN_NAMES = {"addkey", "delkey", "keys", "grant", "revoke", "users", "audit"}
+ADMIN_NAMES = {"addkey", "delkey", "keys", "grant", "revoke", "users", "audit", "push"}
 LOOKUP_NAMES = {"last", "history", "recent", "failed", "status"}
 
 

@@ -196,6 +196,22 @@ COMMANDS: tuple[CommandSpec, ...] = (
         menu=Text("who has access", "у кого есть доступ"),
     ),
     CommandSpec(
+        "push",
+        Audience.ADMIN,
+        description=Text(
+            "status pushes from SMS Center for an account (private chat)",
+            "пуши статусов от SMS Center для аккаунта (в личном чате)",
+        ),
+        menu=Text("status pushes for an account", "пуши статусов для аккаунта"),
+        syntax=Text("NAME [new | off]", "ИМЯ [new | off]"),
+        note=Text(
+            ": the handler URL to paste into SMS Center; <code>new</code> makes a new secret, "
+            "<code>off</code> turns pushes off.",
+            ": адрес обработчика для настроек SMS Center; <code>new</code> — новый секрет, "
+            "<code>off</code> — выключить пуши.",
+        ),
+    ),
+    CommandSpec(
         "audit",
         Audience.ADMIN,
         description=Text("the last lookups", "последние запросы"),
