@@ -20,6 +20,7 @@ from bot.settings import Listen
 from bot.smsc.push import Push, Verdict, parse_fields, signed_fields, verify
 from bot.smsc.pusher import StatusPusher, history_of
 from bot.store import PushStore
+from bot.web.pushes import REFUSALS_PER_MINUTE
 from bot.web.server import bind
 from tests.conftest import API_KEY
 from tests.fakes.clock import FakeClock
@@ -255,3 +256,17 @@ async def test_the_simulator_pushes_each_status_change_signed_as_the_bot_verifie
     assert pushed == ([("0", 200), ("20", 200)] if in_progress else [("20", 200)])
     assert "(20)" not in first and "(20)" in answer
     assert await stored(harness) == [(20, record["id"])]
+
+
+async def test_only_refused_pushes_are_throttled(harness: Harness, sim: FaultySmsc) -> None:
+    await harness.grant()
+    record = sim.add_message(API_KEY, phone=PHONE, status=0)
+    async with pushes_on(harness) as base:
+        url = f"{base}/smsc/main"
+        forged = status_push(record, 20, secret="a guess")
+        answers = [(await push(url, forged))[0] for _ in range(REFUSALS_PER_MINUTE + 5)]
+        assert answers == [403] * REFUSALS_PER_MINUTE + [429] * 5
+        # A verified push in the middle of the flood is taken, never throttled.
+        assert await push(url, status_push(record, 1)) == (200, "OK")
+        harness.clock.advance(61)
+        assert (await push(url, forged))[0] == 403  # the minute has passed
