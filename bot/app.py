@@ -54,6 +54,7 @@ from bot.web.instruments import CountingTransport, TelegramCallMetrics, UpdateMe
 from bot.web.metrics import Metrics, metrics_route
 from bot.web.push_writer import PushWriter
 from bot.web.pushes import PushEndpoint, PushKeys, PushTally
+from bot.web.relay import Relay
 from bot.web.server import HttpServer, ListenError, bind
 from bot.web.webhook import WEBHOOK_PATH, TelegramWebhook, new_secret_token
 from handlers import account, admin, errors, lookup, push
@@ -73,6 +74,7 @@ class Services:
     smsc: SmscClient
     push_keys: PushKeys
     push_writer: PushWriter
+    relay: Relay
     metrics: Metrics = field(default_factory=Metrics)
     pulse: Pulse = field(default_factory=Pulse)
     push_tally: PushTally = field(default_factory=PushTally)
@@ -141,6 +143,7 @@ class Services:
             smsc=client,
             push_keys=push_keys,
             push_writer=PushWriter(pushes),
+            relay=Relay(metrics, sleep=sleep),
             metrics=metrics,
             pulse=pulse,
             clock=clock,
@@ -161,6 +164,7 @@ class Services:
     async def close(self) -> None:
         """Stop the batches, write the pushed statuses still pending, close the SMS Center
         client and the database."""
+        await self.relay.close()
         await self.push_writer.close()
         await self.fetcher.close()
         await self.smsc.aclose()
@@ -332,6 +336,7 @@ def make_endpoint(
         services.push_tally,
         services.fetcher,
         services.metrics,
+        services.relay,
         clock=services.clock,
     )
     server.add_routes(

@@ -26,7 +26,7 @@ import hmac
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 #: The hash fields SMS Center may send, the first present one is used.
 ALGORITHMS = ("md5", "sha1")
@@ -128,3 +128,15 @@ def signed_fields(fields: Mapping[str, str], secret: str, algorithm: str = "md5"
     raw["charset"] = "utf-8"
     push = Push(raw)
     return {**fields, "charset": "utf-8", algorithm: signature(push, secret, algorithm)}
+
+
+def split_handler_url(handler_url: str) -> tuple[str, str, str]:
+    """The URL to post to (without the secret), the secret, and the hash named for it."""
+    parts = urlsplit(handler_url)
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    found = [(name, value) for name, value in query if name in ALGORITHMS]
+    if not found:
+        raise ValueError("the handler URL carries no md5= or sha1= secret")
+    algorithm, secret = found[0]
+    rest = urlencode([(name, value) for name, value in query if name not in ALGORITHMS])
+    return urlunsplit(parts._replace(query=rest)), secret, algorithm

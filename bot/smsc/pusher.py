@@ -27,11 +27,10 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import httpx
 
-from bot.smsc.push import ALGORITHMS, signed_fields
+from bot.smsc.push import signed_fields, split_handler_url
 from bot.smsc.records import History, as_int
 from bot.smsc.simulator import SimulatedSmsc
 
@@ -47,18 +46,6 @@ def history_of(simulator: SimulatedSmsc, apikey: str) -> History:
     Read through the simulator's own account lookup (a sibling module's private part): the
     simulator module stays as it is, at its size limit and in another engineer's hands."""
     return simulator._account(apikey).history
-
-
-def split_handler_url(handler_url: str) -> tuple[str, str, str]:
-    """The URL to post to (without the secret), the secret, and the hash named for it."""
-    parts = urlsplit(handler_url)
-    query = parse_qsl(parts.query, keep_blank_values=True)
-    found = [(name, value) for name, value in query if name in ALGORITHMS]
-    if not found:
-        raise ValueError("the handler URL carries no md5= or sha1= secret")
-    algorithm, secret = found[0]
-    rest = urlencode([(name, value) for name, value in query if name not in ALGORITHMS])
-    return urlunsplit(parts._replace(query=rest)), secret, algorithm
 
 
 class StatusPusher:

@@ -90,7 +90,8 @@ MIGRATIONS: list[Sequence[str]] = [
     ("DROP TABLE IF EXISTS schema_version",),
     # 4 (status pushes; another branch may also add a 4th step: renumber at merge): an
     # account's push secret (encrypted like keys; the previous one kept for an hour after a
-    # rotation), and the pushed status of each message, one row per message (pruned after
+    # rotation) and the handler URL pushes are relayed to (encrypted: it holds that system's
+    # secret), and the pushed status of each message, one row per message (pruned after
     # PUSHED_STATUS_DAYS, bot.store.pushes).
     (
         """
@@ -99,6 +100,7 @@ MIGRATIONS: list[Sequence[str]] = [
             secret_token BLOB NOT NULL,
             previous_token BLOB,
             previous_until REAL,
+            relay_token BLOB,
             created_at REAL NOT NULL
         )
         """,

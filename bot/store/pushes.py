@@ -4,9 +4,11 @@ message (one row per message).
 ``PushStore`` shares ``Storage``'s one connection, its lock and its transactions (it is a part
 of the same store, kept in its own module). A push secret is stored as a Fernet token like an API
 key; after a rotation the previous one is kept until ``previous_until`` (an hour), so pushes SMS
-Center signs with it meanwhile are still accepted. Pushed statuses are written in batches
-(``save_statuses``: one transaction for many rows), idempotent (the row of a message is
-replaced only by a status at least as recent), and pruned after ``PUSHED_STATUS_DAYS``.
+Center signs with it meanwhile are still accepted. The handler URL of another system that
+verified pushes are relayed to is encrypted the same way (it carries that system's secret).
+Pushed statuses are written in batches (``save_statuses``: one transaction for many rows),
+idempotent (the row of a message is replaced only by a status at least as recent), and pruned
+after ``PUSHED_STATUS_DAYS``.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ class PushSecrets:
     current: str
     previous: str | None
     previous_until: float | None
+    relay: str | None = None  # the handler URL verified pushes are passed on to
 
     def accepted(self, now: float) -> list[str]:
         """The secrets a push may be signed with at ``now``."""
@@ -108,13 +111,29 @@ class PushStore:
                 > 0
             )
 
+    async def set_relay(self, account_name: str, handler_url: str | None) -> bool:
+        """Relay the account's verified pushes to ``handler_url`` (None: stop); whether the
+        account has pushes on (nothing is changed when it has not)."""
+        s = self._storage
+        token = s._cipher.encrypt(handler_url) if handler_url is not None else None
+        async with s._transaction():
+            return (
+                await s._execute(
+                    "UPDATE push_secrets SET relay_token = ? WHERE account_id = "
+                    "(SELECT id FROM accounts WHERE name = ?)",
+                    (token, account_name),
+                )
+                > 0
+            )
+
     async def all_secrets(self) -> list[PushSecrets]:
         """Every account's push secrets (decrypted), to hold in memory."""
         s = self._storage
         async with s._lock:
             rows = await s._fetchall(
                 "SELECT p.account_id, a.name, a.key_id, p.secret_token, p.previous_token, "
-                "p.previous_until FROM push_secrets p JOIN accounts a ON a.id = p.account_id"
+                "p.previous_until, p.relay_token "
+                "FROM push_secrets p JOIN accounts a ON a.id = p.account_id"
             )
         return [
             PushSecrets(
@@ -128,6 +147,11 @@ class PushStore:
                     else None
                 ),
                 previous_until=row["previous_until"],
+                relay=(
+                    s._cipher.decrypt(bytes(row["relay_token"]))
+                    if row["relay_token"] is not None
+                    else None
+                ),
             )
             for row in rows
         ]

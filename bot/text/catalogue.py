@@ -348,9 +348,27 @@ PUSH_NEEDS_PUBLIC_URL = Text(
     "Status pushes need the bot's public address: set PUBLIC_URL (and HTTP_LISTEN) and restart.",
     "Для пушей нужен публичный адрес бота: задайте PUBLIC_URL (и HTTP_LISTEN) и перезапустите.",
 )
-PUSH_RELAY_NOT_YET = Text(
-    "Relaying pushes to another system is not available yet.",
-    "Передача пушей в другую систему пока недоступна.",
+PUSH_RELAY_ON = Text(
+    "Verified pushes for <b>{name}</b> are now passed on to {host}, re-signed with its secret.",
+    "Проверенные пуши для <b>{name}</b> теперь передаются на {host}, с его подписью.",
+)
+PUSH_RELAY_OFF = Text(
+    "Pushes for <b>{name}</b> are no longer passed on.",
+    "Пуши для <b>{name}</b> больше никуда не передаются.",
+)
+PUSH_RELAY_NEEDS_PUSHES = Text(
+    "Turn pushes on first: <code>/push {name}</code>.",
+    "Сначала включите пуши: <code>/push {name}</code>.",
+)
+PUSH_RELAY_USAGE = Text(
+    "Usage: <code>/push NAME relay URL</code>, the other system's whole handler URL with its "
+    "<code>md5=</code> or <code>sha1=</code> field; <code>/push NAME relay off</code> stops it.",
+    "Формат: <code>/push ИМЯ relay URL</code>, полный адрес обработчика другой системы с полем "
+    "<code>md5=</code> или <code>sha1=</code>; <code>/push ИМЯ relay off</code> — перестать.",
+)
+PUSH_RELAY_NOT_DELETED = Text(
+    "I could not delete your message with the URL: delete it yourself, it holds a secret.",
+    "Не удалось удалить ваше сообщение с адресом: удалите его сами, в нём секрет.",
 )
 KEYS_PUSHES = Text(" · pushes on", " · пуши включены")
 KEYS_PUSHES_REFUSED = Plural(

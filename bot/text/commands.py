@@ -203,12 +203,14 @@ COMMANDS: tuple[CommandSpec, ...] = (
             "пуши статусов от SMS Center для аккаунта (в личном чате)",
         ),
         menu=Text("status pushes for an account", "пуши статусов для аккаунта"),
-        syntax=Text("NAME [new | off]", "ИМЯ [new | off]"),
+        syntax=Text("NAME [new | off | relay URL]", "ИМЯ [new | off | relay URL]"),
         note=Text(
             ": the handler URL to paste into SMS Center; <code>new</code> makes a new secret, "
-            "<code>off</code> turns pushes off.",
+            "<code>off</code> turns pushes off, <code>relay URL</code> passes them on to "
+            "another system's handler URL.",
             ": адрес обработчика для настроек SMS Center; <code>new</code> — новый секрет, "
-            "<code>off</code> — выключить пуши.",
+            "<code>off</code> — выключить пуши, <code>relay URL</code> — передавать их на адрес "
+            "обработчика другой системы.",
         ),
     ),
     CommandSpec(

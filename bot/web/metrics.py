@@ -23,7 +23,8 @@ is never a label or a value. What each metric counts:
   ``incoming``, ``other``), and ``smsbot_push_refusals_total{account, reason}``: refused ones
   (``unknown_account``, ``unsigned``, ``bad_signature``, ``too_large``); ``account`` is empty
   for a request naming no known account (the path's name is never a label: anyone can make
-  one up).
+  one up); ``smsbot_relays_total{account, outcome}``: verified pushes passed on to another
+  system (``ok``, ``failed`` after the retries, ``bad_url``).
 """
 
 from __future__ import annotations
@@ -92,6 +93,11 @@ class Metrics:
         self.push_refusals = Counter(
             "smsbot_push_refusals", "Refused pushes by reason", ["account", "reason"], registry=r
         )
+
+        self.relays = Counter(
+            "smsbot_relays", "Pushes relayed to another system", ["account", "outcome"],
+            registry=r,
+        )  # fmt: skip
 
     def render(self) -> bytes:
         """The Prometheus text exposition of every metric."""

@@ -10,7 +10,8 @@ known to be SMS Center's:
 4. a verified **status** push updates the message's status in the account picture at once,
    is filed for SQLite (``PushWriter``, batched), and is answered 200 ``OK``; a repeat is
    answered the same and changes nothing. An **incoming SMS** or another kind is answered
-   200 ``OK`` and not stored.
+   200 ``OK`` and not stored. Every verified push is also passed on in the background when the
+   account relays (``bot.web.relay``).
 
 Refusals are counted by reason (``PushTally``: ``/healthz`` and ``/keys`` show "N refused: bad
 signature, last at 14:05"; ``/metrics`` has them too), and only refusals are throttled: past
@@ -36,6 +37,7 @@ from bot.smsc.push import Push, PushKind, Verdict, parse_fields, verify
 from bot.store import PushedStatus, PushSecrets, PushStore
 from bot.web.metrics import Metrics
 from bot.web.push_writer import PushWriter
+from bot.web.relay import Relay
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +47,8 @@ MAX_PUSH_QUERY = 4 * 1024
 REFUSALS_PER_MINUTE = 120
 UNKNOWN_ACCOUNT = "unknown_account"
 TOO_LARGE = "too_large"
+# The signature and the encoding: the relay signs and encodes afresh.
+_NOT_RELAYED = frozenset({"md5", "sha1", "charset"})
 # A ts further than this from the moment a push arrives is not believed.
 _TS_PLAUSIBLE = 2 * 86_400.0
 
@@ -116,9 +120,11 @@ class PushEndpoint:
         tally: PushTally,
         fetcher: Fetcher,
         metrics: Metrics,
+        relay: Relay,
         *,
         clock: Callable[[], float] = time.time,
     ) -> None:
+        self._relay = relay
         self._keys = keys
         self._writer = writer
         self._tally = tally
@@ -155,6 +161,9 @@ class PushEndpoint:
         kind = push.kind
         self._tally.accept(account, now)
         self._metrics.pushes.labels(account=account, kind=str(kind)).inc()
+        if secrets.relay is not None:
+            fields = {name: push.text(name) for name in push.fields if name not in _NOT_RELAYED}
+            self._relay.pass_on(account, secrets.relay, fields)
         if kind is not PushKind.STATUS:
             return  # an incoming SMS or a wait-call push: verified, answered, not stored
         phone, message_id = digits(push.text("phone")), push.integer("id")

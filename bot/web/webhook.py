@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-from typing import Any
+from collections.abc import Callable
 
 from aiogram import Bot, Dispatcher
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler
@@ -46,7 +46,7 @@ class TelegramWebhook(SimpleRequestHandler):
         bot: Bot,
         *,
         secret_token: str,
-        on_update: Any = None,
+        on_update: Callable[[], None] | None = None,
     ) -> None:
         super().__init__(dispatcher, bot, handle_in_background=True, secret_token=secret_token)
         self._tasks: set[asyncio.Task[None]] = set()
