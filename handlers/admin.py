@@ -69,13 +69,18 @@ def make_router() -> Router:
 
     @router.message(Command("delkey"))
     async def delkey(
-        message: Message, command: CommandObject, caller: Caller, store: Storage
+        message: Message,
+        command: CommandObject,
+        caller: Caller,
+        store: Storage,
+        push_keys: PushKeys,
     ) -> None:
         usage = commands.usage("delkey", caller.lang)
         name = arguments.account_name((command.args or "").strip(), usage)
         members = await store.delete_account(name)
         if members is None:
             raise NoSuchAccount(name)
+        await push_keys.reload()  # its push secret went with it: its pushes are refused now
         await message.answer(
             fill_html(texts.DELKEY_OK.template(caller.lang, members), name=name, n=members)
         )

@@ -19,13 +19,13 @@ from bot.app import make_endpoint
 from bot.settings import Listen
 from bot.smsc.push import Push, Verdict, parse_fields, signed_fields, verify
 from bot.smsc.pusher import StatusPusher, history_of
-from bot.store import PushStore
+from bot.store import PushedStatus, PushStore
 from bot.web.pushes import REFUSALS_PER_MINUTE
 from bot.web.server import bind
 from tests.conftest import API_KEY
 from tests.fakes.clock import FakeClock
 from tests.fakes.smsc_faults import FaultySmsc
-from tests.harness import Harness, running_bot
+from tests.harness import ADMIN, Harness, running_bot
 
 PHONE = "79161234567"
 SECRET = "push-secret-0123456789abcdef"
@@ -270,3 +270,21 @@ async def test_only_refused_pushes_are_throttled(harness: Harness, sim: FaultySm
         assert await push(url, status_push(record, 1)) == (200, "OK")
         harness.clock.advance(61)
         assert (await push(url, forged))[0] == 403  # the minute has passed
+
+
+async def test_a_deleted_account_s_pushes_are_refused_and_its_pending_ones_block_nothing(
+    harness: Harness, sim: FaultySmsc
+) -> None:
+    await harness.grant()
+    record = sim.add_message(API_KEY, phone=PHONE, status=0)
+    async with pushes_on(harness) as base:
+        url = f"{base}/smsc/main"
+        assert await push(url, status_push(record, 1)) == (200, "OK")  # pending, not written
+        await harness.say("/delkey main", user_id=ADMIN)
+        assert (await push(url, status_push(record, 20)))[0] == 403
+    other = await harness.services.storage.add_account("other", "k-other", added_by=1, now=0)
+    harness.services.push_writer.add(
+        PushedStatus(other.id, PHONE, 9, 1, 0, status_at=1.0, received_at=1.0)
+    )
+    assert await harness.services.push_writer.flush() == 2  # the deleted account's is dropped
+    assert await PushStore(harness.services.storage).count_statuses() == 1

@@ -165,8 +165,10 @@ class PushStore:
         async with s._transaction():
             for item in statuses:
                 await s._execute(
+                    # An account deleted since its push was verified takes its row with it.
                     "INSERT INTO pushed_statuses (account_id, phone, message_id, status, err, "
-                    "status_at, received_at) VALUES (?, ?, ?, ?, ?, ?, ?) "
+                    "status_at, received_at) SELECT ?, ?, ?, ?, ?, ?, ? "
+                    "WHERE EXISTS (SELECT 1 FROM accounts WHERE id = ?) "
                     "ON CONFLICT (account_id, phone, message_id) DO UPDATE SET "
                     "status = excluded.status, err = excluded.err, "
                     "status_at = excluded.status_at, received_at = excluded.received_at "
@@ -179,6 +181,7 @@ class PushStore:
                         item.err,
                         item.status_at,
                         item.received_at,
+                        item.account_id,
                     ),
                 )
 

@@ -56,8 +56,9 @@ class PushWriter:
             self._loop = asyncio.create_task(self._run())
 
     async def flush(self) -> int:
-        """Write everything pending now, in one transaction; how many were written (0 when
-        the write failed: they stay pending)."""
+        """Write everything pending now, in one transaction; how many were handed to the
+        database (those of an account deleted meanwhile are dropped there; 0 when the write
+        failed: they stay pending)."""
         async with self._lock:
             if not self._pending:
                 return 0
