@@ -53,7 +53,7 @@ from bot.web.health import Health, Pulse
 from bot.web.instruments import CountingTransport, TelegramCallMetrics, UpdateMetrics
 from bot.web.metrics import Metrics, metrics_route
 from bot.web.push_writer import PushWriter
-from bot.web.pushes import PushEndpoint, PushKeys, PushTally
+from bot.web.pushes import PushedIndex, PushEndpoint, PushKeys, PushTally
 from bot.web.relay import Relay
 from bot.web.server import HttpServer, ListenError, bind
 from bot.web.webhook import WEBHOOK_PATH, TelegramWebhook, new_secret_token
@@ -78,6 +78,7 @@ class Services:
     metrics: Metrics = field(default_factory=Metrics)
     pulse: Pulse = field(default_factory=Pulse)
     push_tally: PushTally = field(default_factory=PushTally)
+    pushed: PushedIndex = field(default_factory=PushedIndex)
     clock: Callable[[], float] = field(default=time.time)
     sleep: Callable[[float], Awaitable[None]] = field(default=asyncio.sleep)
 
@@ -193,6 +194,7 @@ def make_dispatcher(services: Services) -> Dispatcher:
             services.settings,
             services.clock,
             errors.describer(services.settings),
+            pushed_at=services.pushed.pushed_at,
         ),
         followups=FollowUps(clock=services.clock, sleep=services.sleep),
         expiring=ExpiringMessages(sleep=services.sleep),
@@ -337,6 +339,7 @@ def make_endpoint(
         services.fetcher,
         services.metrics,
         services.relay,
+        services.pushed,
         clock=services.clock,
     )
     server.add_routes(

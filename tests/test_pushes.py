@@ -110,8 +110,13 @@ async def test_a_signed_push_changes_what_last_shows_with_smsc_unreachable(
         answer = await harness.say(f"/last {PHONE}")
         await harness.services.push_writer.flush()
         assert await stored(harness) == [(1, record["id"])]
+        ru = await harness.say(f"/last {PHONE}", language_code="ru")
     await sim.resume()
     assert "delivered" in answer.lower()
+    assert "Status pushed by SMS Center:" in answer and "Status changed" not in answer
+    assert "Статус прислан SMS Center (пуш):" in ru
+    metrics = harness.services.metrics.render().decode()
+    assert 'smsbot_answers_total{origin="pushed"} 2.0' in metrics
 
 
 async def test_a_forged_push_or_an_unknown_account_gets_403_and_changes_nothing(

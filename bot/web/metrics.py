@@ -14,7 +14,8 @@ is never a label or a value. What each metric counts:
   (``handled``, ``unhandled``, ``error``) and the time each took;
 - ``smsbot_answers_total{origin}``: lookups answered, by where the data came from (``fresh``:
   asked now; ``cache``: held and younger than CACHE_TTL; ``stale``: older data held, a request
-  being held back; ``pending``: batched, the answer edited in when it lands; ``refused``);
+  being held back; ``pending``: batched, the answer edited in when it lands; ``pushed``: the
+  status shown came in SMS Center's push; ``refused``);
 - ``smsbot_telegram_calls_total{outcome}``: Bot API calls by final outcome, and
   ``smsbot_telegram_attempts_total{outcome}``: every attempt, retries included (``ok``,
   ``too_many_requests`` for 429, ``server_error``, ``network_error``, ``refused``); the

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections import Counter, deque
+from collections import Counter, OrderedDict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -93,6 +93,35 @@ class PushTally:
         return len(recent) > REFUSALS_PER_MINUTE
 
 
+class PushedIndex:
+    """The status each push brought, per account and message (the newest ``max_entries``), so
+    that an answer showing that status can say it was pushed ("status pushed by SMS Center")."""
+
+    def __init__(self, max_entries: int = 100_000) -> None:
+        self._max = max_entries
+        self._items: OrderedDict[tuple[str, str, int], tuple[int | None, float]] = OrderedDict()
+
+    def note(self, key_id: str, phone: str, message_id: int, status: int | None, at: float) -> None:
+        """A push said message ``message_id`` to ``phone`` (digits) has ``status`` since ``at``."""
+        key = (key_id, phone, message_id)
+        held = self._items.get(key)
+        if held is not None and held[1] > at:
+            return  # an older status arriving late
+        self._items[key] = (status, at)
+        self._items.move_to_end(key)
+        while len(self._items) > self._max:
+            self._items.popitem(last=False)
+
+    def pushed_at(self, key_id: str, entry: HistoryEntry | None) -> float | None:
+        """When a push brought ``entry``'s status, if the status shown is the pushed one."""
+        if entry is None or entry.id is None:
+            return None
+        held = self._items.get((key_id, digits(entry.phone), entry.id))
+        if held is None or held[0] != entry.status:
+            return None
+        return held[1]
+
+
 class PushKeys:
     """Every account's push secrets, held in memory so that a push is verified before the
     database is touched; ``reload`` after a secret changes."""
@@ -121,10 +150,12 @@ class PushEndpoint:
         fetcher: Fetcher,
         metrics: Metrics,
         relay: Relay,
+        pushed: PushedIndex,
         *,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._relay = relay
+        self._pushed = pushed
         self._keys = keys
         self._writer = writer
         self._tally = tally
@@ -188,6 +219,7 @@ class PushEndpoint:
             last_timestamp=int(status_at),
         )
         self._fetcher.batches.picture(secrets.key_id).learn_status(entry, at=status_at)
+        self._pushed.note(secrets.key_id, phone, message_id, status.status, status_at)
         self._writer.add(status)
 
     def _refuse(self, account: str, reason: str, now: float, *, status: int = 403) -> web.Response:
