@@ -79,8 +79,13 @@ class StatusPusher:
 
     def start(self) -> None:
         """Listen to the history and start the loop."""
-        self._history.listeners.append(self._changed)
+        self.listen()
         self._loop = asyncio.create_task(self._run())
+
+    def listen(self) -> None:
+        """Listen to the history without the loop: the caller sends with ``flush`` (a
+        benchmark's clock ticks)."""
+        self._history.listeners.append(self._changed)
 
     def _changed(self, record: dict[str, Any]) -> None:
         status = as_int(record["status"])
