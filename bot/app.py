@@ -116,6 +116,8 @@ class Services:
         await pushes.prune(now=clock())
         push_keys = PushKeys(pushes)
         await push_keys.reload()
+        pushed = PushedIndex()
+        await pushed.load(pushes, now=clock())
         metrics, pulse = Metrics(), Pulse()
         # SmscClient's own default transport (a failed connection retried once), counted.
         inner = transport or httpx.AsyncHTTPTransport(
@@ -145,6 +147,7 @@ class Services:
             push_keys=push_keys,
             push_writer=PushWriter(pushes),
             relay=Relay(metrics, sleep=sleep),
+            pushed=pushed,
             metrics=metrics,
             pulse=pulse,
             clock=clock,

@@ -151,7 +151,8 @@ async def test_a_forged_push_or_an_unknown_account_gets_403_and_changes_nothing(
 async def test_the_same_push_twice_is_one_status_and_a_restart_keeps_it(
     tmp_path: Path, sim: FaultySmsc, clock: FakeClock
 ) -> None:
-    record = sim.add_message(API_KEY, phone=PHONE, status=0)
+    # SMS Center delivers it a second from now; its push says so.
+    record = sim.add_message(API_KEY, phone=PHONE, status=0, _settle=(clock() + 1, 1, 0))
     async with running_bot(tmp_path, sim, clock) as harness:
         await harness.grant()
         async with pushes_on(harness) as base:
@@ -170,9 +171,13 @@ async def test_the_same_push_twice_is_one_status_and_a_restart_keeps_it(
             )
             assert await push(f"{base}/smsc/main", late) == (200, "OK")
     # Closing the bot wrote what was pending.
+    clock.advance(2)
     async with running_bot(tmp_path, sim, clock) as harness:
         assert await stored(harness) == [(1, record["id"])]
         assert harness.services.push_keys.get("MAIN") is not None  # the secret survived too
+        # History brings the message back; the answer still knows its status came by push.
+        answer = await harness.say(f"/last {PHONE}")
+    assert "delivered" in answer.lower() and "Status pushed by SMS Center" in answer
 
 
 async def test_an_incoming_sms_push_is_answered_and_not_stored(

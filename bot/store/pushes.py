@@ -197,6 +197,20 @@ class PushStore:
             )
         return [_status(row) for row in rows]
 
+    async def recent_statuses(self, *, since: float, limit: int) -> list[tuple[str, PushedStatus]]:
+        """Pushed statuses received at or after ``since`` (the newest ``limit``), each with its
+        account's ``key_id``: what a restart reads back."""
+        s = self._storage
+        async with s._lock:
+            rows = await s._fetchall(
+                "SELECT a.key_id, p.account_id, p.phone, p.message_id, p.status, p.err, "
+                "p.status_at, p.received_at FROM pushed_statuses p "
+                "JOIN accounts a ON a.id = p.account_id WHERE p.received_at >= ? "
+                "ORDER BY p.received_at DESC LIMIT ?",
+                (since, limit),
+            )
+        return [(str(row["key_id"]), _status(row)) for row in reversed(rows)]
+
     async def count_statuses(self) -> int:
         """How many pushed statuses are held (all accounts)."""
         s = self._storage

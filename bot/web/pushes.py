@@ -47,6 +47,8 @@ MAX_PUSH_QUERY = 4 * 1024
 REFUSALS_PER_MINUTE = 120
 UNKNOWN_ACCOUNT = "unknown_account"
 TOO_LARGE = "too_large"
+# How far back a restart reads pushed statuses again (the rest stay in SQLite until pruned).
+RELOAD_HOURS = 24
 # The signature and the encoding: the relay signs and encodes afresh.
 _NOT_RELAYED = frozenset({"md5", "sha1", "charset"})
 # A ts further than this from the moment a push arrives is not believed.
@@ -95,7 +97,8 @@ class PushTally:
 
 class PushedIndex:
     """The status each push brought, per account and message (the newest ``max_entries``), so
-    that an answer showing that status can say it was pushed ("status pushed by SMS Center")."""
+    that an answer showing that status can say it was pushed ("status pushed by SMS Center").
+    A restart reads the last day's back from SQLite (``load``)."""
 
     def __init__(self, max_entries: int = 100_000) -> None:
         self._max = max_entries
@@ -111,6 +114,14 @@ class PushedIndex:
         self._items.move_to_end(key)
         while len(self._items) > self._max:
             self._items.popitem(last=False)
+
+    async def load(self, store: PushStore, *, now: float) -> int:
+        """Read back the statuses pushed in the last ``RELOAD_HOURS`` (after a restart); how
+        many."""
+        rows = await store.recent_statuses(since=now - RELOAD_HOURS * 3600, limit=self._max)
+        for key_id, row in rows:
+            self.note(key_id, row.phone, row.message_id, row.status, row.status_at)
+        return len(rows)
 
     def pushed_at(self, key_id: str, entry: HistoryEntry | None) -> float | None:
         """When a push brought ``entry``'s status, if the status shown is the pushed one."""
