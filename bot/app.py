@@ -370,11 +370,10 @@ async def run_bot(
     *,
     demo: bool = False,
     handle_signals: bool = True,
-    stop: asyncio.Event | None = None,
 ) -> int:
-    """The Telegram bot until SIGTERM/SIGINT (or ``stop``, for tests): long polling, or the
-    webhook when ``TELEGRAM_WEBHOOK``; the HTTP server on ``HTTP_LISTEN`` unless it is off.
-    Updates in flight are finished before the exit."""
+    """The Telegram bot until SIGTERM/SIGINT: long polling, or the webhook when
+    ``TELEGRAM_WEBHOOK``; the HTTP server on ``HTTP_LISTEN`` unless it is off. Updates in
+    flight are finished before the exit."""
     checked_token(settings)  # before anything is opened
     async with AsyncExitStack() as stack:
         sock = None
@@ -438,21 +437,17 @@ async def run_bot(
         logger.info("started as @%s (%s%s)", me.username, mode, ", demo" if demo else "")
         if secret is not None:
             await set_webhook(bot, dispatcher, settings, secret, services.pulse)
-            await serve_until_stopped(dispatcher, bot, handle_signals=handle_signals, stop=stop)
+            await serve_until_stopped(dispatcher, bot, handle_signals=handle_signals)
         else:
             # aiogram's polling does not: a webhook left by an earlier run would make every
             # getUpdates a 409. Updates waiting at Telegram are kept.
             await bot.delete_webhook(drop_pending_updates=False)
-            polling = dispatcher.start_polling(
+            await dispatcher.start_polling(
                 bot,
                 handle_signals=handle_signals,
                 close_bot_session=False,
                 allowed_updates=update_types(dispatcher),
             )
-            if stop is None:
-                await polling
-            else:
-                await _until(polling, stop, dispatcher)
         logger.info("stopped")
     return 0
 
@@ -486,11 +481,11 @@ async def serve_until_stopped(
     bot: Bot,
     *,
     handle_signals: bool,
-    stop: asyncio.Event | None,
 ) -> None:
-    """Webhook mode: the dispatcher's startup, then wait for SIGTERM/SIGINT (or ``stop``), then
-    its shutdown (which lets the updates in flight finish)."""
-    stop = stop or asyncio.Event()
+    """Webhook mode: the dispatcher's startup, then wait for SIGTERM/SIGINT (without
+    ``handle_signals``: until cancelled), then its shutdown (which lets the updates in flight
+    finish)."""
+    stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     if handle_signals:
         for sig in (signal.SIGTERM, signal.SIGINT):
@@ -504,14 +499,3 @@ async def serve_until_stopped(
             for sig in (signal.SIGTERM, signal.SIGINT):
                 loop.remove_signal_handler(sig)
         await dispatcher.emit_shutdown(**workflow)
-
-
-async def _until(polling: Awaitable[None], stop: asyncio.Event, dispatcher: Dispatcher) -> None:
-    """Poll until ``stop`` is set, then stop polling as a signal would."""
-    task = asyncio.ensure_future(polling)
-    waiter = asyncio.ensure_future(stop.wait())
-    await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
-    if not task.done():
-        await dispatcher.stop_polling()
-    waiter.cancel()
-    await task

@@ -39,6 +39,7 @@ from aiogram.exceptions import (
 from aiogram.methods import Response, TelegramMethod
 from aiogram.methods.base import TelegramType
 from aiogram.types import TelegramObject
+from prometheus_client import Counter
 
 from bot.web.health import Pulse
 from bot.web.metrics import Metrics
@@ -155,7 +156,7 @@ class TelegramCallMetrics(BaseRequestMiddleware):
 
     def __init__(
         self,
-        counter: Any,
+        counter: Counter,
         pulse: Pulse | None = None,
         *,
         clock: Callable[[], float] = time.time,
