@@ -1,6 +1,7 @@
 # SMS delivery-status Telegram bot.
 #   docker build -t smsc-status-bot .
-#   docker run -d --name smsc-bot --env-file .env -v smsc-bot-data:/data smsc-status-bot
+#   docker run -d --name smsc-bot --env-file .env -v smsc-bot-data:/data -p 127.0.0.1:8080:8080 \
+#       smsc-status-bot
 # Try it without any account:  docker run --rm -it smsc-status-bot python -m bot shell --demo
 # The database and the generated encryption key file live in the /data volume: back them up
 # together (or set ENCRYPTION_KEY); a bind-mounted folder must be writable by uid 10001.
@@ -41,11 +42,15 @@ VOLUME ["/data"]
 WORKDIR /app
 USER 10001:10001
 
-# Healthy when the bot's SQLite database (or the demo one beside it, with --demo) exists and
-# opens read-only: the volume is mounted, readable by the bot user, and the bot got as far as
-# creating its schema. A crashed bot stops the container; this catches a lost or broken volume.
+# The bot's HTTP server (/healthz, /metrics, the Telegram webhook) listens on every interface
+# of the container; publish it behind a reverse proxy (README, Deployment).
+ENV HTTP_LISTEN=0.0.0.0:8080
+EXPOSE 8080
+
+# Healthy when GET /healthz answers 200 (503: the database cannot be written, or the webhook
+# could not be set). With HTTP_LISTEN=off, when the database exists and opens read-only.
 HEALTHCHECK --interval=60s --timeout=10s --start-period=30s --retries=3 \
-    CMD ["python", "-c", "import os, pathlib, sqlite3, sys; db = pathlib.Path(os.environ['DATABASE_PATH']); found = [p for p in (db, db.with_name('demo.sqlite3')) if p.is_file()]; [sqlite3.connect(f'file:{p}?mode=ro', uri=True).execute('SELECT count(*) FROM sqlite_master').fetchone() for p in found]; sys.exit(0 if found else 1)"]
+    CMD ["python", "-m", "bot.web.healthcheck"]
 
 # Exec form: the bot is PID 1 and receives SIGTERM itself; it finishes answers in flight.
 CMD ["python", "-m", "bot"]

@@ -6,6 +6,7 @@
                                      # answers at 1× on one seed
     python -m bench --only quota --seeds 20 --warm-burst 1,5   # over 20 seeds, other buckets
     python -m bench --only correct --correct-seeds 5           # correct answers over 5 seeds
+    python -m bench --only correct --pushes    # the bot with status pushes beside it too
 
 The table goes to stdout, the JSON to ``--json`` (default ``bench/results.json``).
 """
@@ -25,6 +26,7 @@ from typing import Any
 
 from bench import correct, growth, quota, report
 from bench.accounts import SIZES
+from bench.clients import CLIENTS, WITHOUT_PUSHES
 from bench.workload import build_workload
 
 DEFAULT_JSON = Path(__file__).resolve().parent / "results.json"
@@ -38,6 +40,11 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="1 000 updates, scales 1× and 10×")
     parser.add_argument("--only", choices=("quota", "correct", "growth"), help="run one part only")
+    parser.add_argument(
+        "--pushes",
+        action="store_true",
+        help="correct answers: the bot with status pushes too (in-progress pushed, and not)",
+    )
     parser.add_argument(
         "--loads", type=_numbers, default=[1, 2, 5], help="quota and correct loads: 1,2,5"
     )
@@ -113,6 +120,7 @@ async def _run(args: argparse.Namespace) -> dict[str, Any]:
             sizes=args.sizes,
             loads=loads,
             seeds=range(1, args.correct_seeds + 1),
+            clients=tuple(CLIENTS) if args.pushes else WITHOUT_PUSHES,
             progress=_progress,
         )
         pooled = correct.pool(correct_results)

@@ -1,4 +1,4 @@
-"""Three clients of SMS Center answering a team's hour, and the replay that drives them.
+"""Clients of SMS Center answering a team's hour, and the replay that drives them.
 
 Each client talks to its own ``SimulatedSmsc`` (the same account and hour), on one fake clock:
 
@@ -9,7 +9,11 @@ Each client talks to its own ``SimulatedSmsc`` (the same account and hour), on o
   lands. Right, but people wait up to two minutes. It asks nothing for ``/failed``;
 - **bot** — the real bot (``bench.harness.running_bot``: the Dispatcher, middlewares,
   handlers and fetch layer), each question a Telegram update, its answers going to the fake Bot
-  API server; what it showed is observed by ``bench.observe.LastObserver``.
+  API server; what it showed is observed by ``bench.observe.LastObserver``;
+- **bot+pushes**, **bot+pushes (final only)** — the same bot with status pushes on: the
+  simulator's push sender (``bot.smsc.pusher``, the code ``--demo`` and the tests use) posts
+  each status change to the bot's own ``/smsc/team`` over HTTP, every ``PUSH_EVERY`` s of the
+  hour, with the in-progress statuses (-1, 0) pushed or not (``python -m bench --pushes``).
 
 ``replay`` moves the clock through the hour: the account's sends land in the simulator at
 their moment (statuses change by the simulator's ``_settle`` on its own), questions are asked,
@@ -32,8 +36,13 @@ from bench.harness import ADMIN, running_bot
 from bench.judge import Answer, FailedShown, Shown
 from bench.observe import LastObserver
 from bench.questions import Hour, Question
+from bot.app import make_endpoint
+from bot.settings import Listen
 from bot.smsc import HistoryEntry, SmscClient, SmscError
+from bot.smsc.pusher import StatusPusher, history_of
 from bot.smsc.simulator import SimulatedSmsc
+from bot.store import PushStore
+from bot.web.server import bind
 from tests.fakes.clock import FakeClock
 from tests.fakes.telegram import FakeTelegramServer
 from tests.fakes.updates import message_update
@@ -44,6 +53,8 @@ BATCH_COUNT: Final = 1000
 HISTORY_DAYS: Final = 180  # how far back a number's history is asked (SMS Center: ≤ 6 months)
 BOT_STEP: Final = 1.0  # the bot client's wakeups: answers still coming may land
 FIRST_AGENT: Final = 10_000
+PUSH_EVERY: Final = 10.0  # the push sender settles the simulator's statuses and sends this often
+PUSH_SECRET: Final = "bench0push0secret"  # noqa: S105 - a simulated account's, not a secret
 
 
 class Client(Protocol):
@@ -258,9 +269,60 @@ async def batched(sim: SimulatedSmsc, clock: FakeClock, hour: Hour) -> AsyncIter
         yield BatchedClient(client, clock)
 
 
+class PushingBotClient(BotClient):
+    """The real bot with status pushes: the simulator's push sender runs every ``PUSH_EVERY``."""
+
+    def __init__(
+        self,
+        feed: Callable[[Question], Coroutine[Any, Any, None]],
+        observer: LastObserver,
+        pusher: StatusPusher,
+        clock: FakeClock,
+        name: str,
+    ) -> None:
+        super().__init__(feed, observer)
+        self.name = name
+        self._pusher = pusher
+        self._clock = clock
+        self._pushed_at = float("-inf")
+
+    async def tick(self) -> None:
+        """Send the pushes that are due, then let answers still coming land."""
+        if self._clock() - self._pushed_at >= PUSH_EVERY:
+            self._pushed_at = self._clock()
+            await self._pusher.flush()
+        await super().tick()
+
+
 @asynccontextmanager
 async def bot(sim: SimulatedSmsc, clock: FakeClock, hour: Hour) -> AsyncIterator[Client]:
     """The real bot against ``sim``, with the hour's agents granted the account."""
+    async with _bot(sim, clock, hour, pushes=None) as client:
+        yield client
+
+
+@asynccontextmanager
+async def bot_pushes(sim: SimulatedSmsc, clock: FakeClock, hour: Hour) -> AsyncIterator[Client]:
+    """The bot with status pushes, in-progress statuses pushed too."""
+    async with _bot(sim, clock, hour, pushes=True) as client:
+        yield client
+
+
+@asynccontextmanager
+async def bot_pushes_final(
+    sim: SimulatedSmsc, clock: FakeClock, hour: Hour
+) -> AsyncIterator[Client]:
+    """The bot with status pushes of final statuses only."""
+    async with _bot(sim, clock, hour, pushes=False) as client:
+        yield client
+
+
+@asynccontextmanager
+async def _bot(
+    sim: SimulatedSmsc, clock: FakeClock, hour: Hour, *, pushes: bool | None
+) -> AsyncIterator[Client]:
+    """The real bot against ``sim``; with ``pushes`` (not None) the simulator pushes to it,
+    in-progress statuses too when True."""
     with tempfile.TemporaryDirectory(prefix="bench-correct-") as folder:
         async with (
             FakeTelegramServer(clock=clock) as telegram,
@@ -285,12 +347,42 @@ async def bot(sim: SimulatedSmsc, clock: FakeClock, hour: Hour) -> AsyncIterator
                 )
                 await running.feed(update)
 
-            client = BotClient(feed, observer)
-            yield client
-            await client.finish(clock)
+            if pushes is None:
+                client: BotClient = BotClient(feed, observer)
+                yield client
+                await client.finish(clock)
+            else:
+                services = running.services
+                await PushStore(store).set_secret("team", PUSH_SECRET, now=clock())
+                await services.push_keys.reload()
+                sock = bind(Listen("127.0.0.1", 0))
+                endpoint = make_endpoint(
+                    sock, services, running.dispatcher, running.bot, webhook_secret=None
+                )
+                await endpoint.server.start()
+                url = f"{endpoint.server.base_url}/smsc/team?charset=utf-8&md5={PUSH_SECRET}"
+                pusher = StatusPusher(history_of(sim, API_KEY), url, in_progress=pushes,
+                                      clock=clock)  # fmt: skip
+                pusher.listen()  # no loop of its own: the client's ticks send
+                name = "bot+pushes" if pushes else "bot+pushes (final only)"
+                client = PushingBotClient(feed, observer, pusher, clock, name)
+                try:
+                    yield client
+                    await client.finish(clock)
+                finally:
+                    await pusher.close()
+                    await endpoint.server.close()
             replies = len(telegram.calls_of("sendMessage"))
             if replies < len(hour.questions):
                 raise RuntimeError(f"{replies} replies to {len(hour.questions)} questions")
 
 
-CLIENTS: Final[dict[str, ClientFactory]] = {"bot": bot, "batched-only": batched, "naive": naive}
+CLIENTS: Final[dict[str, ClientFactory]] = {
+    "bot": bot,
+    "bot+pushes": bot_pushes,
+    "bot+pushes (final only)": bot_pushes_final,
+    "batched-only": batched,
+    "naive": naive,
+}
+#: What ``python -m bench`` runs unless ``--pushes`` asks for the push clients too.
+WITHOUT_PUSHES: Final = ("bot", "batched-only", "naive")

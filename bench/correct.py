@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Final
 
 from bench.accounts import SIZES, Account, build_account
-from bench.clients import API_KEY, CLIENTS, replay
+from bench.clients import API_KEY, CLIENTS, WITHOUT_PUSHES, replay
 from bench.judge import score, score_failed
 from bench.questions import Hour, build_hour
 from bench.smsc_log import RATE_LIMITED, SmscLog
@@ -96,7 +96,7 @@ async def run_all(
     sizes: Sequence[str] = ("small", "busy"),
     loads: Sequence[int] = (1, 2, 5),
     seeds: Iterable[int] = (1, 2),
-    clients: Sequence[str] = tuple(CLIENTS),
+    clients: Sequence[str] = WITHOUT_PUSHES,
     progress: Callable[[CorrectResult], None] | None = None,
 ) -> list[CorrectResult]:
     """Every client on every size, load and seed; one account built per (size, seed)."""

@@ -16,7 +16,7 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from bot.app import StartError, run_polling, run_shell
+from bot.app import StartError, run_bot, run_shell
 from bot.chat.console import CONSOLE_USER_ID
 from bot.settings import MAX_USER_ID, SettingsError, load_settings, parse_user_id
 from bot.store import CipherError, StorageError
@@ -78,7 +78,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "shell":
             return asyncio.run(run_shell(settings, user_id=user_id, demo=args.demo))
-        return asyncio.run(run_polling(settings, demo=args.demo))
+        return asyncio.run(run_bot(settings, demo=args.demo))
     except (StartError, StorageError, CipherError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_CONFIG

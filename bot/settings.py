@@ -16,6 +16,7 @@ from pydantic import (
     Field,
     SecretStr,
     ValidationError,
+    ValidationInfo,
     field_validator,
 )
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -34,6 +35,7 @@ MAX_USER_ID = 2**53
 
 _LOG_LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
 _USER_ID_EXPECTED = f"expected a Telegram user id, a whole number from 1 to {MAX_USER_ID}"
+_LISTEN_EXPECTED = "expected HOST:PORT (e.g. 127.0.0.1:8080 or 0.0.0.0:8080) or off"
 _FERNET_KEY_EXPECTED = (
     "expected a Fernet key (32 url-safe base64-encoded bytes); generate one with: "
     "python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'"
@@ -77,6 +79,38 @@ class RateLimit:
         return f"{self.count}/{self.window:g}"
 
 
+@dataclass(frozen=True)
+class Listen:
+    """Where the HTTP server listens (``HTTP_LISTEN=127.0.0.1:8080``; port 0: any free one)."""
+
+    host: str
+    port: int
+
+    @classmethod
+    def parse(cls, text: str) -> Listen | None:
+        """Parse ``"HOST:PORT"`` (an IPv6 host in brackets) or ``"off"`` (None); raises
+        ``ValueError`` with what is expected."""
+        text = text.strip()
+        if text.lower() == "off":
+            return None
+        host, sep, port_text = text.rpartition(":")
+        if host.startswith("[") and host.endswith("]"):
+            host = host[1:-1]
+        if (
+            not sep
+            or not host
+            or any(c.isspace() or c in "[]/" for c in host)
+            or not (port_text.isascii() and port_text.isdigit())
+            or int(port_text) > 65535
+        ):
+            raise ValueError(_LISTEN_EXPECTED)
+        return cls(host=host, port=int(port_text))
+
+    def __str__(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{host}:{self.port}"
+
+
 class Settings(BaseSettings):
     """Every variable of PRODUCT.md §3. Secrets are ``SecretStr``: never shown by ``repr``."""
 
@@ -102,6 +136,10 @@ class Settings(BaseSettings):
     batch_gather: float = Field(default=20.0, ge=0, le=60)
     timezone: Annotated[ZoneInfo, NoDecode] = ZoneInfo("Europe/Moscow")
     log_level: str = "INFO"
+    http_listen: Annotated[Listen | None, NoDecode] = Listen("127.0.0.1", 8080)
+    public_url: str | None = None
+    # After http_listen and public_url: its validator reads them.
+    telegram_webhook: bool = False
 
     @field_validator("telegram_api_url", "smsc_base_url")
     @classmethod
@@ -109,6 +147,39 @@ class Settings(BaseSettings):
         value = value.strip().rstrip("/")
         if not value.startswith(("http://", "https://")) or len(value) < len("http://x"):
             raise ValueError("expected an http(s) URL, e.g. https://smsc.ru")
+        return value
+
+    @field_validator("public_url", mode="before")
+    @classmethod
+    def _public_url(cls, value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        value = value.strip().rstrip("/")
+        if not value:
+            return None
+        if (
+            not value.startswith(("http://", "https://"))
+            or len(value) < len("http://x")
+            or any(c.isspace() or c in "?#" for c in value)
+        ):
+            raise ValueError(
+                "expected the http(s) base URL at which the bot's HTTP server is reached, "
+                "e.g. https://bot.example.com (no query string)"
+            )
+        return value
+
+    @field_validator("http_listen", mode="before")
+    @classmethod
+    def _listen(cls, value: Any) -> Any:
+        return Listen.parse(value) if isinstance(value, str) else value
+
+    @field_validator("telegram_webhook")
+    @classmethod
+    def _webhook_needs_a_server(cls, value: bool, info: ValidationInfo) -> bool:
+        if value and info.data.get("public_url") is None:
+            raise ValueError("true needs PUBLIC_URL (Telegram posts to {PUBLIC_URL}/telegram)")
+        if value and "http_listen" in info.data and info.data["http_listen"] is None:
+            raise ValueError("true needs HTTP_LISTEN (it is off, so nothing would listen)")
         return value
 
     @field_validator("database_path")

@@ -1,4 +1,5 @@
-"""Admin commands: /addkey, /rekey, /delkey, /keys, /grant, /revoke, /users, /audit.
+"""Admin commands: /addkey, /rekey, /delkey, /keys, /grant, /revoke, /users, /audit (/push is
+in ``handlers.push``).
 
 The whole router is behind the admin gate (``RoleGate(Role.ADMIN)``); the key of ``/addkey``
 and ``/rekey`` is burnt or deleted before the gate, whoever sent it (``bot.chat.keys``), and
@@ -27,6 +28,7 @@ from bot.settings import Settings
 from bot.store import AccountExists, KeyInUse, NoSuchAccount, Storage, key_id
 from bot.text import catalogue as texts
 from bot.text import commands, money
+from bot.web.pushes import AccountPushes, PushKeys, PushTally
 
 AUDIT_DEFAULT, AUDIT_MAX = 20, 100
 
@@ -121,7 +123,12 @@ def make_router() -> Router:
 
     @router.message(Command("delkey"))
     async def delkey(
-        message: Message, command: CommandObject, caller: Caller, store: Storage, fetcher: Fetcher
+        message: Message,
+        command: CommandObject,
+        caller: Caller,
+        store: Storage,
+        fetcher: Fetcher,
+        push_keys: PushKeys,
     ) -> None:
         usage = commands.usage("delkey", caller.lang)
         name = arguments.account_name((command.args or "").strip(), usage)
@@ -131,12 +138,20 @@ def make_router() -> Router:
             raise NoSuchAccount(name)
         if await store.account_holding(account.key_id) is None:
             fetcher.forget(account.key_id)  # nobody asks with this key any more
+        await push_keys.reload()  # its push secret went with it: its pushes are refused now
         await message.answer(
             fill_html(texts.DELKEY_OK.template(caller.lang, members), name=account.name, n=members)
         )
 
     @router.message(Command("keys"))
-    async def keys(message: Message, caller: Caller, store: Storage) -> None:
+    async def keys(
+        message: Message,
+        caller: Caller,
+        store: Storage,
+        settings: Settings,
+        push_keys: PushKeys,
+        push_tally: PushTally,
+    ) -> None:
         lang = caller.lang
         accounts = await store.list_accounts()
         if not accounts:
@@ -144,15 +159,16 @@ def make_router() -> Router:
             return
         lines = [texts.KEYS_HEADER(lang)]
         for account, members in accounts:
-            lines.append(
-                fill_html(
-                    texts.KEYS_LINE.template(lang, members),
-                    name=account.name,
-                    fingerprint=account.fingerprint,
-                    n=members,
-                    personal=Html(texts.KEYS_PERSONAL(lang) if account.personal else ""),
-                )
+            line: str = fill_html(
+                texts.KEYS_LINE.template(lang, members),
+                name=account.name,
+                fingerprint=account.fingerprint,
+                n=members,
+                personal=Html(texts.KEYS_PERSONAL(lang) if account.personal else ""),
             )
+            if push_keys.get(account.name) is not None:
+                line += _pushes(push_tally.of(account.name), caller, settings)
+            lines.append(line)
         await message.answer(_fit_lines(lines))
 
     @router.message(Command("grant"))
@@ -259,3 +275,17 @@ def _fit_lines(lines: list[str], limit: int = 4096) -> str:
         kept.append(line)
         size += len(line) + 1
     return "\n".join(kept)
+
+
+def _pushes(tally: AccountPushes, caller: Caller, settings: Settings) -> str:
+    """ " · pushes on", and the refusals, so that a wrong guess about the signature shows."""
+    lang = caller.lang
+    text = texts.KEYS_PUSHES(lang)
+    refused = sum(tally.refused.values())
+    if refused and tally.last_refused_at is not None and tally.last_refusal is not None:
+        words = texts.PUSH_REFUSAL_REASONS.get(tally.last_refusal)
+        at = datetime.fromtimestamp(tally.last_refused_at, settings.timezone).strftime("%H:%M")
+        text += texts.KEYS_PUSHES_REFUSED(
+            lang, refused, reason=words(lang) if words else tally.last_refusal, at=at
+        )
+    return text

@@ -348,7 +348,10 @@ class Lookups:
         settings: Settings,
         clock: Callable[[], float],
         describe: Callable[[BaseException, Caller], str],
+        *,
+        pushed_at: Callable[[str, HistoryEntry | None], float | None] = lambda *_: None,
     ) -> None:
+        self._pushed_at = pushed_at
         self._fetcher = fetcher
         self._settings = settings
         self._clock = clock
@@ -415,12 +418,16 @@ class Lookups:
             last = await settled_within(final, PROMPT)
         if last is not None:
             view = self._view(caller, chat_type)
-            text = render_last(last, query.phone, view)
-            return Reply(text, markup, str(last.origin), as_of=as_of_phrase(last.fetched_at, view))
+            pushed = self._pushed_at(account.key_id, last.value)
+            text = render_last(last, query.phone, view, pushed_at=pushed)
+            outcome = "pushed" if pushed is not None else str(last.origin)
+            return Reply(text, markup, outcome, as_of=as_of_phrase(last.fetched_at, view))
         view = self._view(caller, chat_type)
-        pending = render_pending(answer.now, query.phone, due or view.now, view)
+        now = answer.now
+        pushed = self._pushed_at(account.key_id, now.value) if now is not None else None
+        pending = render_pending(now, query.phone, due or view.now, view, pushed_at=pushed)
         held = answer.now.held_back if answer.now is not None else "asking"
-        later = self._final_last(answer, query, caller, chat_type, markup)
+        later = self._final_last(answer, query, caller, account, chat_type, markup)
         return Reply(pending, markup, f"pending:{held}", later)
 
     async def _final_last(
@@ -428,6 +435,7 @@ class Lookups:
         answer: Answer[HistoryEntry | None],
         query: Query,
         caller: Caller,
+        account: Account,
         chat_type: str,
         markup: InlineKeyboardMarkup,
     ) -> FinalText:
@@ -438,7 +446,9 @@ class Lookups:
             return FinalText(render_restarted(query.phone, self._view(caller, chat_type)))
         except Exception as exc:
             return FinalText(self._describe(exc, caller), markup)
-        return FinalText(render_last(last, query.phone, self._view(caller, chat_type)), markup)
+        pushed = self._pushed_at(account.key_id, last.value)
+        view = self._view(caller, chat_type)
+        return FinalText(render_last(last, query.phone, view, pushed_at=pushed), markup)
 
     async def _run(
         self, query: Query, caller: Caller, account: Account, chat_type: str

@@ -27,6 +27,7 @@ from bot.chat.telegram import make_bot
 from bot.settings import Settings, load_settings
 from bot.smsc.simulator import SimulatedSmsc
 from bot.store import Storage
+from bot.web.instruments import TelegramCallMetrics
 from tests.fakes.bot_api import FakeBotApi
 from tests.fakes.clock import FakeClock
 from tests.fakes.telegram import FakeTelegramServer, close_quickly
@@ -127,6 +128,7 @@ class Harness:
         """What a shutdown does: waiting questions fail, their answers say so."""
         await self.services.fetcher.close()
         await self.followups.drain(within=10.0)
+        await self.dispatcher["expiring"].close()  # a shown push secret is deleted
 
     def smsc_requests(self, script: str = "get") -> int:
         """How many requests of ``script`` reached SMS Center."""
@@ -182,7 +184,15 @@ async def running_bot(
             await asyncio.sleep(0)
 
         retry = RetryMiddleware(sleep=wait)
-        bot = make_bot(telegram.token, api_url, retry=retry, session=session)
+        metrics = services.metrics
+        bot = make_bot(
+            telegram.token,
+            api_url,
+            retry=retry,
+            session=session,
+            around_retries=TelegramCallMetrics(metrics.telegram_calls, services.pulse, clock=clock),
+            each_attempt=TelegramCallMetrics(metrics.telegram_attempts),
+        )
         stack.push_async_callback(close_quickly, bot)
         harness = Harness(settings, services, make_dispatcher(services), bot, telegram, smsc, clock)
         harness.retry_waits = waits
@@ -192,10 +202,12 @@ async def running_bot(
 
 
 def bot_env(tmp_path: Path, **values: str) -> dict[str, str]:
-    """A clean environment for ``python -m bot``: no inherited settings, data in tmp_path."""
+    """A clean environment for ``python -m bot``: no inherited settings, data in tmp_path, no
+    HTTP server unless ``HTTP_LISTEN`` is given (tests that want one bind a free port)."""
     env = {k: v for k, v in os.environ.items() if k in {"PATH", "HOME", "LANG", "SYSTEMROOT"}}
     env["PYTHONPATH"] = str(ROOT)
     env["DATABASE_PATH"] = str(tmp_path / "data" / "bot.sqlite3")
+    env["HTTP_LISTEN"] = "off"
     env.update(values)
     return env
 

@@ -47,6 +47,10 @@ AGREEING: dict[str, dict[Lang, tuple[str, ...]]] = {
         Lang.EN: ("{n} member", "{n} members"),
         Lang.RU: ("{n} участник", "{n} участника", "{n} участников"),
     },
+    "KEYS_PUSHES_REFUSED": {
+        Lang.EN: ("{n} push refused", "{n} pushes refused"),
+        Lang.RU: ("{n} пуш отклонён", "{n} пуша отклонено", "{n} пушей отклонено"),
+    },
     "AUDIT_HEADER": {
         Lang.EN: ("Last {n} lookup<", "Last {n} lookups<"),
         Lang.RU: ("Последний {n} запрос<", "Последние {n} запроса<", "Последние {n} запросов<"),

@@ -18,7 +18,17 @@ from bot.text.commands import (
     usage,
 )
 
-ADMIN_NAMES = {"addkey", "rekey", "delkey", "keys", "grant", "revoke", "users", "audit"}
+ADMIN_NAMES = {
+    "addkey",
+    "rekey",
+    "delkey",
+    "keys",
+    "grant",
+    "revoke",
+    "users",
+    "audit",
+    "push",
+}
 LOOKUP_NAMES = {"last", "history", "recent", "failed", "status"}
 
 

@@ -1,4 +1,4 @@
-"""The real entry point: ``python -m bot`` as a subprocess, and ``main``/``run_polling``
+"""The real entry point: ``python -m bot`` as a subprocess, and ``main``/``run_bot``
 in-process.
 
 Each subprocess costs an interpreter and every import (seconds of CPU on a busy machine), so
@@ -21,7 +21,8 @@ import pytest
 from cryptography.fernet import Fernet
 
 from bot.__main__ import main
-from bot.app import StartError, run_polling
+from bot.app import StartError
+from bot.app import run_bot as run_telegram_bot
 from bot.settings import MAX_USER_ID, Settings, load_settings
 from bot.smsc.simulator import SimulatedSmsc
 from tests.fakes.telegram import FakeTelegramServer
@@ -121,7 +122,7 @@ async def test_a_malformed_token_is_refused_before_anything_is_opened(tmp_path: 
         None, bot_token="123456 :token with spaces", database_path=tmp_path / "bot.sqlite3"
     )
     with pytest.raises(StartError, match=r"^BOT_TOKEN: expected the token") as info:
-        await run_polling(settings, handle_signals=False)
+        await run_telegram_bot(settings, handle_signals=False)
     assert "with spaces" not in str(info.value)
     assert not settings.database_path.exists() and not settings.key_file.exists()
 
@@ -183,12 +184,13 @@ async def test_a_token_telegram_refuses_is_one_clear_line(tmp_path: Path) -> Non
 
 async def test_unreachable_telegram_is_one_clear_line(tmp_path: Path) -> None:
     with pytest.raises(StartError, match="TELEGRAM_API_URL: cannot reach"):
-        await run_polling(
+        await run_telegram_bot(
             load_settings(
                 None,
                 bot_token="1:x",
                 telegram_api_url="http://127.0.0.1:9",
                 database_path=tmp_path / "bot.sqlite3",
+                http_listen="127.0.0.1:0",
             ),
             handle_signals=False,
         )

@@ -7,6 +7,7 @@ so the tests follow the Dockerfile when it changes.
 
 from __future__ import annotations
 
+import asyncio
 import importlib.metadata
 import importlib.util
 import json
@@ -21,6 +22,7 @@ import tomllib
 from pathlib import Path
 
 import pytest
+from aiohttp import web
 
 from bot.settings import Settings
 
@@ -200,18 +202,32 @@ def test_package_installed_as_in_the_dockerfile_runs_outside_the_repository(
     assert "--user" in shell_usage
 
 
-def test_healthcheck_passes_only_with_a_readable_database(tmp_path: Path) -> None:
-    """The HEALTHCHECK command fails without a database, or with a file that is not SQLite,
-    and passes once the bot's database (or the demo one beside it) exists."""
+def _healthcheck() -> list[str]:
+    """The HEALTHCHECK command, run with this interpreter."""
     (healthcheck,) = [args for keyword, args in _instructions() if keyword == "HEALTHCHECK"]
     command = json.loads(healthcheck[healthcheck.index("CMD ") + len("CMD ") :])
     assert command[0] == "python"
     command[0] = sys.executable
+    return list(command)
+
+
+def test_healthcheck_with_the_server_off_passes_only_with_a_readable_database(
+    tmp_path: Path,
+) -> None:
+    """With HTTP_LISTEN=off the HEALTHCHECK command fails without a database, or with a file
+    that is not SQLite, and passes once the bot's database (or the demo one beside it)
+    exists."""
+    command = _healthcheck()
     database = tmp_path / "bot.sqlite3"
-    env = _clean_env() | {"DATABASE_PATH": str(database)}
+    env = _clean_env() | {"DATABASE_PATH": str(database), "HTTP_LISTEN": "off"}
 
     def healthy() -> bool:
-        return subprocess.run(command, env=env, capture_output=True, check=False).returncode == 0
+        return (
+            subprocess.run(
+                command, env=env, cwd=tmp_path, capture_output=True, check=False
+            ).returncode
+            == 0
+        )
 
     assert not healthy()
     demo = database.with_name("demo.sqlite3")
@@ -226,6 +242,42 @@ def test_healthcheck_passes_only_with_a_readable_database(tmp_path: Path) -> Non
         connection.execute("CREATE TABLE t (x)")
     connection.close()
     assert healthy()
+
+
+async def test_healthcheck_asks_healthz_where_http_listen_says(tmp_path: Path) -> None:
+    """With the server on, healthy is /healthz answering 200: not 503, not a closed port. The
+    image's 0.0.0.0 is asked on loopback; HTTP_LISTEN may come from .env in the folder."""
+    answer = {"status": 200}
+
+    async def healthz(request: web.Request) -> web.Response:
+        return web.Response(status=answer["status"], text="{}")
+
+    app = web.Application()
+    app.router.add_get("/healthz", healthz)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    command = _healthcheck()
+
+    async def healthy(**env: str) -> bool:
+        process = await asyncio.create_subprocess_exec(
+            *command, env=_clean_env() | env, cwd=tmp_path,
+            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+        )  # fmt: skip
+        return await asyncio.wait_for(process.wait(), 60) == 0
+
+    try:
+        assert await healthy(HTTP_LISTEN=f"0.0.0.0:{port}")
+        answer["status"] = 503
+        assert not await healthy(HTTP_LISTEN=f"0.0.0.0:{port}")
+        answer["status"] = 200
+        (tmp_path / ".env").write_text(f"HTTP_LISTEN=127.0.0.1:{port}\n", encoding="utf-8")
+        assert await healthy()
+    finally:
+        await runner.cleanup()
+    assert not await healthy()  # nothing listens there any more
 
 
 def test_dockerfile_has_no_hadolint_findings() -> None:

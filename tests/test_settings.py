@@ -7,12 +7,19 @@ from pathlib import Path
 import pytest
 from cryptography.fernet import Fernet
 
-from bot.settings import MAX_USER_ID, RateLimit, SettingsError, load_settings, parse_user_id
+from bot.settings import (
+    MAX_USER_ID,
+    Listen,
+    RateLimit,
+    SettingsError,
+    load_settings,
+    parse_user_id,
+)
 
 ENV_NAMES = (
     "BOT_TOKEN", "TELEGRAM_API_URL", "SMSC_BASE_URL", "DATABASE_PATH", "ADMIN_IDS",
     "ALLOW_SELF_LOGIN", "ENCRYPTION_KEY", "CACHE_TTL", "USER_RATE_LIMIT", "SMSC_HOURLY_BUDGET",
-    "SMSC_TIMEOUT", "TIMEZONE", "LOG_LEVEL",
+    "SMSC_TIMEOUT", "TIMEZONE", "LOG_LEVEL", "HTTP_LISTEN", "PUBLIC_URL", "TELEGRAM_WEBHOOK",
 )  # fmt: skip
 
 
@@ -36,6 +43,9 @@ def test_defaults_match_the_product_contract() -> None:
     assert settings.smsc_timeout == 10
     assert settings.timezone.key == "Europe/Moscow"
     assert settings.log_level == "INFO"
+    assert settings.http_listen == Listen("127.0.0.1", 8080)
+    assert settings.public_url is None
+    assert settings.telegram_webhook is False
 
 
 def test_values_from_the_environment_and_env_file(
@@ -77,6 +87,13 @@ def test_values_from_the_environment_and_env_file(
         ("ALLOW_SELF_LOGIN", "maybe"),
         ("SMSC_BASE_URL", "smsc.ru"),
         ("TELEGRAM_API_URL", "ftp://example"),
+        ("HTTP_LISTEN", "8080"),
+        ("HTTP_LISTEN", "127.0.0.1:port"),
+        ("HTTP_LISTEN", "127.0.0.1:70000"),
+        ("HTTP_LISTEN", ":8080"),
+        ("PUBLIC_URL", "bot.example.com"),
+        ("PUBLIC_URL", "https://bot.example.com/?x=1"),
+        ("TELEGRAM_WEBHOOK", "sometimes"),
     ],
 )
 def test_a_bad_value_is_one_line_naming_the_variable(
@@ -156,4 +173,32 @@ def test_a_timezone_that_does_not_exist_in_any_case_is_still_refused(
 ) -> None:
     monkeypatch.setenv("TIMEZONE", "europe/mordor")
     with pytest.raises(SettingsError, match=r"^TIMEZONE: expected an IANA time zone"):
+        load_settings(None)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("off", None),
+        (" OFF ", None),
+        ("0.0.0.0:8080", Listen("0.0.0.0", 8080)),  # noqa: S104 - a value, not a bind
+        ("[::1]:9000", Listen("::1", 9000)),
+        ("localhost:0", Listen("localhost", 0)),
+    ],
+)
+def test_http_listen_is_host_port_or_off(
+    monkeypatch: pytest.MonkeyPatch, text: str, expected: Listen | None
+) -> None:
+    monkeypatch.setenv("HTTP_LISTEN", text)
+    assert load_settings(None).http_listen == expected
+
+
+def test_webhook_mode_needs_a_public_url_and_a_server(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TELEGRAM_WEBHOOK", "true")
+    with pytest.raises(SettingsError, match=r"^TELEGRAM_WEBHOOK: true needs PUBLIC_URL"):
+        load_settings(None)
+    monkeypatch.setenv("PUBLIC_URL", "https://bot.example.com/")
+    assert load_settings(None).public_url == "https://bot.example.com"
+    monkeypatch.setenv("HTTP_LISTEN", "off")
+    with pytest.raises(SettingsError, match=r"^TELEGRAM_WEBHOOK: true needs HTTP_LISTEN"):
         load_settings(None)

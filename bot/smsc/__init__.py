@@ -1,4 +1,5 @@
-"""SMS Center's HTTP protocol: the client (three coroutines and an exception tree) and the
+"""SMS Center's HTTP protocol: the client (three coroutines and an exception tree), the status
+push and its assumed signature (``bot.smsc.push``), the push sender (``bot.smsc.pusher``), and the
 simulated SMS Center (``bot.smsc.simulator``, imported on its own: it needs aiohttp).
 
 May import: the standard library, httpx (the client), aiohttp (the simulator only). Nothing

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 import zlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from types import MappingProxyType
@@ -188,11 +188,11 @@ def _complete(
     return record
 
 
-def _settle(record: dict[str, Any], now: float, tz: ZoneInfo) -> None:
-    """Apply the record's pending change of status if its moment has come."""
+def _settle(record: dict[str, Any], now: float, tz: ZoneInfo) -> bool:
+    """Apply the record's pending change of status if its moment has come; whether it did."""
     pending = record.get(SETTLE)
     if pending is None or pending[0] > now:
-        return
+        return False
     at, status, err = pending
     record.update(
         status=status,
@@ -202,17 +202,21 @@ def _settle(record: dict[str, Any], now: float, tz: ZoneInfo) -> None:
         status_name=STATUS_NAMES_RU.get(status, ""),
     )
     del record[SETTLE]
+    return True
 
 
 class History:
     """One account's messages as SMS Center keeps them, in ``int_id`` order (the newest last).
 
     Dates are formatted in ``tz``. A message in progress settles (takes its pending status) when
-    :meth:`settle` is called at or after the moment of the change.
+    :meth:`settle` is called at or after the moment of the change. ``listeners`` are called with
+    the record after each change of status: a new message, and each settling (the push sender,
+    ``bot.smsc.pusher``, listens).
     """
 
     def __init__(self, tz: ZoneInfo) -> None:
         self.tz = tz
+        self.listeners: list[Callable[[dict[str, Any]], None]] = []
         self._records: list[dict[str, Any]] = []
         self._top_int_id = 1_000_000  # the highest int_id and id so far: the next gets +1
         self._top_id = 0
@@ -239,12 +243,16 @@ class History:
             record["int_id"]
         ):
             self._records.sort(key=lambda message: as_int(message["int_id"]))
+        for listener in self.listeners:
+            listener(record)
         return record
 
     def settle(self, now: float) -> None:
         """Apply every pending change of status whose moment has come by ``now``."""
         for record in self._records:
-            _settle(record, now, self.tz)
+            if _settle(record, now, self.tz):
+                for listener in self.listeners:
+                    listener(record)
 
     def newest_first(self) -> Iterator[dict[str, Any]]:
         """The stored records, newest first (not copies: see :func:`public`)."""

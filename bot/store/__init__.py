@@ -6,7 +6,8 @@ encrypted at rest, schema migrations.
 - ``migrations``: the schema as ordered forward migrations, the version in ``user_version``;
 - ``records``: ``Account``, ``Member``, ``AuditEntry``, ``Rekeyed``, what the store hands out;
 - ``errors``: ``StorageError`` and its subclasses;
-- ``cipher``: API keys at rest (Fernet), fingerprints, the key file.
+- ``cipher``: API keys at rest (Fernet), fingerprints, the key file;
+- ``pushes``: ``PushStore``, status pushes' secrets and the pushed status of each message.
 
 May import: the standard library, aiosqlite, cryptography. Nothing else of ``bot/``.
 """
@@ -21,10 +22,12 @@ from bot.store.cipher import (
 from bot.store.database import Storage
 from bot.store.errors import AccountExists, KeyInUse, NoSuchAccount, StorageError
 from bot.store.migrations import MIGRATIONS, schema_version
+from bot.store.pushes import PUSHED_STATUS_DAYS, PushedStatus, PushSecrets, PushStore
 from bot.store.records import Account, AuditEntry, Member, Rekeyed
 
 __all__ = [
     "MIGRATIONS",
+    "PUSHED_STATUS_DAYS",
     "Account",
     "AccountExists",
     "AuditEntry",
@@ -33,6 +36,9 @@ __all__ = [
     "KeyInUse",
     "Member",
     "NoSuchAccount",
+    "PushSecrets",
+    "PushStore",
+    "PushedStatus",
     "Rekeyed",
     "Storage",
     "StorageError",

@@ -404,6 +404,16 @@ class Storage(StatementRunner):
         async with self._transaction():
             return await self._execute("DELETE FROM quota_ledger WHERE at < ?", (before,))
 
+    # -- health -----------------------------------------------------------------------------
+
+    async def check_writable(self, *, now: float) -> None:
+        """Write to the file and take it back (a ledger row no account has, inserted and deleted
+        in one committed transaction, so the WAL is really appended to); StorageError when the
+        disk is full, the file read-only or locked past the busy timeout."""
+        async with self._transaction():
+            await self._execute("INSERT INTO quota_ledger (key_id, at) VALUES ('', ?)", (now,))
+            await self._execute("DELETE FROM quota_ledger WHERE key_id = ''")
+
     # -- internals --------------------------------------------------------------------------
 
     async def _account_id(self, name: str) -> int | None:

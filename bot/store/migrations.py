@@ -104,6 +104,35 @@ MIGRATIONS: list[Sequence[str]] = [
         "UPDATE accounts SET name = lower(name) WHERE name <> lower(name)",
         "CREATE UNIQUE INDEX accounts_by_name_any_case ON accounts (name COLLATE NOCASE)",
     ),
+    # 5 (status pushes): an account's push secret (encrypted like keys; the previous one kept
+    # for an hour after a rotation) and the handler URL pushes are relayed to (encrypted: it
+    # holds that system's secret), and the pushed status of each message, one row per message
+    # (pruned after PUSHED_STATUS_DAYS, bot.store.pushes).
+    (
+        """
+        CREATE TABLE push_secrets (
+            account_id INTEGER PRIMARY KEY REFERENCES accounts (id) ON DELETE CASCADE,
+            secret_token BLOB NOT NULL,
+            previous_token BLOB,
+            previous_until REAL,
+            relay_token BLOB,
+            created_at REAL NOT NULL
+        )
+        """,
+        """
+        CREATE TABLE pushed_statuses (
+            account_id INTEGER NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+            phone TEXT NOT NULL,
+            message_id INTEGER NOT NULL,
+            status INTEGER,
+            err INTEGER,
+            status_at REAL NOT NULL,
+            received_at REAL NOT NULL,
+            PRIMARY KEY (account_id, phone, message_id)
+        ) WITHOUT ROWID
+        """,
+        "CREATE INDEX pushed_statuses_by_time ON pushed_statuses (received_at)",
+    ),
 ]
 
 

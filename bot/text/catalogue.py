@@ -1,9 +1,9 @@
 """Every user-visible line of the commands and the console, in English and Russian, side by side.
 
 Sections: roles and access, arguments, limits, SMS Center failures, start/help/whoami, keys,
-admin, buttons, the command menu, the console's own lines. The rest of the one catalogue: the
-lookup answers' lines in :mod:`bot.text.catalogue_answers`, and what each status or error code
-means beside the code tables in :mod:`bot.text.codes`.
+admin, buttons, the command menu, the console's own lines, status pushes. The rest of the one
+catalogue: the lookup answers' lines in :mod:`bot.text.catalogue_answers`, and what each status
+or error code means beside the code tables in :mod:`bot.text.codes`.
 
 A :class:`Text` is one phrase; a :class:`Plural` is a phrase about a count ``{n}`` with the forms
 each language needs (call it with the count). A count next to an abbreviated unit ("5 s",
@@ -512,3 +512,69 @@ HISTORY_WHICH = Text(
     "{count} в конце — часть номера? Отправьте <code>/history +{whole}</code> для "
     "{whole_shown} или <code>/history +{split} {count}</code> для {split_shown} с N = {count}.",
 )
+
+
+# --- status pushes (/push, /keys) ------------------------------------------------------------
+
+PUSH_URL = Text(
+    "Status pushes for <b>{name}</b>: paste this handler URL into SMS Center (cabinet → User "
+    "settings → handler URL). It holds the push secret: this message is deleted in 10 minutes."
+    "\n\n<code>{url}</code>",
+    "Пуши статусов для <b>{name}</b>: вставьте этот адрес обработчика в SMS Center (кабинет → "
+    "Настройки пользователя → адрес обработчика). В нём секрет: это сообщение будет удалено "
+    "через 10 минут.\n\n<code>{url}</code>",
+)
+PUSH_ROTATED = Text(
+    "New secret made; the old one is still accepted for an hour.",
+    "Создан новый секрет; старый принимается ещё час.",
+)
+PUSH_OFF = Text(
+    "Status pushes for <b>{name}</b> are off: pushes signed with its secret are refused.",
+    "Пуши статусов для <b>{name}</b> выключены: пуши с его секретом отклоняются.",
+)
+PUSH_WAS_OFF = Text(
+    "Status pushes for <b>{name}</b> were not on.",
+    "Пуши статусов для <b>{name}</b> и не были включены.",
+)
+PUSH_NEEDS_PUBLIC_URL = Text(
+    "Status pushes need the bot's public address: set PUBLIC_URL (and HTTP_LISTEN) and restart.",
+    "Для пушей нужен публичный адрес бота: задайте PUBLIC_URL (и HTTP_LISTEN) и перезапустите.",
+)
+PUSH_RELAY_ON = Text(
+    "Verified pushes for <b>{name}</b> are now passed on to {host}, re-signed with its secret.",
+    "Проверенные пуши для <b>{name}</b> теперь передаются на {host}, с его подписью.",
+)
+PUSH_RELAY_OFF = Text(
+    "Pushes for <b>{name}</b> are no longer passed on.",
+    "Пуши для <b>{name}</b> больше никуда не передаются.",
+)
+PUSH_RELAY_NEEDS_PUSHES = Text(
+    "Turn pushes on first: <code>/push {name}</code>.",
+    "Сначала включите пуши: <code>/push {name}</code>.",
+)
+PUSH_RELAY_USAGE = Text(
+    "Usage: <code>/push NAME relay URL</code>, the other system's whole handler URL with its "
+    "<code>md5=</code> or <code>sha1=</code> field; <code>/push NAME relay off</code> stops it.",
+    "Формат: <code>/push ИМЯ relay URL</code>, полный адрес обработчика другой системы с полем "
+    "<code>md5=</code> или <code>sha1=</code>; <code>/push ИМЯ relay off</code> — перестать.",
+)
+PUSH_RELAY_NOT_DELETED = Text(
+    "I could not delete your message with the URL: delete it yourself, it holds a secret.",
+    "Не удалось удалить ваше сообщение с адресом: удалите его сами, в нём секрет.",
+)
+KEYS_PUSHES = Text(" · pushes on", " · пуши включены")
+KEYS_PUSHES_REFUSED = Plural(
+    (
+        " · {n} push refused: {reason}, last at {at}",
+        " · {n} pushes refused: {reason}, last at {at}",
+    ),
+    (
+        " · {n} пуш отклонён: {reason}, последний в {at}",
+        " · {n} пуша отклонено: {reason}, последний в {at}",
+        " · {n} пушей отклонено: {reason}, последний в {at}",
+    ),
+)
+PUSH_REFUSAL_REASONS: dict[str, Text] = {
+    "bad_signature": Text("bad signature", "неверная подпись"),
+    "unsigned": Text("no signature", "без подписи"),
+}

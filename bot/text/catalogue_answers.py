@@ -108,6 +108,7 @@ NO_MESSAGES = Text(
 )
 SENT = Text("Sent: {when}", "Отправлено: {when}")
 CHANGED = Text("Status changed: {when}", "Статус изменён: {when}")
+PUSHED = Text("Status pushed by SMS Center: {when}", "Статус прислан SMS Center (пуш): {when}")
 OPERATOR = Text("Operator: {value}", "Оператор: {value}")
 REGION = Text("Region: {value}", "Регион: {value}")
 SENDER = Text("Sender: {value}", "Отправитель: {value}")

@@ -231,6 +231,24 @@ COMMANDS: tuple[CommandSpec, ...] = (
         menu=Text("who has access", "у кого есть доступ"),
     ),
     CommandSpec(
+        "push",
+        Audience.ADMIN,
+        description=Text(
+            "status pushes from SMS Center for an account (private chat)",
+            "пуши статусов от SMS Center для аккаунта (в личном чате)",
+        ),
+        menu=Text("status pushes for an account", "пуши статусов для аккаунта"),
+        syntax=Text("NAME [new | off | relay URL]", "ИМЯ [new | off | relay URL]"),
+        note=Text(
+            ": the handler URL to paste into SMS Center; <code>new</code> makes a new secret, "
+            "<code>off</code> turns pushes off, <code>relay URL</code> passes them on to "
+            "another system's handler URL.",
+            ": адрес обработчика для настроек SMS Center; <code>new</code> — новый секрет, "
+            "<code>off</code> — выключить пуши, <code>relay URL</code> — передавать их на адрес "
+            "обработчика другой системы.",
+        ),
+    ),
+    CommandSpec(
         "audit",
         Audience.ADMIN,
         description=Text("the last lookups (private chat)", "последние запросы (в личном чате)"),

@@ -99,12 +99,18 @@ _OVERDUE: Final[dict[int, Text]] = {-1: phrases.OVERDUE_QUEUED, 0: phrases.OVERD
 
 
 def render_last(
-    lookup: Lookup[HistoryEntry | None], phone: str, view: View, *, update_by: float | None = None
+    lookup: Lookup[HistoryEntry | None],
+    phone: str,
+    view: View,
+    *,
+    update_by: float | None = None,
+    pushed_at: float | None = None,
 ) -> str:
     """The answer to ``/last <phone>``: everything known about the newest message to ``phone``.
 
     Number, status with its code, for a failure the error, what usually helps and whether
-    resending can succeed; send and status-change times, operator, region, sender, parts,
+    resending can succeed; send and status-change times (``pushed_at``: the status came in SMS
+    Center's push at that moment, and the answer says so), operator, region, sender, parts,
     cost, ids, and the message text (masked in groups, shortened). ``None`` says no message
     was found in the six months SMS Center is asked about.
     """
@@ -113,12 +119,17 @@ def render_last(
         line = phrases.NO_MESSAGES(view.lang).format(phone=f"<b>{display_phone(phone)}</b>")
         return _answer([line], lookup, view, update_by=update_by)
     as_of = lookup.status_at or lookup.fetched_at  # the status is judged as of when it was seen
-    details = _details(entry, phone or entry.phone, view, as_of=as_of)
+    details = _details(entry, phone or entry.phone, view, as_of=as_of, pushed_at=pushed_at)
     return _answer(details, lookup, view, update_by=update_by)
 
 
 def render_pending(
-    held: Lookup[HistoryEntry | None] | None, phone: str, due: float, view: View
+    held: Lookup[HistoryEntry | None] | None,
+    phone: str,
+    due: float,
+    view: View,
+    *,
+    pushed_at: float | None = None,
 ) -> str:
     """The answer to ``/last`` while its request is coming: the held data with its age and when
     this message will be updated, or, with nothing held, that SMS Center is being asked."""
@@ -127,7 +138,7 @@ def render_pending(
     if held is None:
         line = phrases.ASKING(view.lang).format(phone=f"<b>{display_phone(phone)}</b>", time=by)
         return fit([line], lang=view.lang)
-    return render_last(held, phone, view, update_by=due)
+    return render_last(held, phone, view, update_by=due, pushed_at=pushed_at)
 
 
 def render_restarted(phone: str, view: View) -> str:
@@ -345,7 +356,9 @@ def _line(entry: HistoryEntry, view: View, *, with_phone: bool, named: bool, cop
     return " · ".join(parts)
 
 
-def _details(entry: HistoryEntry, phone: str, view: View, *, as_of: float) -> list[str]:
+def _details(
+    entry: HistoryEntry, phone: str, view: View, *, as_of: float, pushed_at: float | None = None
+) -> list[str]:
     """The full /last view of one message, as known at ``as_of``: a details block, then the
     text block."""
     lang = view.lang
@@ -353,7 +366,9 @@ def _details(entry: HistoryEntry, phone: str, view: View, *, as_of: float) -> li
     lines += _diagnosis(entry, lang, as_of=as_of)
     if entry.sent_at is not None:
         lines.append(phrases.SENT(lang).format(when=when(entry.sent_at, view)))
-    if entry.changed_at is not None and (
+    if pushed_at is not None:
+        lines.append(phrases.PUSHED(lang).format(when=when(pushed_at, view)))
+    elif entry.changed_at is not None and (
         entry.sent_at is None or moment(entry.changed_at, view) != moment(entry.sent_at, view)
     ):  # a change shown at the same minute as the sending says nothing new
         lines.append(phrases.CHANGED(lang).format(when=when(entry.changed_at, view)))

@@ -8,9 +8,11 @@ update queue behind getUpdates, and what a test can read back.
 
 `FakeTelegramServer` (`tests.fakes.telegram`) serves the same object over real HTTP. Served:
 `getMe`, `getUpdates` (offset/limit/timeout long polling over a queue filled by `push_update`;
-a newer concurrent getUpdates ends the older one with 409 Conflict), `deleteWebhook`,
-`getWebhookInfo`, and the chat methods of `BotApiMethods`; any other method is 404
-"Not Found: method not found". A wrong token is 401 "Unauthorized". `fail_next` and
+a newer concurrent getUpdates ends the older one with 409 Conflict, and so does any getUpdates
+while a webhook is set, as Telegram does), `setWebhook` (its URL and `secret_token` are kept in
+`webhook_url` and `webhook_secret`; `FakeTelegramServer.post_to_webhook` delivers an update
+there), `deleteWebhook`, `getWebhookInfo`, and the chat methods of `BotApiMethods`; any other
+method is 404 "Not Found: method not found". A wrong token is 401 "Unauthorized". `fail_next` and
 `disconnect_next` script failures of the next calls of a method.
 
 Every answered call is recorded as an `ApiCall` in `calls` (successful) or `failed_calls`
@@ -42,6 +44,10 @@ JsonDict = dict[str, Any]
 CONFLICT_GET_UPDATES: Final = (
     "Conflict: terminated by other getUpdates request; "
     "make sure that only one bot instance is running"
+)
+CONFLICT_WEBHOOK: Final = (
+    "Conflict: can't use getUpdates method while webhook is active; "
+    "use deleteWebhook to delete the webhook first"
 )
 
 # Telegram does not send these kinds unless they are asked for by name in allowed_updates.
@@ -110,6 +116,9 @@ class FakeBotApi(BotApiMethods):
         self._updates: list[JsonDict] = []
         self._allowed_updates: frozenset[str] | None = None
         self._poll_generation = 0
+        self.webhook_url = ""
+        self.webhook_secret: str | None = None
+        self.methods["setWebhook"] = self._set_webhook
         self.methods["deleteWebhook"] = self._delete_webhook
         self.methods["getWebhookInfo"] = self._get_webhook_info
         # getUpdates is asynchronous (it long-polls) and is served apart; it is listed here so
@@ -139,6 +148,8 @@ class FakeBotApi(BotApiMethods):
                 raise ConnectionDropped(method)
             raise self._fail(method, params, failure)
         if method == "getUpdates":
+            if self.webhook_url:
+                raise self._fail(method, params, BotApiError(409, CONFLICT_WEBHOOK))
             return await self._get_updates(params)
         handler = self.methods.get(method)
         if handler is None:
@@ -372,14 +383,32 @@ class FakeBotApi(BotApiMethods):
                 break
         return copy.deepcopy(found)
 
+    def _set_webhook(self, params: JsonDict) -> bool:
+        url = params.get("url")
+        if not isinstance(url, str):
+            raise BotApiError(400, "Bad Request: bad webhook: URL must be given")
+        if url and not url.startswith(("http://", "https://")):
+            raise BotApiError(400, "Bad Request: bad webhook: invalid URL")
+        self.webhook_url = url
+        secret = params.get("secret_token")
+        self.webhook_secret = str(secret) if secret is not None else None
+        if params.get("drop_pending_updates") is True:
+            self._updates.clear()
+        return True
+
     def _delete_webhook(self, params: JsonDict) -> bool:
+        self.webhook_url, self.webhook_secret = "", None
         if params.get("drop_pending_updates") is True:
             self._updates.clear()
         return True
 
     def _get_webhook_info(self, params: JsonDict) -> JsonDict:
         pending = len(self._updates)
-        return {"url": "", "has_custom_certificate": False, "pending_update_count": pending}
+        return {
+            "url": self.webhook_url,
+            "has_custom_certificate": False,
+            "pending_update_count": pending,
+        }
 
 
 class FakeBotApiSession(LocalSession):

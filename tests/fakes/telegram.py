@@ -3,6 +3,7 @@
     async with FakeTelegramServer() as telegram:
         bot = telegram.make_bot()      # Bot(token, session=AiohttpSession(api=…from_base(url)))
         telegram.push_update(message_update("/start"))   # delivered through getUpdates
+        status = await telegram.post_to_webhook(message_update("/start"))  # after setWebhook
         ...
         await close_quickly(bot)
 
@@ -23,11 +24,12 @@ from typing import Any, Self
 from aiogram import Bot
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
-from aiohttp import web
+from aiohttp import ClientSession, ClientTimeout, web
 
 from bot.chat.session import BotApiError
 from tests.fakes.api_params import read_params
 from tests.fakes.bot_api import ConnectionDropped, FakeBotApi
+from tests.fakes.updates import next_update_id
 
 __all__ = ["FakeTelegramServer", "close_quickly"]
 
@@ -100,6 +102,37 @@ class FakeTelegramServer(FakeBotApi):
         (`close_quickly`)."""
         session = AiohttpSession(api=self.api_server())
         return Bot(token or self.token, session=session, **kwargs)
+
+    async def post_to_webhook(
+        self,
+        update: dict[str, Any],
+        *,
+        secret_token: str | None = None,
+        without_secret: bool = False,
+        url: str | None = None,
+    ) -> int:
+        """POST `update` to the webhook as Telegram does; return the HTTP status answered.
+
+        The URL and secret are those of the last setWebhook, unless given; `without_secret`
+        sends no `X-Telegram-Bot-Api-Secret-Token` header. The update's chats and messages
+        become known to the fake, as with `push_update`.
+        """
+        target = url if url is not None else self.webhook_url
+        if not target:
+            raise RuntimeError("no webhook is set")
+        if "update_id" not in update:
+            update["update_id"] = next_update_id()
+        self.observe_update(update)
+        secret = self.webhook_secret if secret_token is None else secret_token
+        headers = {}
+        if secret is not None and not without_secret:
+            headers["X-Telegram-Bot-Api-Secret-Token"] = secret
+        async with (
+            ClientSession(timeout=ClientTimeout(total=10)) as client,
+            client.post(target, json=update, headers=headers) as response,
+        ):
+            await response.read()
+            return response.status
 
     # -- HTTP ----------------------------------------------------------------------------------
 

@@ -1,0 +1,132 @@
+"""``GET /metrics``: the bot's Prometheus metrics, in a registry of its own (PRODUCT.md §9).
+
+Every metric is named ``smsbot_…``. Labels are bounded, and an account appears at most by its
+name (the admin's slug); a key, a key's fingerprint, a secret, a phone number or a message text
+is never a label or a value. What each metric counts:
+
+- ``smsbot_smsc_requests_total{call, outcome}``: requests to SMS Center by script (``get``,
+  ``status``, ``balance``) and outcome (``ok``, ``error_<code>`` for SMS Center's own error
+  answers, ``http_<status>``, ``timeout``, ``connect_error``, ``network_error``);
+- ``smsbot_smsc_request_seconds{call}``: how long they took;
+- ``smsbot_history_budget_left{account}``: history requests the account may still make this
+  hour (read when scraped);
+- ``smsbot_updates_total{outcome}`` and ``smsbot_update_seconds``: Telegram updates handled
+  (``handled``, ``unhandled``, ``error``) and the time each took;
+- ``smsbot_answers_total{origin}``: lookups answered, by where the data came from (``fresh``:
+  asked now; ``cache``: held and younger than CACHE_TTL; ``stale``: older data held, a request
+  being held back; ``pending``: batched, the answer edited in when it lands; ``pushed``: the
+  status shown came in SMS Center's push; ``refused``);
+- ``smsbot_telegram_calls_total{outcome}``: Bot API calls by final outcome, and
+  ``smsbot_telegram_attempts_total{outcome}``: every attempt, retries included (``ok``,
+  ``too_many_requests`` for 429, ``server_error``, ``network_error``, ``refused``); the
+  difference of the two is the retries;
+- ``smsbot_pushes_total{account, kind}``: verified pushes from SMS Center (``status``,
+  ``incoming``, ``other``), and ``smsbot_push_refusals_total{account, reason}``: refused ones
+  (``unknown_account``, ``unsigned``, ``bad_signature``, ``too_large``); ``account`` is empty
+  for a request naming no known account (the path's name is never a label: anyone can make
+  one up); ``smsbot_relays_total{account, outcome}``: verified pushes passed on to another
+  system (``ok``, ``failed`` after the retries, ``bad_url``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+
+from bot.fetch import Fetcher
+from bot.store import Storage, StorageError
+
+METRICS_PATH = "/metrics"
+
+
+class Metrics:
+    """The bot's metrics in their own ``CollectorRegistry`` (never the process-global one, so
+    that every bot a test builds counts for itself)."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        r = self.registry
+        self.smsc_requests = Counter(
+            "smsbot_smsc_requests", "Requests to SMS Center", ["call", "outcome"], registry=r
+        )
+        self.smsc_seconds = Histogram(
+            "smsbot_smsc_request_seconds",
+            "Time of one SMS Center request",
+            ["call"],
+            buckets=(0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+            registry=r,
+        )
+        self.budget_left = Gauge(
+            "smsbot_history_budget_left",
+            "History requests the account may still make in the sliding hour",
+            ["account"],
+            registry=r,
+        )
+        self.updates = Counter(
+            "smsbot_updates", "Telegram updates handled", ["outcome"], registry=r
+        )
+        self.update_seconds = Histogram(
+            "smsbot_update_seconds",
+            "Time to handle one Telegram update",
+            buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+            registry=r,
+        )
+        self.answers = Counter(
+            "smsbot_answers", "Lookups answered, by where the data came from", ["origin"],
+            registry=r,
+        )  # fmt: skip
+        self.telegram_calls = Counter(
+            "smsbot_telegram_calls", "Bot API calls by final outcome", ["outcome"], registry=r
+        )
+        self.telegram_attempts = Counter(
+            "smsbot_telegram_attempts",
+            "Bot API call attempts, retries included",
+            ["outcome"],
+            registry=r,
+        )
+
+        self.pushes = Counter(
+            "smsbot_pushes", "Verified pushes from SMS Center", ["account", "kind"], registry=r
+        )
+        self.push_refusals = Counter(
+            "smsbot_push_refusals", "Refused pushes by reason", ["account", "reason"], registry=r
+        )
+
+        self.relays = Counter(
+            "smsbot_relays", "Pushes relayed to another system", ["account", "outcome"],
+            registry=r,
+        )  # fmt: skip
+
+    def render(self) -> bytes:
+        """The Prometheus text exposition of every metric."""
+        return generate_latest(self.registry)
+
+
+def metrics_route(metrics: Metrics, storage: Storage, fetcher: Fetcher) -> web.RouteDef:
+    """``GET /metrics``; the gauges read at scrape time are refreshed first."""
+
+    async def refresh() -> None:
+        try:
+            accounts = await storage.list_accounts()
+        except StorageError:
+            return  # the rest is still worth scraping; /healthz says what is wrong
+        metrics.budget_left.clear()
+        for account, _ in accounts:
+            metrics.budget_left.labels(account=account.name).set(await fetcher.quota_left(account))
+
+    return web.get(METRICS_PATH, _handler(metrics, refresh))
+
+
+def _handler(
+    metrics: Metrics, refresh: Callable[[], Awaitable[None]]
+) -> Callable[[web.Request], Awaitable[web.Response]]:
+    async def handle(request: web.Request) -> web.Response:
+        await refresh()
+        response = web.Response(body=metrics.render())
+        response.headers["Content-Type"] = CONTENT_TYPE_LATEST
+        return response
+
+    return handle
