@@ -24,7 +24,7 @@ from bot.fetch import (
     QuotaExhausted,
     UserRateLimited,
 )
-from bot.fetch.budget import AccountBudget
+from bot.fetch.budget import ACCOUNT_FRESH, AccountBudget, Purpose
 from bot.smsc import (
     SmscBadCredentials,
     SmscClient,
@@ -530,3 +530,19 @@ async def test_back_off_doubles_for_rate_limits_and_waits_fixed_times_for_blocks
     clock.advance(5 * 60)
     assert await budget.backoff_error("k") is None
     assert await budget.try_spend("k", cold=True)
+
+
+async def test_lookups_leave_one_request_for_failed_once_its_window_is_five_minutes_old(
+    clock: FakeClock,
+) -> None:
+    budget = AccountBudget(MemoryLedger(), 30, clock=clock)
+    minimum = budget.minimum(Purpose.ACCOUNT)
+    for _ in range(minimum):
+        assert await budget.try_spend("k", cold=True, purpose=Purpose.ACCOUNT)
+    clock.advance(ACCOUNT_FRESH)
+    lookups = 0
+    while await budget.try_spend("k", cold=True, purpose=Purpose.LOOKUP):
+        lookups += 1
+    assert lookups == 30 - minimum - 1  # one kept for /failed, in demand and five minutes old
+    assert await budget.try_spend("k", cold=True, purpose=Purpose.ACCOUNT)
+    assert not await budget.try_spend("k", cold=True, purpose=Purpose.ACCOUNT)

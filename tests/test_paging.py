@@ -5,7 +5,8 @@ clock."""
 
 from __future__ import annotations
 
-from bot.fetch import HOUR
+from bot.fetch import HOUR, Origin
+from bot.fetch.budget import ACCOUNT_FRESH, Purpose
 from bot.fetch.paging import page_back
 from bot.fetch.picture import AccountPicture
 from bot.smsc import HistoryEntry, SmscClient
@@ -98,3 +99,22 @@ async def test_a_page_that_does_not_reach_further_back_ends_the_paging() -> None
 
     pages = await page_back(picture, now - 3 * HOUR, same_page, start=now - 2 * 86400)
     assert pages == 1 and asked == [1]
+
+
+async def test_past_its_minimum_share_failed_refreshes_its_window_every_five_minutes(
+    sim: SimulatedSmsc, client: SmscClient, storage: Storage, account: Account, clock: FakeClock
+) -> None:
+    busy_account(sim, clock, 100, 30.0)
+    fetcher = make_fetcher(client, storage, clock)
+    minimum = fetcher.budget.minimum(Purpose.ACCOUNT)
+    for _ in range(minimum):  # within its minimum share: fresh once CACHE_TTL has passed
+        assert (await fetcher.failed(1, account, 1)).origin is Origin.FRESH
+        clock.advance(61)
+    asked = len(history_requests(sim))
+    assert asked == minimum
+    held = await fetcher.failed(1, account, 1)  # past it: the window held 61 s ago is served
+    assert held.origin is Origin.CACHE and len(history_requests(sim)) == asked
+    clock.advance(ACCOUNT_FRESH - 61)
+    assert (await fetcher.failed(1, account, 1)).origin is Origin.FRESH  # five minutes: asked
+    assert len(history_requests(sim)) == asked + 1
+    await fetcher.close()

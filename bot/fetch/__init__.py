@@ -62,7 +62,10 @@ The rules, in the order a lookup meets them:
    ``status.php`` is free of the budget but waits out a back-off too. **The hour is shared by
    purpose** (``budget.Purpose``): lookups keep half of it, ``/failed`` and ``/recent`` a
    fifth, watches a fifth, each while it was asked for in the last hour; what one does not use,
-   the others may, so one person alone may use the whole hour.
+   the others may, so one person alone may use the whole hour. Past its minimum, ``/failed``'s
+   window is refreshed at most every five minutes (``ACCOUNT_FRESH``), and once its newest
+   request is that old the others leave one request of the hour free for it: a busy hour's
+   ``/failed`` is never more than five minutes old for want of a request.
 10. **In flight** — at most ``max_in_flight`` requests per account at once (SMS Center refuses
     five simultaneous status requests under one login); the rest queue.
 11. **SMS Center** — the request. A refusal backs the account off and is logged: error 9

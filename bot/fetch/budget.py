@@ -55,6 +55,13 @@ MIN_SHARE: dict[Purpose, float] = {
 }
 
 
+# /failed's data at most five minutes old, however busy the hour: past its minimum share the
+# window is refreshed at most this often (the fetcher), and one request of the hour is kept
+# free for it once its newest is this old, so that lookups never take the last one.
+ACCOUNT_FRESH = 300.0
+FRESH_EVERY: dict[Purpose, float] = {Purpose.ACCOUNT: ACCOUNT_FRESH}
+
+
 @dataclass
 class _AccountState:
     sent: SlidingLog = field(default_factory=lambda: SlidingLog(HOUR))  # history requests
@@ -150,7 +157,11 @@ class AccountBudget:
             log = state.by_purpose.get(other)
             if log is not None:
                 log.prune(now)
-            kept += max(0, self.minimum(other) - (len(log) if log is not None else 0))
+            spent = len(log) if log is not None else 0
+            # Past its minimum, a purpose in demand still keeps one request free once its
+            # last is FRESH_EVERY old, so that its answers never wait on the others for long.
+            due = other in FRESH_EVERY and (not log or now - log[-1] >= FRESH_EVERY[other])
+            kept += max(self.minimum(other) - spent, 1 if due else 0)
         return kept
 
     async def next_request_at(

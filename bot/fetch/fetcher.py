@@ -17,7 +17,7 @@ from decimal import Decimal
 from typing import TypeVar
 
 from bot.fetch.batcher import GATHER, Batcher
-from bot.fetch.budget import AccountBudget, Purpose
+from bot.fetch.budget import ACCOUNT_FRESH, AccountBudget, Purpose
 from bot.fetch.held import HeldAnswers, Snapshot
 from bot.fetch.keycheck import KeyChecks
 from bot.fetch.limits import HOUR, UserGuard, UserShare, user_share
@@ -387,12 +387,16 @@ class Fetcher:
         ``Purpose.ACCOUNT``'s share of the hour is its pace, so /failed is never answered from
         a window the batches' pace held back for many minutes."""
         start = self._period.days_back(WINDOW_DAYS)
-        cold = True
+        # Past its minimum share of the hour, the window is refreshed at most every
+        # ACCOUNT_FRESH (five minutes): a busy hour's /failed stays at most that old to the end.
+        spent = await self.budget.spent(account.key_id, Purpose.ACCOUNT)
+        past_minimum = spent >= self.budget.minimum(Purpose.ACCOUNT)
         lookup = await self._cached(
             account,
             _WINDOW,
-            cold=cold,
+            cold=True,
             purpose=Purpose.ACCOUNT,
+            fresh_for=max(self._ttl, ACCOUNT_FRESH) if past_minimum else None,
             fetch=lambda: self._client.get_messages(account.apikey, cnt=WINDOW_COUNT, start=start),
         )
         if lookup.origin is Origin.FRESH:
@@ -437,6 +441,7 @@ class Fetcher:
         held: Snapshot[T] | None = None,
         budgeted: bool = True,
         purpose: Purpose = Purpose.LOOKUP,
+        fresh_for: float | None = None,
     ) -> Lookup[T]:
         """The held answer to ``query``, or SMS Center's (``held.HeldAnswers``); a request made
         for it counts against the asking user's share."""
@@ -455,6 +460,7 @@ class Fetcher:
             purpose=purpose,
             user=user,
             before_request=guard,
+            fresh_for=fresh_for,
         )
 
 

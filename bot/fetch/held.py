@@ -94,13 +94,15 @@ class HeldAnswers:
         budgeted: bool = True,
         purpose: Purpose = Purpose.LOOKUP,
         before_request: Callable[[bool], Awaitable[None]] | None = None,
+        fresh_for: float | None = None,
     ) -> Lookup[T]:
         """The answer to ``query``: held and fresh, joined, or decided (``user``'s share is
         counted for a request made). ``before_request`` runs (and may raise) when a request
-        may be made, told whether held data could answer instead."""
+        may be made, told whether held data could answer instead. ``fresh_for`` replaces
+        ``CACHE_TTL`` as the age up to which a held answer is served as is."""
         key = (account.key_id, query)
         cached: Snapshot[T] | None = self._held.get(key)
-        if cached is not None and self._is_fresh(cached):
+        if cached is not None and self._clock() - cached.fetched_at < (fresh_for or self._ttl):
             return Lookup(cached.value, Origin.CACHE, cached.fetched_at)
         flight: asyncio.Future[Lookup[T]] | None = self._in_flight.get(key)
         if flight is None and before_request is not None:
