@@ -10,7 +10,7 @@ Center failures) are raised and answered by ``handlers/errors.py``.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from aiogram import Bot, F, Router
@@ -57,6 +57,7 @@ from bot.text import (
     render_recent,
     render_restarted,
     render_status,
+    with_pushed,
 )
 from bot.text import catalogue as texts
 
@@ -357,6 +358,11 @@ class Lookups:
         self._clock = clock
         self._describe = describe
 
+    def _pushed(self, account: Account, entries: Sequence[HistoryEntry]) -> list[float]:
+        """When each status of ``entries`` that SMS Center pushed was pushed."""
+        found = (self._pushed_at(account.key_id, entry) for entry in entries)
+        return [at for at in found if at is not None]
+
     def admit(self, caller: Caller) -> None:
         """The per-user guard for the caller's next lookup, now (``UserRateLimited``)."""
         self._fetcher.admit(caller.user_id)
@@ -463,12 +469,18 @@ class Lookups:
             page = render_history(
                 entries, query.phone, view, older=before is not None, first=query.at
             )
+            page = with_pushed(page, self._pushed(account, entries.value), view)
             return page, entries.origin, more, entries.fetched_at
         if query.kind is Kind.RECENT:
             recent = await fetcher.recent(user_id, account, query.n)
-            return render_recent(recent, view), recent.origin, None, recent.fetched_at
+            text = with_pushed(
+                render_recent(recent, view), self._pushed(account, recent.value), view
+            )
+            return text, recent.origin, None, recent.fetched_at
         if query.kind is Kind.FAILED:
             window = await fetcher.failed(user_id, account, query.n)
-            return render_failed(window, query.n, view), window.origin, None, window.fetched_at
+            text = render_failed(window, query.n, view)
+            text = with_pushed(text, self._pushed(account, window.value.entries), view)
+            return text, window.origin, None, window.fetched_at
         status = await fetcher.status(user_id, account, query.phone, query.n)
         return render_status(status, view), status.origin, None, status.fetched_at

@@ -91,6 +91,14 @@ AGREEING: dict[str, dict[Lang, tuple[str, ...]]] = {
             "(отправлено {n} сообщений)",
         ),
     },
+    "PUSHED_MANY": {
+        Lang.EN: ("{n} status here was pushed", "{n} statuses here were pushed"),
+        Lang.RU: (
+            "{n} статус здесь прислан",
+            "{n} статуса здесь присланы",
+            "{n} статусов здесь присланы",
+        ),
+    },
     "FAILED_PARTIAL": {
         Lang.EN: ("gives {n} message per", "gives {n} messages per"),
         Lang.RU: (

@@ -298,3 +298,22 @@ async def test_a_deleted_account_s_pushes_are_refused_and_its_pending_ones_block
     )
     assert await harness.services.push_writer.flush() == 2  # the deleted account's is dropped
     assert await PushStore(harness.services.storage).count_statuses() == 1
+
+
+async def test_history_recent_and_failed_say_how_many_statuses_were_pushed(
+    harness: Harness, sim: FaultySmsc
+) -> None:
+    await harness.grant()
+    record = sim.add_message(API_KEY, phone=PHONE, status=0)
+    await harness.say(f"/history {PHONE} 3")
+    await harness.say("/recent 3")
+    async with pushes_on(harness) as base:
+        assert await push(f"{base}/smsc/main", status_push(record, 20)) == (200, "OK")
+        history = await harness.say(f"/history {PHONE} 3")
+        recent = await harness.say("/recent 3", language_code="ru")
+        failed = await harness.say("/failed 1")
+    for answer in (history, failed):
+        assert "📡 1 status here was pushed by SMS Center, the newest" in answer
+    assert "📡 1 статус здесь прислан SMS Center (пуш), последний" in recent
+    # The line stands above the freshness line, which stays last.
+    assert history.rstrip().splitlines()[-1].startswith("<i>as of")

@@ -238,7 +238,8 @@ class Fetcher:
         """The account's newest ``count`` messages to any number (from the window)."""
         self._admit(user_id)
         lookup = await self._window(account)
-        return lookup.map(lambda entries: entries[:count])
+        picture = self.batches.picture(account.key_id)  # statuses refreshed or pushed since
+        return lookup.map(lambda entries: [picture.current(e) for e in entries[:count]])
 
     async def failed(self, user_id: int, account: Account, hours: float) -> Lookup[Window]:
         """Every message the account sent in the last ``hours`` (the caller picks failures),

@@ -303,6 +303,16 @@ class AccountPicture:
         inside = [item for item in self._order if item[0] >= since]
         return self._held[min(inside)[2]] if inside else None
 
+    def current(self, entry: HistoryEntry) -> HistoryEntry:
+        """``entry`` as the picture holds it now (its status may have been refreshed or pushed
+        since it was fetched); ``entry`` itself when not held."""
+        key = _identity(entry)
+        held = self._held.get(key) if key is not None else None
+        if held is None and entry.id is not None and entry.phone:
+            found = self._by_id.get((digits(entry.phone), entry.id))
+            held = self._held.get(found) if found is not None else None
+        return held.entry if held is not None else entry
+
     def sent_at(self, int_id: int) -> float | None:
         """When the held message with ``int_id`` was sent (None: not held, or not said)."""
         held = self._held.get(("int", int_id))

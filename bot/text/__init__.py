@@ -65,6 +65,7 @@ from bot.text.render import (
     render_recent,
     render_restarted,
     render_status,
+    with_pushed,
 )
 from bot.text.sanitize import mask_codes, money
 from bot.text.view import View
@@ -112,4 +113,5 @@ __all__ = [
     "render_status",
     "status_info",
     "when",
+    "with_pushed",
 ]

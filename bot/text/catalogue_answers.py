@@ -109,6 +109,18 @@ NO_MESSAGES = Text(
 SENT = Text("Sent: {when}", "Отправлено: {when}")
 CHANGED = Text("Status changed: {when}", "Статус изменён: {when}")
 PUSHED = Text("Status pushed by SMS Center: {when}", "Статус прислан SMS Center (пуш): {when}")
+# Under a list (/history, /recent, /failed) whose statuses include pushed ones.
+PUSHED_MANY = Plural(
+    (
+        "📡 {n} status here was pushed by SMS Center, the newest {when}",
+        "📡 {n} statuses here were pushed by SMS Center, the newest {when}",
+    ),
+    (
+        "📡 {n} статус здесь прислан SMS Center (пуш), последний {when}",
+        "📡 {n} статуса здесь присланы SMS Center (пуш), последний {when}",
+        "📡 {n} статусов здесь присланы SMS Center (пуш), последний {when}",
+    ),
+)
 OPERATOR = Text("Operator: {value}", "Оператор: {value}")
 REGION = Text("Region: {value}", "Регион: {value}")
 SENDER = Text("Sender: {value}", "Отправитель: {value}")

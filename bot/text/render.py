@@ -289,6 +289,19 @@ def render_status(lookup: Lookup[MessageStatus], view: View) -> str:
 # --- blocks ---------------------------------------------------------------------------------
 
 
+def with_pushed(text: str, pushed: Sequence[float], view: View) -> str:
+    """A list answer ``text`` with one line, above its freshness line, saying how many of the
+    statuses it shows SMS Center pushed (``pushed``: when each was), and when the newest; as it
+    was when none were, or when the line would not fit."""
+    if not pushed:
+        return text
+    line = phrases.PUSHED_MANY(view.lang, len(pushed), when=when(max(pushed), view))
+    body, sep, foot = text.rpartition(SEP)
+    if not sep or size(text) + size(line) + 1 > MAX_MESSAGE:
+        return text
+    return f"{body}\n{line}{SEP}{foot}"
+
+
 def _answer(
     parts: Sequence[str], lookup: Lookup[Any], view: View, *, update_by: float | None = None
 ) -> str:
