@@ -322,6 +322,7 @@ def failed_lines(pooled: Sequence[Pooled]) -> list[str]:
     header = (
         "account",
         "load",
+        "client",
         "/failed asked",
         "true failures",
         "reported",
@@ -333,7 +334,7 @@ def failed_lines(pooled: Sequence[Pooled]) -> list[str]:
     )
     rows = []
     for g in pooled:
-        if g.client != "bot":
+        if not g.client.startswith("bot"):
             continue
         recall, coverage = g.failed_recall, g.failed_coverage
         ages = sorted(g.failed_ages)
@@ -341,6 +342,7 @@ def failed_lines(pooled: Sequence[Pooled]) -> list[str]:
             (
                 g.size,
                 f"{g.load}×",
+                g.client,
                 str(g.failed_asked),
                 str(g.failed_true),
                 "—" if recall is None else f"{recall:.1%}",

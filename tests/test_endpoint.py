@@ -41,6 +41,8 @@ from tests.harness import ADMIN, Harness, running_bot
 PHONE = "79161234567"
 SECRET = "s3cret-token_for-this-test"
 
+OTHER_KEY = "other0account0key0" + "0" * 14  # a second simulator account, not a secret
+
 
 def free_listen() -> tuple[socket.socket, str]:
     """A socket bound to a free port on 127.0.0.1 (the caller closes it) and its address."""
@@ -201,7 +203,28 @@ async def test_healthz_reports_the_bot_and_its_accounts(harness: Harness, sim: F
     assert body["smsc"]["last_outcome"] == "ok"
     assert body["accounts"]["main"]["history_budget_left"] == 29
     assert body["accounts"]["main"]["backing_off"] is None
+    assert body["accounts"]["main"]["last_smsc_outcome"] == "ok"
+    assert body["accounts"]["main"]["last_smsc_answer"] is not None
     assert API_KEY not in text and PHONE not in text
+
+
+async def test_healthz_says_each_accounts_last_sms_center_answer(
+    harness: Harness, sim: FaultySmsc
+) -> None:
+    await harness.grant()
+    sim.add_account(OTHER_KEY)
+    await harness.grant(777, name="other", apikey=OTHER_KEY)
+    sim.add_message(API_KEY, phone=PHONE, status=1)
+    sim.faults = Faults(error_code=9)
+    await harness.say(f"/last {PHONE}")  # the main account is refused
+    sim.faults = Faults()
+    async with serving(harness) as endpoint:
+        status, text = await get(endpoint.server.base_url + "/healthz")
+    accounts = json.loads(text)["accounts"]
+    assert status == 200
+    assert accounts["main"]["last_smsc_outcome"] == "error 9"
+    assert accounts["main"]["backing_off"] == "SmscRateLimited"
+    assert accounts["other"]["last_smsc_outcome"] is None  # never asked
 
 
 async def test_healthz_is_503_when_the_database_cannot_be_written(

@@ -115,6 +115,7 @@ class AccountBudget:
         # waits it out (history and status requests alike).
         self._host_until = 0.0
         self._host_error: SmscApiError | None = None
+        self._answers: dict[str, tuple[float, str]] = {}  # key_id → SMS Center's last answer
 
     async def _state(self, key_id: str) -> _AccountState:
         state = self._accounts.get(key_id)
@@ -216,6 +217,8 @@ class AccountBudget:
         """Persist a reserved request, or give it back when it never reached SMS Center."""
         state = await self._state(key_id)
         purpose = state.spent.pop() if state.spent else None
+        if not reached_upstream:
+            self._answers[key_id] = (self._clock(), "unreachable")
         if not reached_upstream and purpose is not None and state.by_purpose.get(purpose):
             state.by_purpose[purpose].pop()
         if reached_upstream:
@@ -235,6 +238,7 @@ class AccountBudget:
 
     async def backoff(self, key_id: str, error: SmscApiError) -> float:
         """Wait before the next request after SMS Center refused; returns the seconds."""
+        self._answers[key_id] = (self._clock(), f"error {error.error_code}")
         state = await self._state(key_id)
         if isinstance(error, SmscRateLimited):
             state.backoff_step = min(BACKOFF_MAX, max(BACKOFF_FIRST, state.backoff_step * 2))
@@ -249,8 +253,14 @@ class AccountBudget:
         state.backoff_error = error
         return seconds
 
+    def last_answer(self, key_id: str) -> tuple[float, str] | None:
+        """When SMS Center last answered a history request of the account, and how: ``ok``,
+        ``error N`` (a refusal), or ``unreachable`` (no connection was made)."""
+        return self._answers.get(key_id)
+
     async def clear_backoff(self, key_id: str) -> None:
         """A request succeeded: forget the back-off steps."""
+        self._answers[key_id] = (self._clock(), "ok")
         state = await self._state(key_id)
         state.backoff_step = 0.0
         state.backoff_error = None

@@ -278,7 +278,21 @@ def parse_phone(text: str) -> str:
         raise InvalidPhone("too_short")
     if len(result) > MAX_DIGITS:
         raise InvalidPhone("too_long")
+    # A number is what it reads as again: a national prefix left after the country code once
+    # one was dropped ("31 0 0…" from "310 0 0…") would be dropped again, and the number shown
+    # would turn into another. No real number does that; refuse it rather than guess.
+    if _again(result) != result:
+        raise InvalidPhone("impossible")
     return result
+
+
+def _again(digits: str) -> str:
+    """``digits`` read once more by phonenumbers (E.164 without ``+``; ``""`` if unreadable)."""
+    try:
+        number = phonenumbers.parse("+" + digits, None)
+    except NumberParseException:
+        return ""
+    return phonenumbers.format_number(number, PhoneNumberFormat.E164).removeprefix("+")
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,16 +11,20 @@ the bot, and a container restarted for them would only lose its waiting answers.
      "telegram": {"mode": "polling", "last_contact": "2026-11-30T14:05:00+03:00"},
                  # webhook mode adds "webhook": "set" (or "not set: <reason>")
      "smsc": {"last_answer": "…", "last_outcome": "ok"},
-     "accounts": {"main": {"history_budget_left": 27, "backing_off": null,
+     "accounts": {"main": {"last_smsc_answer": "…", "last_smsc_outcome": "ok",
+                           "history_budget_left": 27, "backing_off": null,
                            "pushes": {"accepted": 120, "last_push": "…",
                                       "refused": {"bad_signature": 2},
                                       "last_refused": "…", "last_refusal": "bad_signature"}}},
      "refused_pushes_for_no_account": {"unknown_account": 3},
      "watches": []}
 
-Times are ISO 8601 in ``TIMEZONE``, or null when nothing was seen yet. SMS Center's last answer
-is the process's (any account): the transport that sees it does not know accounts, and a key
-is never looked at to tell. Per account: the history requests left this hour, and the error it
+Times are ISO 8601 in ``TIMEZONE``, or null when nothing was seen yet. ``smsc`` is SMS Center's
+last answer to the process (any call: the transport that sees it does not know accounts, and a
+key is never looked at to tell); per account, ``last_smsc_*`` is its history requests' last
+answer as the fetch layer's budget saw it (``ok``, ``error N``, ``unreachable``; a timeout or a
+malformed body shows only under ``smsc``). Per account also: the history requests left this
+hour, and the error it
 is backing off after (e.g. ``SmscRateLimited``), or null, and its status pushes (null when it
 has none): a wrong guess about the signature shows at once as ``bad_signature`` refusals.
 ``watches`` stays empty until watches exist (§10). An account appears by its name; no key,
@@ -123,7 +127,10 @@ class Health:
         report: dict[str, Any] = {}
         for account, _ in accounts:
             backoff = await self._fetcher.budget.backoff_error(account.key_id)
+            answered = self._fetcher.budget.last_answer(account.key_id)
             report[account.name] = {
+                "last_smsc_answer": self._moment(answered[0]) if answered else None,
+                "last_smsc_outcome": answered[1] if answered else None,
                 "history_budget_left": await self._fetcher.quota_left(account),
                 "backing_off": type(backoff).__name__ if backoff is not None else None,
                 "pushes": self._pushes(account.name),
