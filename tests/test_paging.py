@@ -5,6 +5,8 @@ clock."""
 
 from __future__ import annotations
 
+import asyncio
+
 from bot.fetch import HOUR, Origin
 from bot.fetch.budget import ACCOUNT_FRESH, Purpose
 from bot.fetch.paging import page_back
@@ -117,4 +119,20 @@ async def test_past_its_minimum_share_failed_refreshes_its_window_every_five_min
     clock.advance(ACCOUNT_FRESH - 61)
     assert (await fetcher.failed(1, account, 1)).origin is Origin.FRESH  # five minutes: asked
     assert len(history_requests(sim)) == asked + 1
+    await fetcher.close()
+
+
+async def test_a_window_that_holds_a_waiting_number_answers_it_without_its_batch(
+    sim: SimulatedSmsc, client: SmscClient, storage: Storage, account: Account, clock: FakeClock
+) -> None:
+    sim.add_message(API_KEY, phone="79161234567", send_timestamp=int(clock() - 10))
+    fetcher = make_fetcher(client, storage, clock)
+    while await fetcher.budget.try_spend(account.key_id, cold=False):
+        pass  # the batches' saved requests are spent: the next batch is minutes away
+    answer = await fetcher.ask_last(1, account, "79161234567")
+    assert answer.final is not None and answer.due is not None and answer.due > clock() + 60
+    await fetcher.failed(2, account, 1)  # a colleague's /failed fetches the account's window
+    final = await asyncio.wait_for(answer.final, 1)
+    assert final.value is not None and final.value.phone.endswith("79161234567")
+    assert len(history_requests(sim)) == 1  # the window only: no batch was needed
     await fetcher.close()

@@ -79,6 +79,10 @@ class WaitingNumbers:
         ]
         return taken
 
+    def asked(self) -> list[tuple[str, float]]:
+        """Every waiting number with when it was first asked."""
+        return [(phone, waiting.since) for phone, waiting in self._waiting.items()]
+
     def answered(self, phone: str) -> None:
         """A request answered ``phone``: everyone waiting for it gets the picture's answer."""
         waiting = self._waiting.pop(phone, None)

@@ -151,6 +151,22 @@ class Batcher:
         usual, into a new picture. The budget's count stays: those requests were made."""
         return self._pictures.pop(key_id, None) is not None
 
+    def answer_vouched(self, key_id: str) -> int:
+        """Answer the waiting numbers the picture now vouches for as of after they were asked
+        (another request, an account-wide window, taught it); how many."""
+        queue = self._waiting.get(key_id)
+        if queue is None:
+            return 0
+        picture = self.picture(key_id)
+        _, start = self._start()
+        done = 0
+        for phone, since in queue.asked():
+            newest = picture.newest(phone, start=start)
+            if newest is not None and newest.as_of >= since:
+                queue.answered(phone)
+                done += 1
+        return done
+
     @property
     def asking(self) -> bool:
         """Whether a batch request is on its way to SMS Center right now."""
