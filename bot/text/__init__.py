@@ -3,8 +3,9 @@ rendering of answers into Telegram HTML within Telegram's limits.
 
 - ``phrases``: the phrase types — :class:`Lang`, :class:`Text`, :class:`Plural` — and each
   language's plural rule.
-- ``catalogue``, ``catalogue_answers``: the one catalogue of every line the bot and its console
-  say (the commands', the console's; the lookup answers'); ``codes``: what each SMS Center
+- ``catalogue``, ``catalogue_answers``, ``catalogue_watch``: the one catalogue of every line the
+  bot and its console say (the commands', the console's; the lookup answers'; the on-call
+  watch's); ``codes``: what each SMS Center
   status and error code means and what helps.
 - ``phones``: numbers as people type them; ``sanitize``: SMS Center's text made safe;
   ``moments``: times for people; ``fitting``: UTF-16 length and cutting HTML to Telegram's limit;
