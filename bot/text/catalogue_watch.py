@@ -49,3 +49,68 @@ WATCH_STATE_BLIND = Text("⚠️ blind since {time}", "⚠️ не видит д
 WATCH_STATE_PAUSED = Text("paused since {time}", "приостановлено с {time}")
 WATCH_STATE_SILENCED = Text("silenced until {time}", "без оповещений до {time}")
 WATCH_STATE_FIRING = Text("🔥 failing since {time}", "🔥 недоставки с {time}")
+
+# --- what a watch says in its chat ----------------------------------------------------------
+
+# The headline a phone's lock screen shows whole (at most 100 characters, plain text).
+ALERT_HEADLINE = Text(
+    "⚠️ SMS failures {percent} % ({failed} of {final}) in {minutes} min",
+    "⚠️ Недоставки SMS {percent} % ({failed} из {final}) за {minutes} мин",
+)
+ALERT_HEADLINE_REPEAT = Text(
+    "⚠️ Still failing: SMS {percent} % ({failed} of {final}) in {minutes} min",
+    "⚠️ Недоставки всё ещё {percent} % ({failed} из {final}) за {minutes} мин",
+)
+ALERT_ERR = Text("err {err}", "ошибка {err}")
+ALERT_STATUS = Text("status {status}", "статус {status}")
+ALERT_ACCOUNT = Text(
+    "Account <b>{name}</b> · failing since {time} · threshold {percent} %",
+    "Аккаунт <b>{name}</b> · недоставки с {time} · порог {percent} %",
+)
+ALERT_IN_PROGRESS = Text(
+    "Still on their way, not counted: {n}",
+    "Ещё в пути, не в счёт: {n}",
+)
+ALERT_OPERATOR_UNKNOWN = Text("operator unknown", "оператор неизвестен")
+RESOLVED = Text(
+    "✅ Resolved: SMS failures of <b>{name}</b> under {percent} % for {minutes} min "
+    "(now {now_percent} %, {failed} of {final}); failing since {time}.",
+    "✅ Отбой: недоставки SMS аккаунта <b>{name}</b> ниже {percent} % уже {minutes} мин "
+    "(сейчас {now_percent} %, {failed} из {final}); недоставки были с {time}.",
+)
+BLIND = Text(
+    "👁 The watch of <b>{name}</b> is blind since {time}: {reason}. No alert and no "
+    "“resolved” until it sees again.",
+    "👁 Наблюдение за <b>{name}</b> не видит данных с {time}: {reason}. Ни оповещений, ни "
+    "отбоя, пока данные не появятся.",
+)
+SEEING = Text(
+    "👁 The watch of <b>{name}</b> sees again (blind since {time}).",
+    "👁 Наблюдение за <b>{name}</b> снова видит данные (не видело с {time}).",
+)
+BLIND_NO_DATA = Text(
+    "no status pushes came and nothing newer was fetched",
+    "не было пушей статусов и ничего свежее не загружено",
+)
+BLIND_SMSC = Text("SMS Center does not answer", "SMS Center не отвечает")
+BLIND_KEY = Text("SMS Center refused the account's key", "SMS Center отклонил ключ аккаунта")
+BUTTON_SILENCE = Text("🔕 Silence 1 h", "🔕 Тишина 1 ч")
+BUTTON_DETAILS = Text("📋 Details", "📋 Подробнее")
+SILENCED = Text(
+    "🔕 Alerts of <b>{name}</b> in this chat silenced until {time} by <code>{user_id}</code>.",
+    "🔕 Оповещения о <b>{name}</b> в этом чате выключены до {time}, выключил(а) "
+    "<code>{user_id}</code>.",
+)
+SILENCED_TOAST = Text("Silenced for an hour", "Тишина на час")
+WATCH_GONE = Text(
+    "This watch was removed; /watch starts a new one.",
+    "Этого наблюдения больше нет; /watch — включить новое.",
+)
+NOT_THIS_ACCOUNT = Text(
+    "This watch is of another account than yours.",
+    "Это наблюдение за другим аккаунтом, не вашим.",
+)
+DETAILS_HEAD = Text(
+    "📋 <b>{name}</b> since {time}: {failed} failed of {final} final ({percent} %)",
+    "📋 <b>{name}</b> с {time}: не доставлено {failed} из {final} ({percent} %)",
+)

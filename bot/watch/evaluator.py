@@ -101,8 +101,9 @@ class Tally:
 
     @property
     def percent(self) -> int:
-        """The share of failures in whole percent, rounded down (0 when nothing is final)."""
-        return self.failed * 100 // self.final if self.final else 0
+        """The share of failures in whole percent, rounded half up (0 when nothing is final);
+        ``fires`` compares the exact share."""
+        return (self.failed * 200 + self.final) // (2 * self.final) if self.final else 0
 
     def fires(self, rule: Rule) -> bool:
         """Whether the share reaches ``rule.percent`` with at least ``MIN_FAILURES``."""
