@@ -37,8 +37,8 @@ async def test_watch_in_a_group_stores_one_watch_with_the_setter_and_language(
     listed = await harness.say("/watches", user_id=ADMIN, **GROUP)
     assert listed == (
         "<b>Watches in this chat</b>\n"
-        f"• <b>main</b>: 20 % in 5 min, set by <code>{AGENT}</code> · data current"
-    )
+        f"• <b>main</b>: 20 % in 5 min, set by <code>{AGENT}</code> · no data yet"
+    )  # no status pushes, nothing fetched: the watch says so rather than "current"
 
 
 async def test_a_second_watch_replaces_the_first_and_says_so(harness: Harness) -> None:

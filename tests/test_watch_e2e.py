@@ -1,0 +1,210 @@
+"""The on-call watch end to end (PRODUCT.md §10): the real Dispatcher and Bot against the fake
+Telegram, status pushes posted to the bot's own endpoint, the runner looking on the fake clock.
+
+``/watch 20 1`` in a group, a burst of pushed failures → one alert with its buttons; more
+failures short of double → no second alert; then the quiet → one "resolved"; "Silence 1 h"
+by a member silences, by a stranger is refused; "Details" reports the incident.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+
+from bot.app import make_endpoint
+from bot.chat.alerts import AlertSender
+from bot.fetch.picture import AccountPicture
+from bot.settings import Listen
+from bot.smsc.push import signed_fields, split_handler_url
+from bot.store import PushStore, WatchStore
+from bot.watch.runner import WatchRunner
+from bot.web.pushes import PushedIndex
+from bot.web.server import bind
+from tests.fakes.clock import FakeClock
+from tests.fakes.smsc_faults import FaultySmsc
+from tests.harness import ADMIN, AGENT, STRANGER, Harness, running_bot
+
+CHAT = -4242
+GROUP: dict[str, Any] = {"chat_id": CHAT, "chat_type": "supergroup"}
+URL_PATTERN = re.compile(r"<code>(http://[^<]+)</code>")
+
+
+class Pushes:
+    """SMS Center's status pushes for account "main", signed with its secret."""
+
+    def __init__(self, handler_url: str, clock: FakeClock) -> None:
+        self.url, self.secret, self.algorithm = split_handler_url(handler_url)
+        self.clock = clock
+        self.next_id = 1000
+
+    async def send(self, n: int, *, status: int, err: int = 0) -> None:
+        async with aiohttp.ClientSession() as client:
+            for _ in range(n):
+                self.next_id += 1
+                fields = {
+                    "id": str(self.next_id),
+                    "phone": f"7916{self.next_id:07d}",
+                    "status": str(status),
+                    "err": str(err),
+                    "ts": str(int(self.clock())),
+                }
+                data = signed_fields(fields, self.secret, self.algorithm)
+                async with client.post(self.url, data=data) as response:
+                    assert response.status == 200
+
+
+@pytest.fixture
+async def watched(
+    tmp_path: Path, sim: FaultySmsc, clock: FakeClock
+) -> AsyncIterator[tuple[Harness, Pushes, WatchRunner]]:
+    """A bot with its push endpoint on a free port, account "main" granted to AGENT with
+    pushes on, and its watch runner sending with the harness's Bot (looked at by hand)."""
+    sock = bind(Listen("127.0.0.1", 0))
+    base = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    async with running_bot(
+        tmp_path, sim, clock, public_url=base, http_listen=base.removeprefix("http://")
+    ) as harness:
+        await harness.grant()
+        endpoint = make_endpoint(sock, harness.services, harness.dispatcher, harness.bot,
+                                 webhook_secret=None)  # fmt: skip
+        await endpoint.server.start()
+        try:
+            found = URL_PATTERN.search(await harness.say("/push main", user_id=ADMIN))
+            assert found is not None
+            pushes = Pushes(found.group(1).replace("&amp;", "&"), clock)
+            runner: WatchRunner = harness.dispatcher["watch_runner"]
+            runner.notify = AlertSender(harness.bot, harness.settings, clock)
+            yield harness, pushes, runner
+        finally:
+            await endpoint.server.close()
+
+
+def group_messages(harness: Harness) -> list[dict[str, Any]]:
+    return harness.telegram.messages_in(CHAT)
+
+
+def bot_texts(harness: Harness, after: int) -> list[str]:
+    return [m.get("text") or "" for m in group_messages(harness)[after:]]
+
+
+async def test_one_alert_per_incident_then_one_resolved(
+    watched: tuple[Harness, Pushes, WatchRunner], clock: FakeClock
+) -> None:
+    harness, pushes, runner = watched
+    assert "👁" in await harness.say("/watch 20 1", language_code="ru", **GROUP)
+    assert (await harness.say("/watches", **GROUP)).endswith(" · data current")  # pushes on
+    before = len(group_messages(harness))
+
+    await pushes.send(6, status=20, err=255)
+    await pushes.send(4, status=1)
+    assert await runner.tick() == 1
+    (alert,) = bot_texts(harness, before)
+    # In the language of the member who set the watch; the pushed messages' operator unknown.
+    assert alert.startswith("⚠️ Недоставки SMS 60 % (6 из 10) за 1 мин · ошибка 255\n")
+    assert "• оператор неизвестен — 6" in alert
+    markup = harness.telegram.calls_of("sendMessage")[-1].params["reply_markup"]
+    buttons = [button["text"] for button in markup["inline_keyboard"][0]]
+    assert buttons == ["🔕 Тишина 1 ч", "📋 Подробнее"]
+
+    clock.advance(10)
+    await pushes.send(5, status=20, err=255)  # 11 failures: short of double
+    assert await runner.tick() == 0
+    assert len(bot_texts(harness, before)) == 1
+
+    await pushes.send(100, status=1)
+    sent: list[str] = []
+    for _ in range(6):  # three minutes, a look every 30 s
+        clock.advance(30)
+        await runner.tick()
+    sent = bot_texts(harness, before)[1:]
+    assert len(sent) == 1 and sent[0].startswith("✅ Отбой: недоставки SMS аккаунта main")
+    (watch,) = await WatchStore(harness.services.storage).all_watches()
+    assert await WatchStore(harness.services.storage).open_incident(watch.id) is None
+
+
+async def test_silence_by_a_member_and_refused_to_a_stranger(
+    watched: tuple[Harness, Pushes, WatchRunner], clock: FakeClock
+) -> None:
+    harness, pushes, runner = watched
+    await harness.say("/watch 20 1", **GROUP)
+    await pushes.send(6, status=20, err=6)
+    assert await runner.tick() == 1
+    alert = group_messages(harness)[-1]
+    silence, details = (b["callback_data"] for b in alert["reply_markup"]["inline_keyboard"][0])
+    store = WatchStore(harness.services.storage)
+
+    await harness.press(silence, message_id=alert["message_id"], user_id=STRANGER, **GROUP)
+    refusal = harness.telegram.calls_of("answerCallbackQuery")[-1].params
+    assert refusal.get("show_alert") is True and "no access" in refusal["text"]
+    (watch,) = await store.all_watches()
+    assert watch.silenced_until is None
+
+    await harness.press(silence, message_id=alert["message_id"], user_id=AGENT, **GROUP)
+    (watch,) = await store.all_watches()
+    assert watch.silenced_until == clock() + 3600
+    assert group_messages(harness)[-1]["text"].startswith(
+        "🔕 Alerts of main in this chat silenced until"
+    )
+    # Silenced: failures doubling bring no repeat.
+    clock.advance(10)
+    await pushes.send(20, status=20, err=6)
+    assert await runner.tick() == 0
+
+    await harness.press(details, message_id=alert["message_id"], user_id=AGENT, **GROUP)
+    report = group_messages(harness)[-1]["text"]
+    assert report.startswith("📋 main since ") and "26 failed of 26 final (100 %)" in report
+
+
+async def test_a_restart_sends_no_second_alert_and_still_resolves(
+    watched: tuple[Harness, Pushes, WatchRunner], clock: FakeClock
+) -> None:
+    harness, pushes, runner = watched
+    await harness.say("/watch 20 1", **GROUP)
+    await pushes.send(8, status=20, err=255)
+    assert await runner.tick() == 1
+    before = len(group_messages(harness))
+
+    # What a restart keeps: the database. The pushed statuses are read back from it, the
+    # incident too; nothing held in memory survives.
+    services = harness.services
+    await services.push_writer.flush()
+    reloaded = PushedIndex()
+    assert await reloaded.load(PushStore(services.storage), now=clock()) == 8
+    restarted = WatchRunner(
+        WatchStore(services.storage),
+        lambda key_id: AccountPicture(),
+        reloaded,
+        lambda account: True,
+        clock=clock,
+    )
+    restarted.notify = AlertSender(harness.bot, harness.settings, clock)
+    clock.advance(30)
+    assert await restarted.tick() == 0  # the same incident: no second alert
+    for _ in range(6):
+        clock.advance(30)
+        await restarted.tick()
+    texts = bot_texts(harness, before)
+    assert len(texts) == 1 and texts[0].startswith("✅ Resolved: SMS failures of main")
+
+
+async def test_without_pushes_a_watch_with_no_data_says_once_it_is_blind(
+    harness: Harness, clock: FakeClock
+) -> None:
+    await harness.grant()
+    await harness.say("/watch 20 1", **GROUP)
+    runner: WatchRunner = harness.dispatcher["watch_runner"]
+    runner.notify = AlertSender(harness.bot, harness.settings, clock)
+    before = len(group_messages(harness))
+    assert await runner.tick() == 0
+    for _ in range(10):
+        clock.advance(30)
+        await runner.tick()
+    (blind,) = bot_texts(harness, before)
+    assert blind.startswith("👁 The watch of main is blind since ")
+    assert "no status pushes came and nothing newer was fetched" in blind
+    assert "⚠️ blind since" in await harness.say("/watches", **GROUP)
