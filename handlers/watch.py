@@ -90,24 +90,35 @@ def make_router() -> Router:
         clock: Callable[[], float],
         watch_runner: WatchRunner,
     ) -> str:
-        found = await WatchStore(store).watches_of_chat(message.chat.id)
+        watches = WatchStore(store)
+        found = await watches.watches_of_chat(message.chat.id)
         lang = caller.lang
         if not found:
             await message.answer(texts.WATCHES_NONE(lang))
             return "none"
         view = View(lang, settings.timezone, clock(), mask_codes=False)
         lines = [texts.WATCHES_HEAD(lang)]
-        lines += [
-            fill_html(
-                texts.WATCHES_LINE(lang),
-                name=item.account_name,
-                percent=item.percent,
-                minutes=item.minutes,
-                user_id=item.set_by,
-                state=watch_state(item, view, watch_runner.data_as_of(item)),
+        for item in found:
+            state = watch_state(item, view, watch_runner.data_as_of(item))
+            incident = await watches.open_incident(item.id)
+            if (
+                incident is not None
+                and incident.alerted_at is not None
+                and incident.quiet_since is None
+            ):
+                firing = texts.WATCH_STATE_FIRING(lang)
+                state = fill_html(firing + " · {state}", time=moment(incident.started_at, view),
+                                  state=state)  # fmt: skip
+            lines.append(
+                fill_html(
+                    texts.WATCHES_LINE(lang),
+                    name=item.account_name,
+                    percent=item.percent,
+                    minutes=item.minutes,
+                    user_id=item.set_by,
+                    state=state,
+                )
             )
-            for item in found
-        ]
         await message.answer("\n".join(lines))
         return "ok"
 

@@ -125,6 +125,7 @@ async def test_one_alert_per_incident_then_one_resolved(
     assert len(sent) == 1 and sent[0].startswith("✅ Отбой: недоставки SMS аккаунта main")
     (watch,) = await WatchStore(harness.services.storage).all_watches()
     assert await WatchStore(harness.services.storage).open_incident(watch.id) is None
+    assert "🔥" not in await harness.say("/watches", **GROUP)
 
 
 async def test_silence_by_a_member_and_refused_to_a_stranger(
@@ -158,6 +159,8 @@ async def test_silence_by_a_member_and_refused_to_a_stranger(
     await harness.press(details, message_id=alert["message_id"], user_id=AGENT, **GROUP)
     report = group_messages(harness)[-1]["text"]
     assert report.startswith("📋 main since ") and "26 failed of 26 final (100 %)" in report
+    listed = await harness.say("/watches", **GROUP)
+    assert "· 🔥 failing since " in listed and "· silenced until " in listed
 
 
 async def test_a_restart_sends_no_second_alert_and_still_resolves(
