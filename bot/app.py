@@ -60,7 +60,7 @@ from bot.web.pushes import PushedIndex, PushEndpoint, PushKeys, PushTally
 from bot.web.relay import Relay
 from bot.web.server import HttpServer, ListenError, bind
 from bot.web.webhook import WEBHOOK_PATH, TelegramWebhook, new_secret_token
-from handlers import account, admin, errors, lookup, push, watch
+from handlers import account, admin, chats, errors, lookup, push, watch
 from handlers.menu import register_menu
 from handlers.middleware import EditsAsNew, InFlight
 
@@ -226,6 +226,7 @@ def make_dispatcher(services: Services) -> Dispatcher:
         account.make_router(),
         admin.make_router(),
         push.make_router(),
+        chats.make_router(),
         watch.make_router(),  # before lookup, whose hints take every message left
         lookup.make_router(),
         errors.make_router(services.clock),

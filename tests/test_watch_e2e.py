@@ -27,6 +27,7 @@ from bot.web.pushes import PushedIndex
 from bot.web.server import bind
 from tests.fakes.clock import FakeClock
 from tests.fakes.smsc_faults import FaultySmsc
+from tests.fakes.updates import bot_user_json, next_message_id, next_update_id, user_json
 from tests.harness import ADMIN, AGENT, STRANGER, Harness, running_bot
 
 CHAT = -4242
@@ -78,7 +79,7 @@ async def watched(
             assert found is not None
             pushes = Pushes(found.group(1).replace("&amp;", "&"), clock)
             runner: WatchRunner = harness.dispatcher["watch_runner"]
-            runner.notify = AlertSender(harness.bot, harness.settings, clock)
+            runner.notify = AlertSender(harness.bot, harness.settings, clock, runner.store)
             yield harness, pushes, runner
         finally:
             await endpoint.server.close()
@@ -185,7 +186,7 @@ async def test_a_restart_sends_no_second_alert_and_still_resolves(
         lambda account: True,
         clock=clock,
     )
-    restarted.notify = AlertSender(harness.bot, harness.settings, clock)
+    restarted.notify = AlertSender(harness.bot, harness.settings, clock, restarted.store)
     clock.advance(30)
     assert await restarted.tick() == 0  # the same incident: no second alert
     for _ in range(6):
@@ -201,7 +202,7 @@ async def test_without_pushes_a_watch_with_no_data_says_once_it_is_blind(
     await harness.grant()
     await harness.say("/watch 20 1", **GROUP)
     runner: WatchRunner = harness.dispatcher["watch_runner"]
-    runner.notify = AlertSender(harness.bot, harness.settings, clock)
+    runner.notify = AlertSender(harness.bot, harness.settings, clock, runner.store)
     before = len(group_messages(harness))
     assert await runner.tick() == 0
     for _ in range(10):
@@ -211,3 +212,95 @@ async def test_without_pushes_a_watch_with_no_data_says_once_it_is_blind(
     assert blind.startswith("👁 The watch of main is blind since ")
     assert "no status pushes came and nothing newer was fetched" in blind
     assert "⚠️ blind since" in await harness.say("/watches", **GROUP)
+
+
+def _bot_left(chat_id: int, *, status: str, old: str, by: int = AGENT) -> dict[str, Any]:
+    bot_user = bot_user_json()
+
+    def member(kind: str) -> dict[str, Any]:
+        found: dict[str, Any] = {"status": kind, "user": bot_user}
+        if kind == "kicked":
+            found["until_date"] = 0
+        return found
+
+    return {
+        "update_id": next_update_id(),
+        "my_chat_member": {
+            "chat": {"id": chat_id, "type": "supergroup", "title": "On-call"},
+            "from": user_json(by),
+            "date": 1_790_000_000,
+            "old_chat_member": member(old),
+            "new_chat_member": member(status),
+        },
+    }
+
+
+async def test_a_group_upgraded_to_a_supergroup_keeps_its_watch(harness: Harness) -> None:
+    await harness.grant()
+    await harness.say("/watch 30 10", chat_id=-4242, chat_type="group")
+    supergroup = -1_000_000_004_242
+    await harness.feed(
+        {
+            "update_id": next_update_id(),
+            "message": {
+                "message_id": next_message_id(),
+                "from": user_json(AGENT),
+                "chat": {"id": -4242, "type": "group", "title": "On-call"},
+                "date": 1_790_000_000,
+                "migrate_to_chat_id": supergroup,
+            },
+        }
+    )
+    listed = await harness.say("/watches", chat_id=supergroup, chat_type="supergroup")
+    assert "• <b>main</b>: 30 % in 10 min" in listed
+    assert "no account" in await harness.say("/watches", chat_id=-4242, chat_type="group")
+
+
+async def test_removed_from_a_chat_its_watches_pause_and_the_setter_is_told_once(
+    harness: Harness, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    await harness.grant(AGENT, ADMIN)
+    await harness.say("/watch", **GROUP)
+    await harness.say("/watch", user_id=ADMIN, chat_id=-5555, chat_type="supergroup")
+    await harness.feed(_bot_left(CHAT, status="kicked", old="member"))
+    await harness.feed(_bot_left(CHAT, status="left", old="kicked"))  # no second notice
+    told = [m["text"] for m in harness.telegram.messages_in(AGENT) if "⏸" in m.get("text", "")]
+    assert told == [
+        "⏸ I can no longer write to the chat “On-call”, so its watch of main is "
+        "paused. Add me back there to resume it."
+    ]
+    store = WatchStore(harness.services.storage)
+    paused = {w.chat_id: w.paused_at for w in await store.all_watches()}
+    assert paused == {CHAT: clock(), -5555: None}
+    assert "paused since" in await harness.say("/watches", **GROUP)
+
+    # A paused watch is not looked at: no blind notice for a chat the bot cannot write to.
+    runner: WatchRunner = harness.dispatcher["watch_runner"]
+    runner.notify = AlertSender(harness.bot, harness.settings, clock, runner.store)
+    clock.advance(3600)
+    sent = len(harness.telegram.calls_of("sendMessage"))
+    await runner.tick()
+    targets = [c.params["chat_id"] for c in harness.telegram.calls_of("sendMessage")[sent:]]
+    assert CHAT not in targets and -5555 in targets  # the other chat's watch went blind
+
+    # The setter cannot be reached in private: logged, nothing else breaks.
+    harness.telegram.fail_next("sendMessage", status=403)
+    with caplog.at_level("WARNING"):
+        await harness.feed(_bot_left(-5555, status="left", old="member", by=ADMIN))
+    assert "its setter cannot be told" in caplog.text
+
+    await harness.feed(_bot_left(CHAT, status="member", old="left"))
+    (watch,) = [w for w in await store.all_watches() if w.chat_id == CHAT]
+    assert watch.paused_at is None
+
+
+async def test_a_chat_that_answers_403_pauses_its_watch(
+    watched: tuple[Harness, Pushes, WatchRunner], clock: FakeClock
+) -> None:
+    harness, pushes, runner = watched
+    await harness.say("/watch 20 1", **GROUP)
+    await pushes.send(6, status=20, err=255)
+    harness.telegram.fail_next("sendMessage", status=403)
+    await runner.tick()
+    (watch,) = await WatchStore(harness.services.storage).all_watches()
+    assert watch.paused_at == clock()

@@ -160,3 +160,39 @@ async def test_a_new_incident_closes_one_left_open(store: Storage) -> None:
     newer = await watches.save_incident(StoredIncident(watch.id, T0 + 900, T0 + 900, 7, None))
     incident = await watches.open_incident(watch.id)
     assert incident is not None and (incident.id, incident.started_at) == (newer, T0 + 900)
+
+
+async def test_a_group_upgraded_to_a_supergroup_keeps_its_watches(store: Storage) -> None:
+    watches = WatchStore(store)
+    watch, _ = await watches.set_watch(
+        GROUP, "team", percent=20, minutes=15, set_by=7, language="en", now=T0
+    )
+    await watches.save_incident(StoredIncident(watch.id, T0, T0, 5, None))
+    supergroup = -1_000_000_000_000 + GROUP
+    assert await watches.move_chat(GROUP, supergroup) == 1
+    assert await watches.watches_of_chat(GROUP) == []
+    (moved,) = await watches.watches_of_chat(supergroup)
+    assert moved.id == watch.id and await watches.open_incident(moved.id) is not None
+
+
+async def test_a_move_onto_a_chat_with_the_same_watch_keeps_the_new_chats(store: Storage) -> None:
+    watches = WatchStore(store)
+    await watches.set_watch(GROUP, "team", percent=20, minutes=15, set_by=7, language="en", now=T0)
+    kept, _ = await watches.set_watch(
+        OTHER_CHAT, "team", percent=50, minutes=5, set_by=8, language="en", now=T0
+    )
+    assert await watches.move_chat(GROUP, OTHER_CHAT) == 0
+    assert await watches.all_watches() == [kept]
+
+
+async def test_a_chat_the_bot_left_pauses_its_watches_once(store: Storage) -> None:
+    watches = WatchStore(store)
+    await watches.set_watch(GROUP, "team", percent=20, minutes=15, set_by=7, language="en", now=T0)
+    (paused,) = await watches.pause_chat(GROUP, now=T0 + 5)
+    assert paused.set_by == 7
+    assert await watches.pause_chat(GROUP, now=T0 + 9) == []  # told once
+    (watch,) = await watches.all_watches()
+    assert watch.paused_at == T0 + 5
+    assert await watches.resume_chat(GROUP) == 1
+    (watch,) = await watches.all_watches()
+    assert watch.paused_at is None

@@ -160,6 +160,42 @@ class WatchStore:
                 (blind_since, silenced_until, watch_id),
             )
 
+    async def move_chat(self, old_chat_id: int, new_chat_id: int) -> int:
+        """A group became a supergroup (``migrate_to_chat_id``): its watches move to the new
+        chat id, with their incidents; how many moved. A watch the new chat already has for the
+        same account wins over the old one."""
+        s = self._storage
+        async with s._transaction():
+            moved = await s._execute(
+                "UPDATE OR IGNORE watches SET chat_id = ? WHERE chat_id = ?",
+                (new_chat_id, old_chat_id),
+            )
+            await s._execute("DELETE FROM watches WHERE chat_id = ?", (old_chat_id,))
+        return moved
+
+    async def pause_chat(self, chat_id: int, *, now: float) -> list[Watch]:
+        """The bot was removed from ``chat_id``: its watches pause; the ones paused now (a
+        watch already paused is not paused again)."""
+        s = self._storage
+        async with s._transaction():
+            rows = await s._fetchall(
+                f"{_WATCH_COLUMNS} WHERE w.chat_id = ? AND w.paused_at IS NULL", (chat_id,)
+            )
+            await s._execute(
+                "UPDATE watches SET paused_at = ? WHERE chat_id = ? AND paused_at IS NULL",
+                (now, chat_id),
+            )
+        return [_watch(row) for row in rows]
+
+    async def resume_chat(self, chat_id: int) -> int:
+        """The bot is back in ``chat_id``: its paused watches resume; how many."""
+        s = self._storage
+        async with s._transaction():
+            return await s._execute(
+                "UPDATE watches SET paused_at = NULL WHERE chat_id = ? AND paused_at IS NOT NULL",
+                (chat_id,),
+            )
+
     async def open_incident(self, watch_id: int) -> StoredIncident | None:
         """The watch's open incident, if any."""
         s = self._storage

@@ -114,3 +114,9 @@ DETAILS_HEAD = Text(
     "📋 <b>{name}</b> since {time}: {failed} failed of {final} final ({percent} %)",
     "📋 <b>{name}</b> с {time}: не доставлено {failed} из {final} ({percent} %)",
 )
+WATCH_PAUSED_TOLD = Text(
+    "⏸ I can no longer write to the chat “{title}”, so its watch of <b>{name}</b> is paused. "
+    "Add me back there to resume it.",
+    "⏸ Я больше не могу писать в чат «{title}», поэтому наблюдение за <b>{name}</b> там "
+    "приостановлено. Верните меня в чат, чтобы его возобновить.",
+)

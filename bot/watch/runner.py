@@ -78,7 +78,7 @@ class WatchRunner:
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         interval: float = LOOK_INTERVAL,
     ) -> None:
-        self._store = store
+        self.store = store  # the chat side pauses and silences through it too
         self._pictures = pictures
         self._pushed = pushed
         self._has_pushes = has_pushes
@@ -131,7 +131,7 @@ class WatchRunner:
         """One look at ``watch``: evaluate, send what it says, store the new state."""
         now = self._clock()
         rule = Rule(watch.percent, watch.minutes)
-        stored = await self._store.open_incident(watch.id)
+        stored = await self.store.open_incident(watch.id)
         state = WatchState(
             incident=_incident(stored),
             blind_since=watch.blind_since,
@@ -144,11 +144,11 @@ class WatchRunner:
         new = verdict.state
         if new.incident != state.incident:
             if new.incident is not None:
-                await self._store.save_incident(_stored(watch.id, new.incident))
+                await self.store.save_incident(_stored(watch.id, new.incident))
             elif state.incident is not None:
-                await self._store.save_incident(_stored(watch.id, state.incident, resolved_at=now))
+                await self.store.save_incident(_stored(watch.id, state.incident, resolved_at=now))
         if new.blind_since != state.blind_since:
-            await self._store.mark(
+            await self.store.mark(
                 watch.id, blind_since=new.blind_since, silenced_until=watch.silenced_until
             )
         return list(verdict.events)
@@ -157,7 +157,7 @@ class WatchRunner:
         """One look at every watch that is not paused; how many events were sent. A watch
         whose look fails is logged and looked at again next time."""
         sent = 0
-        for watch in await self._store.all_watches():
+        for watch in await self.store.all_watches():
             if watch.paused_at is not None:
                 continue
             try:
