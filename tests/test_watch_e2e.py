@@ -28,7 +28,7 @@ from bot.web.server import bind
 from tests.fakes.clock import FakeClock
 from tests.fakes.smsc_faults import FaultySmsc
 from tests.fakes.updates import bot_user_json, next_message_id, next_update_id, user_json
-from tests.harness import ADMIN, AGENT, STRANGER, Harness, running_bot
+from tests.harness import ADMIN, AGENT, API_KEY, STRANGER, Harness, running_bot
 
 CHAT = -4242
 GROUP: dict[str, Any] = {"chat_id": CHAT, "chat_type": "supergroup"}
@@ -304,3 +304,23 @@ async def test_a_chat_that_answers_403_pauses_its_watch(
     await runner.tick()
     (watch,) = await WatchStore(harness.services.storage).all_watches()
     assert watch.paused_at == clock()
+
+
+async def test_without_pushes_a_watch_sees_what_failed_fetched_with_its_operators(
+    harness: Harness, sim: FaultySmsc, clock: FakeClock
+) -> None:
+    await harness.grant()
+    await harness.say("/watch 20 15", **GROUP)
+    for n in range(6):
+        sim.add_message(API_KEY, phone=f"7916123450{n}", status=20, err=255, operator="МТС")
+    for n in range(4):
+        sim.add_message(API_KEY, phone=f"7903123450{n}", status=1, operator="Билайн")
+    runner: WatchRunner = harness.dispatcher["watch_runner"]
+    runner.notify = AlertSender(harness.bot, harness.settings, clock, runner.store)
+    assert await runner.tick() == 0  # nothing fetched yet: nothing seen, nothing said
+    assert "6 of 10" in await harness.say("/failed", chat_type="private")  # fetches the window
+    clock.advance(30)
+    assert await runner.tick() == 1
+    alert = group_messages(harness)[-1]["text"]
+    assert alert.startswith("⚠️ SMS failures 60 % (6 of 10) in 15 min · МТС 6 · err 255")
+    assert "• Билайн" not in alert  # operators of failures only

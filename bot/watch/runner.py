@@ -88,13 +88,49 @@ class WatchRunner:
         self._task: asyncio.Task[None] | None = None
         self.notify: Notify | None = None  # set when a chat to send to exists (``start``)
 
-    def sight(self, watch: Watch, since: float) -> Sight:
-        """What ``watch`` sees of its account from ``since`` on."""
+    def sight(self, watch: Watch) -> Sight:
+        """What ``watch`` sees of its account: its period up to where the data is current."""
+        period = watch.minutes * 60.0
+        current = self._current(watch, period)
+        if current is None:  # no data at all: as old as the watch
+            return Sight(self._outcomes(watch, watch.created_at - period), watch.created_at)
+        as_of, covered_since = current
+        return Sight(self._outcomes(watch, as_of - period), as_of, covered_since)
+
+    def data_as_of(self, watch: Watch) -> float | None:
+        """Until when ``watch``'s data is current (None: it has none yet)."""
+        current = self._current(watch, watch.minutes * 60.0)
+        return None if current is None else current[0]
+
+    def details(self, watch: Watch, since: float) -> Tally:
+        """The counts of ``watch``'s account from ``since`` to now (the "Details" button)."""
         now = self._clock()
+        current = self._current(watch, now - since)
+        covered_since = since if current is None else max(since, current[1])
+        return tally(self._outcomes(watch, since), covered_since, now)
+
+    def _current(self, watch: Watch, period: float) -> tuple[float, float] | None:
+        """Until when the account's data is current and from when a period before that it is
+        whole: with pushes, now and always; else the picture's account-wide span (None: the
+        picture has none)."""
+        now = self._clock()
+        if self._has_pushes(watch.account_name):
+            return now, float("-inf")
         picture = self._pictures(watch.key_id)
+        window = picture.since(now - period)
+        if window is None:
+            return None
+        if window.as_of < now:  # whole from when, counted back from where it is current
+            window = picture.since(window.as_of - period) or window
+        return window.as_of, window.covered_since
+
+    def _outcomes(self, watch: Watch, since: float) -> tuple[Outcome, ...]:
+        """The messages of ``watch``'s account whose status came at or after ``since``: the
+        picture's (with their operator), and the pushed ones it does not hold (operator
+        unknown); of two sightings of one message, the later status."""
         seen: dict[tuple[str, int], Outcome] = {}
         operators: dict[tuple[str, int], str] = {}
-        for held in picture.changed_since(since):
+        for held in self._pictures(watch.key_id).changed_since(since):
             entry = held.entry
             if entry.id is None:
                 continue
@@ -107,25 +143,7 @@ class WatchRunner:
             known = seen.get(key)
             if known is None or known.status_at is None or known.status_at <= push.at:
                 seen[key] = Outcome(push.status, push.at, push.err, operators.get(key, ""))
-        if self._has_pushes(watch.account_name):
-            return Sight(tuple(seen.values()), now)
-        window = picture.since(since)
-        if window is None:
-            return Sight(tuple(seen.values()), watch.created_at)
-        return Sight(tuple(seen.values()), window.as_of, covered_since=window.covered_since)
-
-    def data_as_of(self, watch: Watch) -> float | None:
-        """Until when ``watch``'s data is current (None: it has none yet)."""
-        now = self._clock()
-        if self._has_pushes(watch.account_name):
-            return now
-        window = self._pictures(watch.key_id).since(now - watch.minutes * 60.0)
-        return None if window is None else window.as_of
-
-    def details(self, watch: Watch, since: float) -> Tally:
-        """The counts of ``watch``'s account from ``since`` to now (the "Details" button)."""
-        sight = self.sight(watch, since)
-        return tally(sight.outcomes, max(since, sight.covered_since), self._clock())
+        return tuple(seen.values())
 
     async def look(self, watch: Watch) -> list[Event]:
         """One look at ``watch``: evaluate, send what it says, store the new state."""
@@ -137,7 +155,7 @@ class WatchRunner:
             blind_since=watch.blind_since,
             silenced_until=watch.silenced_until,
         )
-        verdict = evaluate(rule, state, self.sight(watch, now - rule.period), now)
+        verdict = evaluate(rule, state, self.sight(watch), now)
         for event in verdict.events:
             if self.notify is not None:
                 await self.notify(watch, rule, event)
