@@ -38,6 +38,7 @@ from aiogram.exceptions import (
 )
 from aiogram.utils.token import TokenValidationError, validate_token
 
+from bot.chat.alerts import start_watching, stop_watching
 from bot.chat.caller import CallerMiddleware
 from bot.chat.chat_bound import ChatBound
 from bot.chat.console import run_console
@@ -48,8 +49,9 @@ from bot.demo import demo_pushes, demo_smsc, prepare_demo_account
 from bot.fetch import HOUR, Fetcher
 from bot.settings import Settings
 from bot.smsc import SmscClient
-from bot.store import KeyCipher, PushStore, Storage, insecure_permissions
+from bot.store import KeyCipher, PushStore, Storage, WatchStore, insecure_permissions
 from bot.text import Lang
+from bot.watch.runner import WatchRunner
 from bot.web.health import Health, Pulse
 from bot.web.instruments import CountingTransport, TelegramCallMetrics, UpdateMetrics
 from bot.web.metrics import Metrics, metrics_route
@@ -58,7 +60,7 @@ from bot.web.pushes import PushedIndex, PushEndpoint, PushKeys, PushTally
 from bot.web.relay import Relay
 from bot.web.server import HttpServer, ListenError, bind
 from bot.web.webhook import WEBHOOK_PATH, TelegramWebhook, new_secret_token
-from handlers import account, admin, errors, lookup, push
+from handlers import account, admin, chats, errors, lookup, push, watch
 from handlers.menu import register_menu
 from handlers.middleware import EditsAsNew, InFlight
 
@@ -210,10 +212,22 @@ def make_dispatcher(services: Services) -> Dispatcher:
     dispatcher.update.outer_middleware(CallerMiddleware())
     dispatcher.update.outer_middleware(ChatBound(clock=services.clock))
     dispatcher["in_flight"] = in_flight
+    dispatcher["watch_runner"] = WatchRunner(
+        WatchStore(services.storage),
+        services.fetcher.batches.picture,
+        services.pushed,
+        lambda account: services.push_keys.get(account) is not None,
+        clock=services.clock,
+        sleep=services.sleep,
+    )
+    dispatcher.startup.register(start_watching)
+    dispatcher.shutdown.register(stop_watching)
     dispatcher.include_routers(
         account.make_router(),
         admin.make_router(),
         push.make_router(),
+        chats.make_router(),
+        watch.make_router(),  # before lookup, whose hints take every message left
         lookup.make_router(),
         errors.make_router(services.clock),
     )

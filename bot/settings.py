@@ -18,6 +18,7 @@ from pydantic import (
     ValidationError,
     ValidationInfo,
     field_validator,
+    model_validator,
 )
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
@@ -28,6 +29,8 @@ from bot.store.cipher import CipherError, KeyCipher
 MIN_CACHE_TTL = 20.0
 # SMS Center answers at most 30 history requests an hour per account.
 SMSC_HOURLY_LIMIT = 30
+# History requests an hour an account's on-call watches may spend together (PRODUCT.md §10).
+WATCH_BUDGET_DEFAULT = 6
 
 # Telegram promises user ids of at most 52 significant bits; 2**53 is where a double (and so
 # many a Bot API client) stops holding every integer exactly. Far inside SQLite's 64 bits.
@@ -132,6 +135,8 @@ class Settings(BaseSettings):
     cache_ttl: float = Field(default=60.0, ge=MIN_CACHE_TTL)
     user_rate_limit: Annotated[RateLimit, NoDecode] = RateLimit(6, 60.0)
     smsc_hourly_budget: int = Field(default=SMSC_HOURLY_LIMIT, ge=1, le=SMSC_HOURLY_LIMIT)
+    # After smsc_hourly_budget: its validator reads it. 0: watches use status pushes only.
+    watch_budget: int = Field(default=WATCH_BUDGET_DEFAULT, ge=0)
     smsc_timeout: float = Field(default=10.0, gt=0, le=120)
     batch_gather: float = Field(default=20.0, ge=0, le=60)
     timezone: Annotated[ZoneInfo, NoDecode] = ZoneInfo("Europe/Moscow")
@@ -181,6 +186,30 @@ class Settings(BaseSettings):
         if value and "http_listen" in info.data and info.data["http_listen"] is None:
             raise ValueError("true needs HTTP_LISTEN (it is off, so nothing would listen)")
         return value
+
+    @field_validator("watch_budget")
+    @classmethod
+    def _within_the_hour(cls, value: int, info: ValidationInfo) -> int:
+        hourly = info.data.get("smsc_hourly_budget", SMSC_HOURLY_LIMIT)
+        if value > hourly:
+            raise ValueError(
+                f"expected at most SMSC_HOURLY_BUDGET ({hourly}): watches spend a part of "
+                "the account's hourly history requests"
+            )
+        return value
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_watch_budget_fits(cls, data: Any) -> Any:
+        # Only a WATCH_BUDGET someone wrote stops the start; the default shrinks to fit a
+        # smaller SMSC_HOURLY_BUDGET instead of refusing a setting nobody chose.
+        if isinstance(data, dict) and data.get("watch_budget") is None:
+            try:
+                hourly = int(data.get("smsc_hourly_budget", SMSC_HOURLY_LIMIT))
+            except (TypeError, ValueError):
+                return data  # SMSC_HOURLY_BUDGET's own validator says what is wrong
+            return {**data, "watch_budget": max(0, min(WATCH_BUDGET_DEFAULT, hourly))}
+        return data
 
     @field_validator("database_path")
     @classmethod

@@ -200,3 +200,34 @@ def test_arguments_the_command_table_and_escaping_import_no_aiogram() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
     )
     assert done.stdout.strip() == "[]"
+
+
+# --- /watch [PERCENT] [MINUTES] (PRODUCT.md §10) ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (None, (20, 15)),
+        ("", (20, 15)),
+        ("30", (30, 15)),
+        ("30%", (30, 15)),
+        ("1 1", (1, 1)),
+        ("100 1440", (100, 1440)),
+        (" 20   5 ", (20, 5)),
+    ],
+)
+def test_watch_takes_a_percent_and_minutes_with_defaults(
+    args: str | None, expected: tuple[int, int]
+) -> None:
+    assert arguments.watch_rule(args, "usage") == expected
+
+
+@pytest.mark.parametrize(
+    "args",
+    ["0", "101", "abc", "20 0", "20 100000", "20 1441", "-5", "20 5 5", "2.5", "20 abc", "%"],
+)
+def test_watch_refuses_anything_else_with_the_usage_line(args: str) -> None:
+    with pytest.raises(BadArgument) as caught:
+        arguments.watch_rule(args, "usage")
+    assert caught.value.reply == "usage"

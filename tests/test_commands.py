@@ -30,6 +30,7 @@ ADMIN_NAMES = {
     "push",
 }
 LOOKUP_NAMES = {"last", "history", "recent", "failed", "status"}
+WATCH_NAMES = {"watch", "unwatch", "watches"}
 
 
 def test_every_command_is_listed_once_under_a_valid_name() -> None:
@@ -37,7 +38,9 @@ def test_every_command_is_listed_once_under_a_valid_name() -> None:
     assert len(names) == len(set(names)) == len(BY_NAME)
     assert all(re.fullmatch(r"[a-z0-9_]{1,32}", name) for name in names)  # Telegram's rule
     assert {c.name for c in COMMANDS if c.audience is Audience.ADMIN} == ADMIN_NAMES
-    assert {c.name for c in COMMANDS if c.audience is Audience.MEMBER} == LOOKUP_NAMES
+    assert {c.name for c in COMMANDS if c.audience is Audience.MEMBER} == (
+        LOOKUP_NAMES | WATCH_NAMES
+    )
 
 
 @pytest.mark.parametrize("lang", list(Lang))
@@ -91,7 +94,7 @@ def test_each_lookup_usage_shows_the_example_its_refusals_show() -> None:
     from bot.text import InvalidPhone
     from bot.text.commands import EXAMPLES, example
 
-    for name in LOOKUP_NAMES:
+    for name in LOOKUP_NAMES | {"watch"}:
         for lang in Lang:
             assert f"<code>{example(name)}</code>" in usage(name, lang, max=20)
     for name in ("last", "history", "status"):

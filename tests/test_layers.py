@@ -1,10 +1,11 @@
 """The house: layers import one way, the lower ones without aiogram, and modules stay small.
 
 ``bot/`` is in layers (STYLE.md): the protocol (``smsc``) and the store at the bottom, the fetch
-layer above them, words (``text``) above that, chat adapters (``chat``) and the HTTP server
-(``web``) above, and the one composition root (``app``, ``__main__``, ``demo``) on top;
-``handlers/`` is imported only by ``bot/app.py``. These tests read the import statements, so a
-wrong import fails here before it surprises anyone.
+layer above them, the on-call watch (``watch``) above those, words (``text``) above that, chat
+adapters (``chat``) and the HTTP server (``web``) above, and the one composition root
+(``app``, ``__main__``, ``demo``) on top; ``handlers/`` is imported only by ``bot/app.py``.
+These tests read the import statements, so a wrong import fails here before it surprises
+anyone.
 """
 
 from __future__ import annotations
@@ -25,11 +26,23 @@ ALLOWED: dict[str, set[str]] = {
     "store": set(),
     "settings": {"store"},
     "fetch": {"smsc"},
-    "text": {"smsc", "fetch"},
-    "chat": {"smsc", "store", "fetch", "text", "settings"},
+    "watch": {"smsc", "fetch", "store"},
+    "text": {"smsc", "fetch", "watch"},
+    "chat": {"smsc", "store", "fetch", "watch", "text", "settings"},
     "demo": {"smsc", "store", "settings"},
-    "web": {"smsc", "store", "fetch", "text", "chat", "settings"},
-    "app": {"smsc", "store", "fetch", "text", "chat", "settings", "demo", "web", "handlers"},
+    "web": {"smsc", "store", "fetch", "watch", "text", "chat", "settings"},
+    "app": {
+        "smsc",
+        "store",
+        "fetch",
+        "watch",
+        "text",
+        "chat",
+        "settings",
+        "demo",
+        "web",
+        "handlers",
+    },
     "__main__": {"app", "chat", "settings", "store"},
     "__init__": set(),
 }
@@ -75,7 +88,7 @@ def test_the_lower_layers_import_without_aiogram() -> None:
     # A fresh interpreter: this test process has aiogram loaded already.
     code = (
         "import sys\n"
-        "import bot.smsc, bot.smsc.codes, bot.fetch, bot.store, bot.text, bot.settings\n"
+        "import bot.smsc, bot.smsc.codes, bot.fetch, bot.store, bot.text, bot.settings, bot.watch\n"
         "import bot.chat.arguments, bot.chat.escaping, bot.chat.telegram_html\n"
         "loaded = sorted(name for name in sys.modules if name.split('.')[0] == 'aiogram')\n"
         "print(len(loaded))\n"

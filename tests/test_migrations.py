@@ -229,4 +229,4 @@ async def test_a_version_3_database_gets_one_name_per_spelling_and_keeps_every_r
         (2003, "ops"), (3001, "personal-3001"), (2001, "team"), (2002, "team-2"),
     ]  # fmt: skip
     assert [(e.command, e.outcome) for e in audit] == [("last", "QuotaExhausted")]
-    assert _user_version(path) == len(MIGRATIONS) == 5  # names (4), then pushes (5)
+    assert _user_version(path) == len(MIGRATIONS) == 6  # names (4), pushes (5), watches (6)

@@ -20,6 +20,7 @@ ENV_NAMES = (
     "BOT_TOKEN", "TELEGRAM_API_URL", "SMSC_BASE_URL", "DATABASE_PATH", "ADMIN_IDS",
     "ALLOW_SELF_LOGIN", "ENCRYPTION_KEY", "CACHE_TTL", "USER_RATE_LIMIT", "SMSC_HOURLY_BUDGET",
     "SMSC_TIMEOUT", "TIMEZONE", "LOG_LEVEL", "HTTP_LISTEN", "PUBLIC_URL", "TELEGRAM_WEBHOOK",
+    "WATCH_BUDGET",
 )  # fmt: skip
 
 
@@ -46,6 +47,7 @@ def test_defaults_match_the_product_contract() -> None:
     assert settings.http_listen == Listen("127.0.0.1", 8080)
     assert settings.public_url is None
     assert settings.telegram_webhook is False
+    assert settings.watch_budget == 6
 
 
 def test_values_from_the_environment_and_env_file(
@@ -94,6 +96,9 @@ def test_values_from_the_environment_and_env_file(
         ("PUBLIC_URL", "bot.example.com"),
         ("PUBLIC_URL", "https://bot.example.com/?x=1"),
         ("TELEGRAM_WEBHOOK", "sometimes"),
+        ("WATCH_BUDGET", "31"),
+        ("WATCH_BUDGET", "-1"),
+        ("WATCH_BUDGET", "many"),
     ],
 )
 def test_a_bad_value_is_one_line_naming_the_variable(
@@ -202,3 +207,29 @@ def test_webhook_mode_needs_a_public_url_and_a_server(monkeypatch: pytest.Monkey
     monkeypatch.setenv("HTTP_LISTEN", "off")
     with pytest.raises(SettingsError, match=r"^TELEGRAM_WEBHOOK: true needs HTTP_LISTEN"):
         load_settings(None)
+
+
+def test_watch_budget_more_than_the_hourly_budget_stops_the_start(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("SMSC_HOURLY_BUDGET", "10")
+    monkeypatch.setenv("WATCH_BUDGET", "11")
+    with pytest.raises(SettingsError) as caught:
+        load_settings(None)
+    assert str(caught.value) == (
+        "WATCH_BUDGET: expected at most SMSC_HOURLY_BUDGET (10): watches spend a part of "
+        "the account's hourly history requests"
+    )
+    monkeypatch.setenv("WATCH_BUDGET", "10")
+    assert load_settings(None).watch_budget == 10
+    monkeypatch.setenv("WATCH_BUDGET", "0")
+    assert load_settings(None).watch_budget == 0
+
+
+def test_the_default_watch_budget_fits_a_smaller_hourly_budget(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("SMSC_HOURLY_BUDGET", "4")
+    assert load_settings(None).watch_budget == 4
+    monkeypatch.setenv("SMSC_HOURLY_BUDGET", "20")
+    assert load_settings(None).watch_budget == 6

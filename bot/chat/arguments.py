@@ -28,6 +28,9 @@ MAX_KEY_LENGTH = 256
 # input stays cheap: a count (3), a Telegram user id (15), an SMS Center message id (18).
 COUNT_DIGITS, USER_ID_DIGITS, MESSAGE_ID_DIGITS = 3, 15, 18
 _ACCOUNT_NAME = re.compile(r"[A-Za-z0-9_-]{1,32}")
+# /watch [PERCENT] [MINUTES] (PRODUCT.md §10): the ranges and the defaults.
+WATCH_PERCENT = (1, 100, 20)
+WATCH_MINUTES = (1, 1440, 15)
 
 
 class BadArgument(Exception):
@@ -62,6 +65,31 @@ def count(args: str | None, *, default: int, maximum: int, usage: str) -> int:
         return default
     value = digits(text, COUNT_DIGITS)
     if value is None or not 1 <= value <= maximum:
+        raise BadArgument(usage)
+    return value
+
+
+def watch_rule(args: str | None, usage: str) -> tuple[int, int]:
+    """``/watch [PERCENT] [MINUTES]``: the percent 1–100 (a trailing ``%`` is fine) and the
+    minutes 1–1440, each defaulting (20, 15); anything else, or more, is ``BadArgument``."""
+    parts = (args or "").split()
+    if len(parts) > 2:
+        raise BadArgument(usage)
+    percent_text = parts[0].removesuffix("%") if parts else None
+    minutes_text = parts[1] if len(parts) == 2 else None
+    return (
+        _within(percent_text, WATCH_PERCENT, usage),
+        _within(minutes_text, WATCH_MINUTES, usage),
+    )
+
+
+def _within(text: str | None, bounds: tuple[int, int, int], usage: str) -> int:
+    """``text`` as a whole number within ``(low, high, default)``; ``default`` when absent."""
+    low, high, default = bounds
+    if text is None:
+        return default
+    value = digits(text, len(str(high)))
+    if value is None or not low <= value <= high:
         raise BadArgument(usage)
     return value
 

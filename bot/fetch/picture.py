@@ -313,6 +313,17 @@ class AccountPicture:
             held = self._held.get(found) if found is not None else None
         return held.entry if held is not None else entry
 
+    def changed_since(self, since: float) -> tuple[Held, ...]:
+        """The held messages whose status changed at or after ``since`` (by ``last_timestamp``,
+        else the send time): what an on-call watch counts. Read-only."""
+        found = []
+        for held in self._held.values():
+            entry = held.entry
+            at = entry.changed_at if entry.changed_at is not None else entry.sent_at
+            if at is not None and at >= since:
+                found.append(held)
+        return tuple(found)
+
     def sent_at(self, int_id: int) -> float | None:
         """When the held message with ``int_id`` was sent (None: not held, or not said)."""
         held = self._held.get(("int", int_id))

@@ -7,7 +7,8 @@ encrypted at rest, schema migrations.
 - ``records``: ``Account``, ``Member``, ``AuditEntry``, ``Rekeyed``, what the store hands out;
 - ``errors``: ``StorageError`` and its subclasses;
 - ``cipher``: API keys at rest (Fernet), fingerprints, the key file;
-- ``pushes``: ``PushStore``, status pushes' secrets and the pushed status of each message.
+- ``pushes``: ``PushStore``, status pushes' secrets and the pushed status of each message;
+- ``watches``: ``WatchStore``, on-call watches (one per chat and account) and their incidents.
 
 May import: the standard library, aiosqlite, cryptography. Nothing else of ``bot/``.
 """
@@ -24,6 +25,7 @@ from bot.store.errors import AccountExists, KeyInUse, NoSuchAccount, StorageErro
 from bot.store.migrations import MIGRATIONS, schema_version
 from bot.store.pushes import PUSHED_STATUS_DAYS, PushedStatus, PushSecrets, PushStore
 from bot.store.records import Account, AuditEntry, Member, Rekeyed
+from bot.store.watches import StoredIncident, Watch, WatchStore
 
 __all__ = [
     "MIGRATIONS",
@@ -42,6 +44,9 @@ __all__ = [
     "Rekeyed",
     "Storage",
     "StorageError",
+    "StoredIncident",
+    "Watch",
+    "WatchStore",
     "fingerprint",
     "insecure_permissions",
     "key_id",

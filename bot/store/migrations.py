@@ -133,6 +133,43 @@ MIGRATIONS: list[Sequence[str]] = [
         """,
         "CREATE INDEX pushed_statuses_by_time ON pushed_statuses (received_at)",
     ),
+    # 6 (on-call watch, PRODUCT.md §10): one watch per chat and account, who set it and in
+    # which language; whether it is paused (the bot was removed from the chat), blind (since
+    # when), silenced (until when); and its incidents, at most one open per watch, with what
+    # the last alert showed, so a restart neither repeats an alert nor loses a "resolved"
+    # (bot.store.watches).
+    (
+        """
+        CREATE TABLE watches (
+            id INTEGER PRIMARY KEY,
+            chat_id INTEGER NOT NULL,
+            account_id INTEGER NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+            percent INTEGER NOT NULL CHECK (percent BETWEEN 1 AND 100),
+            minutes INTEGER NOT NULL CHECK (minutes BETWEEN 1 AND 1440),
+            set_by INTEGER NOT NULL,
+            language TEXT NOT NULL,
+            created_at REAL NOT NULL,
+            paused_at REAL,
+            blind_since REAL,
+            silenced_until REAL,
+            UNIQUE (chat_id, account_id)
+        )
+        """,
+        "CREATE INDEX watches_by_account ON watches (account_id)",
+        """
+        CREATE TABLE incidents (
+            id INTEGER PRIMARY KEY,
+            watch_id INTEGER NOT NULL REFERENCES watches (id) ON DELETE CASCADE,
+            started_at REAL NOT NULL,
+            alerted_at REAL,
+            alerted_failures INTEGER NOT NULL DEFAULT 0,
+            quiet_since REAL,
+            resolved_at REAL
+        )
+        """,
+        # At most one open incident per watch; closed ones stay for the record.
+        "CREATE UNIQUE INDEX incidents_open ON incidents (watch_id) WHERE resolved_at IS NULL",
+    ),
 ]
 
 

@@ -3,13 +3,14 @@ rendering of answers into Telegram HTML within Telegram's limits.
 
 - ``phrases``: the phrase types — :class:`Lang`, :class:`Text`, :class:`Plural` — and each
   language's plural rule.
-- ``catalogue``, ``catalogue_answers``: the one catalogue of every line the bot and its console
-  say (the commands', the console's; the lookup answers'); ``codes``: what each SMS Center
+- ``catalogue``, ``catalogue_answers``, ``catalogue_watch``: the one catalogue of every line the
+  bot and its console say (the commands', the console's; the lookup answers'; the on-call
+  watch's); ``codes``: what each SMS Center
   status and error code means and what helps.
 - ``phones``: numbers as people type them; ``sanitize``: SMS Center's text made safe;
   ``moments``: times for people; ``fitting``: UTF-16 length and cutting HTML to Telegram's limit;
   ``view``: who an answer is for; ``freshness``: the line saying how fresh an answer is;
-  ``render``: the lookup answers.
+  ``render``: the lookup answers; ``alerts``: what an on-call watch says in its chat.
 
 Why a small typed catalogue of our own rather than gettext or Fluent: two languages, about two
 hundred phrases, and one plural rule each — what a catalogue file format, a compile step and a
@@ -19,9 +20,9 @@ not at import. Here every phrase is a Python name, so mypy and the import catch 
 :class:`Text` and :class:`Plural` checks itself when built (both languages, every plural form,
 the same placeholders); and the layer needs no aiogram, no Babel and no build step.
 
-May import: ``bot.smsc`` (what a status is), ``bot.fetch`` (the result models it renders) and
-the standard library, phonenumbers. Never aiogram: the console, the bot and the benchmarks
-render the same way.
+May import: ``bot.smsc`` (what a status is), ``bot.fetch`` and ``bot.watch`` (the result models
+and events it renders) and the standard library, phonenumbers. Never aiogram: the console, the
+bot and the benchmarks render the same way.
 """
 
 from bot.text.codes import (

@@ -64,6 +64,7 @@ EXAMPLES: dict[str, str] = {
     "recent": "/recent 10",
     "failed": "/failed 3",
     "status": f"/status 1234 {_EXAMPLE_PHONE}",
+    "watch": "/watch 20 15",
 }
 
 COMMANDS: tuple[CommandSpec, ...] = (
@@ -126,6 +127,40 @@ COMMANDS: tuple[CommandSpec, ...] = (
             f"Example: <code>{EXAMPLES['status']}</code>",
             f", ID — как в /history и /recent (id …). Пример: <code>{EXAMPLES['status']}</code>",
         ),
+    ),
+    # --- on-call watch (PRODUCT.md §10) -------------------------------------------------------
+    CommandSpec(
+        "watch",
+        Audience.MEMBER,
+        description=Text(
+            "alert this chat when SMS failures rise to PERCENT in MINUTES",
+            "предупреждать этот чат, когда недоставленных SMS за МИНУТ станет ПРОЦЕНТ",
+        ),
+        menu=Text("alert this chat when failures rise", "оповещать чат о росте недоставок"),
+        syntax=Text("[PERCENT] [MINUTES]", "[ПРОЦЕНТ] [МИНУТ]"),
+        note=Text(
+            ", PERCENT from 1 to 100 (default 20), MINUTES from 1 to 1440 (default 15). "
+            f"Example: <code>{EXAMPLES['watch']}</code>",
+            ", ПРОЦЕНТ от 1 до 100 (по умолчанию 20), МИНУТ от 1 до 1440 (по умолчанию 15). "
+            f"Пример: <code>{EXAMPLES['watch']}</code>",
+        ),
+    ),
+    CommandSpec(
+        "unwatch",
+        Audience.MEMBER,
+        description=Text(
+            "stop this chat's watch of your account", "снять наблюдение за вашим аккаунтом в чате"
+        ),
+        menu=Text("stop the failure alerts", "выключить оповещения о недоставках"),
+    ),
+    CommandSpec(
+        "watches",
+        Audience.MEMBER,
+        description=Text(
+            "this chat's watches and whether their data is current",
+            "наблюдения в этом чате и свежесть их данных",
+        ),
+        menu=Text("this chat's failure alerts", "оповещения о недоставках в чате"),
     ),
     # --- anyone -------------------------------------------------------------------------------
     CommandSpec(

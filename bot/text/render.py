@@ -470,6 +470,11 @@ def _status_line(entry: HistoryEntry, lang: Lang) -> str:
     return f"{_icon(status)} <b>{_status_name(status, lang)}</b> ({status})"
 
 
+def reason_label(status: int | None, err: int | None, lang: Lang) -> str:
+    """A failure's reason as ``/failed`` shows it (HTML): the status and the error together."""
+    return _reason(status, err if err else None, lang)
+
+
 def _reason(status: int | None, err: int | None, lang: Lang) -> str:
     """``impossible to deliver (20) · subscriber offline (6)``: status and error together."""
     if status is None:

@@ -35,6 +35,7 @@ from bot.fetch.picture import digits
 from bot.smsc import HistoryEntry
 from bot.smsc.push import Push, PushKind, Verdict, parse_fields, verify
 from bot.store import PushedStatus, PushSecrets, PushStore
+from bot.watch.runner import PushedOutcome
 from bot.web.metrics import Metrics
 from bot.web.push_writer import PushWriter
 from bot.web.relay import Relay
@@ -53,6 +54,9 @@ RELOAD_HOURS = 24
 _NOT_RELAYED = frozenset({"md5", "sha1", "charset"})
 # A ts further than this from the moment a push arrives is not believed.
 _TS_PLAUSIBLE = 2 * 86_400.0
+# How much older than the pushes noted after it a push's own status time may be (SMS Center
+# retries a push that failed): the scan of a watch's period stops only past that.
+_LATE_PUSH = 3600.0
 
 
 @dataclass
@@ -97,20 +101,33 @@ class PushTally:
 
 class PushedIndex:
     """The status each push brought, per account and message (the newest ``max_entries``), so
-    that an answer showing that status can say it was pushed ("status pushed by SMS Center").
-    A restart reads the last day's back from SQLite (``load``)."""
+    that an answer showing that status can say it was pushed ("status pushed by SMS Center"),
+    and an on-call watch can count the pushed statuses of its period (``pushed_since``). A
+    restart reads the last day's back from SQLite (``load``)."""
 
     def __init__(self, max_entries: int = 100_000) -> None:
         self._max = max_entries
-        self._items: OrderedDict[tuple[str, str, int], tuple[int | None, float]] = OrderedDict()
+        # (key_id, phone, id) → (status, err, status time), in the order they were noted.
+        self._items: OrderedDict[tuple[str, str, int], tuple[int | None, int | None, float]] = (
+            OrderedDict()
+        )
 
-    def note(self, key_id: str, phone: str, message_id: int, status: int | None, at: float) -> None:
-        """A push said message ``message_id`` to ``phone`` (digits) has ``status`` since ``at``."""
+    def note(
+        self,
+        key_id: str,
+        phone: str,
+        message_id: int,
+        status: int | None,
+        at: float,
+        err: int | None = None,
+    ) -> None:
+        """A push said message ``message_id`` to ``phone`` (digits) has ``status`` (and
+        ``err``) since ``at``."""
         key = (key_id, phone, message_id)
         held = self._items.get(key)
-        if held is not None and held[1] > at:
+        if held is not None and held[2] > at:
             return  # an older status arriving late
-        self._items[key] = (status, at)
+        self._items[key] = (status, err, at)
         self._items.move_to_end(key)
         while len(self._items) > self._max:
             self._items.popitem(last=False)
@@ -120,7 +137,7 @@ class PushedIndex:
         many."""
         rows = await store.recent_statuses(since=now - RELOAD_HOURS * 3600, limit=self._max)
         for key_id, row in rows:
-            self.note(key_id, row.phone, row.message_id, row.status, row.status_at)
+            self.note(key_id, row.phone, row.message_id, row.status, row.status_at, row.err)
         return len(rows)
 
     def pushed_at(self, key_id: str, entry: HistoryEntry | None) -> float | None:
@@ -130,7 +147,18 @@ class PushedIndex:
         held = self._items.get((key_id, digits(entry.phone), entry.id))
         if held is None or held[0] != entry.status:
             return None
-        return held[1]
+        return held[2]
+
+    def pushed_since(self, key_id: str, since: float) -> list[PushedOutcome]:
+        """The account's pushed statuses whose time is at or after ``since`` (newest noted
+        first): what a watch counts (``bot.watch.runner.PushSource``)."""
+        found: list[PushedOutcome] = []
+        for (account, phone, message_id), (status, err, at) in reversed(self._items.items()):
+            if at < since - _LATE_PUSH:
+                break  # noted in order: what comes next was noted earlier still
+            if account == key_id and at >= since:
+                found.append(PushedOutcome(phone, message_id, status, err, at))
+        return found
 
 
 class PushKeys:
@@ -230,7 +258,7 @@ class PushEndpoint:
             last_timestamp=int(status_at),
         )
         self._fetcher.batches.picture(secrets.key_id).learn_status(entry, at=status_at)
-        self._pushed.note(secrets.key_id, phone, message_id, status.status, status_at)
+        self._pushed.note(secrets.key_id, phone, message_id, status.status, status_at, status.err)
         self._writer.add(status)
 
     def _refuse(self, account: str, reason: str, now: float, *, status: int = 403) -> web.Response:
