@@ -191,3 +191,36 @@ async def test_status_minus_3_for_a_held_message_changes_nothing_and_is_not_aske
     await fetcher.ask_last(3, account, PHONE)
     assert requests(sim, "status") == 1  # not asked again within CACHE_TTL
     await fetcher.close()
+
+
+async def test_error_9_from_status_php_pauses_this_accounts_refreshes_and_spends_nothing(
+    sim: FaultySmsc, client: SmscClient, storage: Storage, account: Account, clock: FakeClock
+) -> None:
+    for phone in (PHONE, OTHER):
+        sim.add_message(API_KEY, phone=phone, status=0, send_timestamp=int(clock() - 600))
+    fetcher = make_fetcher(client, storage, clock)
+    answers = [await fetcher.ask_last(1, account, phone) for phone in (PHONE, OTHER)]
+    await asyncio.wait_for(asyncio.gather(*(a.final for a in answers if a.final)), 5)
+    await spend_the_hour(fetcher.budget, account.key_id)
+    left = await fetcher.quota_left(account)
+    clock.advance(61)
+    sim.faults = Faults(error_code=9, only="status")
+    again = await fetcher.ask_last(2, account, PHONE)
+    assert requests(sim, "status") == 1
+    assert again.now is not None and again.now.status_at is None  # as it was, with its age
+    sim.faults = Faults()
+    clock.advance(30)  # the other number's status is due, but refreshes pause for a minute
+    other = await fetcher.ask_last(3, account, OTHER)
+    for _ in range(20):
+        await asyncio.sleep(0)
+    assert requests(sim, "status") == 1  # nothing asked while paused: no loop re-asks
+    assert other.now is not None and other.now.status_at is None
+    assert await fetcher.quota_left(account) == left  # status.php spends no history request
+    assert await fetcher.budget.backoff_error(account.key_id) is None  # history is not paused
+    clock.advance(30)  # the pause is over: the waiting refresh goes
+    for _ in range(50):
+        await asyncio.sleep(0.01)
+        if requests(sim, "status") == 2:
+            break
+    assert requests(sim, "status") == 2
+    await fetcher.close()
