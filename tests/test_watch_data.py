@@ -124,6 +124,9 @@ async def test_blind_because_the_key_is_refused(
     await harness.grant()
     await harness.say("/watch 20 1", **GROUP)
     sim.faults = Faults(error_code=2, only="get")
-    (blind,) = await blind_after(harness, runner_of(harness, clock), clock)
+    runner = runner_of(harness, clock)
+    (blind,) = await blind_after(harness, runner, clock)
     assert "SMS Center refused the account's key" in blind
     assert "does not answer" not in blind
+    (watch,) = await runner.store.all_watches()
+    assert not runner.current(watch)  # what /healthz says of it

@@ -308,3 +308,44 @@ async def test_without_pushes_a_watch_sees_what_failed_fetched_with_its_operator
     assert sim.count("get") == fetched
     assert alert.startswith("⚠️ SMS failures 60 % (6 of 10) in 15 min · МТС 6 · err 255")
     assert "• Билайн" not in alert  # operators of failures only
+
+
+async def test_with_pushes_an_hour_of_watching_makes_no_history_request(
+    watched: tuple[Harness, Pushes, WatchRunner], sim: FaultySmsc, clock: FakeClock
+) -> None:
+    harness, pushes, runner = watched
+    await harness.say("/watch 20 1", **GROUP)
+    before = sim.count("get")
+    for _ in range(120):  # an hour, a look every 30 s, a push now and then
+        if _ % 10 == 0:
+            await pushes.send(1, status=1)
+        await runner.tick()
+        clock.advance(30)
+    assert sim.count("get") == before
+    assert not any("blind" in text for text in bot_texts(harness, 0))
+
+
+async def test_metrics_and_healthz_show_the_watches(
+    watched: tuple[Harness, Pushes, WatchRunner], clock: FakeClock
+) -> None:
+    harness, pushes, runner = watched
+    await harness.say("/watch 20 1", **GROUP)
+    await harness.say("/watch 50 5", chat_id=-5555, chat_type="supergroup")
+    await pushes.send(6, status=20, err=255)
+    assert await runner.tick() == 2
+    base = f"http://{harness.settings.http_listen}"
+    async with aiohttp.ClientSession() as client:
+        async with client.get(base + "/metrics") as response:
+            metrics = await response.text()
+        async with client.get(base + "/healthz") as response:
+            health = await response.json()
+    assert 'smsbot_watches{account="main"} 2.0' in metrics
+    assert 'smsbot_incidents_open{account="main"} 2.0' in metrics
+    assert 'smsbot_watch_messages_total{account="main",kind="alert"} 2.0' in metrics
+    assert API_KEY not in metrics
+    watches = sorted(health["watches"], key=lambda w: w["every"])
+    assert [(w["account"], w["every"], w["current"]) for w in watches] == [
+        ("main", "20 % in 1 min", True),
+        ("main", "50 % in 5 min", True),
+    ]
+    assert watches[0]["blind_since"] is None and watches[0]["data_as_of"] is not None
