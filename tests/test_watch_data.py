@@ -130,3 +130,21 @@ async def test_blind_because_the_key_is_refused(
     assert "does not answer" not in blind
     (watch,) = await runner.store.all_watches()
     assert not runner.current(watch)  # what /healthz says of it
+
+
+async def test_on_a_busy_account_the_alert_says_which_part_of_the_period_it_counts(
+    harness: Harness, sim: FaultySmsc, clock: FakeClock
+) -> None:
+    await harness.grant()
+    await harness.say("/watch 20 15", **GROUP)
+    for n in range(1200):  # 1200 messages in 10 minutes: the newest 1000 reach back 8.3 min
+        status = 20 if n % 3 == 0 else 1
+        sim.add_message(API_KEY, phone=f"7916{n:07d}", status=status, err=255 if status else 0)
+        clock.advance(0.5)
+    runner = runner_of(harness, clock)
+    before = len(chat_texts(harness))
+    assert await runner.tick() == 1
+    assert sim.count("get") == 1  # one window, within the watches' pace
+    (alert,) = chat_texts(harness, before)
+    assert alert.startswith("⚠️ SMS failures 33 % (")
+    assert ", 8 of the 15 min: the newest messages the watch could fetch reach back" in alert

@@ -308,6 +308,7 @@ async def test_without_pushes_a_watch_sees_what_failed_fetched_with_its_operator
     assert sim.count("get") == fetched
     assert alert.startswith("⚠️ SMS failures 60 % (6 of 10) in 15 min · МТС 6 · err 255")
     assert "• Билайн" not in alert  # operators of failures only
+    assert "Counted only" not in alert  # the window reaches back the whole period
 
 
 async def test_with_pushes_an_hour_of_watching_makes_no_history_request(
