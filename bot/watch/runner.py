@@ -138,9 +138,10 @@ class WatchRunner:
     async def fetch(self, watch: Watch) -> None:
         """Without pushes, the account's newest messages when due (``feed``), and why the
         watch cannot see when that fails; with pushes, nothing."""
-        if self._feed is None or self._has_pushes(watch.account_name):
-            return
         key_id = watch.key_id
+        if self._feed is None or self._has_pushes(watch.account_name):
+            self._problems.pop(key_id, None)  # pushes on since: a fetch's fault is no reason
+            return
         try:
             lookup = await self._feed(watch)
         except SmscBadCredentials:
