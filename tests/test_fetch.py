@@ -546,3 +546,26 @@ async def test_lookups_leave_one_request_for_failed_once_its_window_is_five_minu
     assert lookups == 30 - minimum - 1  # one kept for /failed, in demand and five minutes old
     assert await budget.try_spend("k", cold=True, purpose=Purpose.ACCOUNT)
     assert not await budget.try_spend("k", cold=True, purpose=Purpose.ACCOUNT)
+
+
+async def test_the_watches_keep_watch_budget_of_the_hour_while_they_are_in_demand(
+    clock: FakeClock,
+) -> None:
+    budget = AccountBudget(MemoryLedger(), 30, clock=clock, watch_share=4)
+    assert budget.minimum(Purpose.WATCH) == 4
+    assert AccountBudget(MemoryLedger(), 30, clock=clock).minimum(Purpose.WATCH) == 6
+    # Nobody watching: lookups may take the whole hour.
+    idle = AccountBudget(MemoryLedger(), 30, clock=clock, watch_share=4)
+    taken = 0
+    while await idle.try_spend("k", cold=True, purpose=Purpose.LOOKUP):
+        taken += 1
+    assert taken == 30
+    # A watch fetched: its share stays free of lookups for the hour.
+    assert await budget.try_spend("k", cold=True, purpose=Purpose.WATCH)
+    lookups = 0
+    while await budget.try_spend("k", cold=True, purpose=Purpose.LOOKUP):
+        lookups += 1
+    assert lookups == 30 - 4
+    for _ in range(3):
+        assert await budget.try_spend("k", cold=True, purpose=Purpose.WATCH)
+    assert not await budget.try_spend("k", cold=True, purpose=Purpose.WATCH)

@@ -196,24 +196,6 @@ async def test_a_restart_sends_no_second_alert_and_still_resolves(
     assert len(texts) == 1 and texts[0].startswith("✅ Resolved: SMS failures of main")
 
 
-async def test_without_pushes_a_watch_with_no_data_says_once_it_is_blind(
-    harness: Harness, clock: FakeClock
-) -> None:
-    await harness.grant()
-    await harness.say("/watch 20 1", **GROUP)
-    runner: WatchRunner = harness.dispatcher["watch_runner"]
-    runner.notify = AlertSender(harness.bot, harness.settings, clock, runner.store)
-    before = len(group_messages(harness))
-    assert await runner.tick() == 0
-    for _ in range(10):
-        clock.advance(30)
-        await runner.tick()
-    (blind,) = bot_texts(harness, before)
-    assert blind.startswith("👁 The watch of main is blind since ")
-    assert "no status pushes came and nothing newer was fetched" in blind
-    assert "⚠️ blind since" in await harness.say("/watches", **GROUP)
-
-
 def _bot_left(chat_id: int, *, status: str, old: str, by: int = AGENT) -> dict[str, Any]:
     bot_user = bot_user_json()
 
@@ -257,7 +239,7 @@ async def test_a_group_upgraded_to_a_supergroup_keeps_its_watch(harness: Harness
 
 
 async def test_removed_from_a_chat_its_watches_pause_and_the_setter_is_told_once(
-    harness: Harness, clock: FakeClock, caplog: pytest.LogCaptureFixture
+    harness: Harness, sim: FaultySmsc, clock: FakeClock, caplog: pytest.LogCaptureFixture
 ) -> None:
     await harness.grant(AGENT, ADMIN)
     await harness.say("/watch", **GROUP)
@@ -277,6 +259,7 @@ async def test_removed_from_a_chat_its_watches_pause_and_the_setter_is_told_once
     # A paused watch is not looked at: no blind notice for a chat the bot cannot write to.
     runner: WatchRunner = harness.dispatcher["watch_runner"]
     runner.notify = AlertSender(harness.bot, harness.settings, clock, runner.store)
+    await sim.refuse()  # the watch still looked at cannot fetch: it says it is blind
     clock.advance(3600)
     sent = len(harness.telegram.calls_of("sendMessage"))
     await runner.tick()
@@ -317,10 +300,53 @@ async def test_without_pushes_a_watch_sees_what_failed_fetched_with_its_operator
         sim.add_message(API_KEY, phone=f"7903123450{n}", status=1, operator="Билайн")
     runner: WatchRunner = harness.dispatcher["watch_runner"]
     runner.notify = AlertSender(harness.bot, harness.settings, clock, runner.store)
-    assert await runner.tick() == 0  # nothing fetched yet: nothing seen, nothing said
-    assert "6 of 10" in await harness.say("/failed", chat_type="private")  # fetches the window
-    clock.advance(30)
-    assert await runner.tick() == 1
+    assert await runner.tick() == 1  # the watch fetched the window itself (no pushes)
+    fetched = sim.count("get")
     alert = group_messages(harness)[-1]["text"]
+    # What the watch fetched answers /failed too, without another request.
+    assert "6 of 10" in await harness.say("/failed", chat_type="private")
+    assert sim.count("get") == fetched
     assert alert.startswith("⚠️ SMS failures 60 % (6 of 10) in 15 min · МТС 6 · err 255")
     assert "• Билайн" not in alert  # operators of failures only
+    assert "Counted only" not in alert  # the window reaches back the whole period
+
+
+async def test_with_pushes_an_hour_of_watching_makes_no_history_request(
+    watched: tuple[Harness, Pushes, WatchRunner], sim: FaultySmsc, clock: FakeClock
+) -> None:
+    harness, pushes, runner = watched
+    await harness.say("/watch 20 1", **GROUP)
+    before = sim.count("get")
+    for _ in range(120):  # an hour, a look every 30 s, a push now and then
+        if _ % 10 == 0:
+            await pushes.send(1, status=1)
+        await runner.tick()
+        clock.advance(30)
+    assert sim.count("get") == before
+    assert not any("blind" in text for text in bot_texts(harness, 0))
+
+
+async def test_metrics_and_healthz_show_the_watches(
+    watched: tuple[Harness, Pushes, WatchRunner], clock: FakeClock
+) -> None:
+    harness, pushes, runner = watched
+    await harness.say("/watch 20 1", **GROUP)
+    await harness.say("/watch 50 5", chat_id=-5555, chat_type="supergroup")
+    await pushes.send(6, status=20, err=255)
+    assert await runner.tick() == 2
+    base = f"http://{harness.settings.http_listen}"
+    async with aiohttp.ClientSession() as client:
+        async with client.get(base + "/metrics") as response:
+            metrics = await response.text()
+        async with client.get(base + "/healthz") as response:
+            health = await response.json()
+    assert 'smsbot_watches{account="main"} 2.0' in metrics
+    assert 'smsbot_incidents_open{account="main"} 2.0' in metrics
+    assert 'smsbot_watch_messages_total{account="main",kind="alert"} 2.0' in metrics
+    assert API_KEY not in metrics
+    watches = sorted(health["watches"], key=lambda w: w["every"])
+    assert [(w["account"], w["every"], w["current"]) for w in watches] == [
+        ("main", "20 % in 1 min", True),
+        ("main", "50 % in 5 min", True),
+    ]
+    assert watches[0]["blind_since"] is None and watches[0]["data_as_of"] is not None

@@ -58,6 +58,7 @@ def make_endpoint(
         services.push_tally,
         tz=services.settings.timezone,
         clock=services.clock,
+        watch_runner=dispatcher.workflow_data.get("watch_runner"),
     )
     pushes = PushEndpoint(
         services.push_keys,

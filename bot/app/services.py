@@ -20,10 +20,10 @@ from bot.chat.caller import CallerMiddleware
 from bot.chat.chat_bound import ChatBound
 from bot.chat.expiring import ExpiringMessages
 from bot.chat.followups import FollowUps
-from bot.fetch import HOUR, Fetcher
+from bot.fetch import HOUR, Fetcher, Lookup
 from bot.settings import Settings
 from bot.smsc import SmscClient
-from bot.store import KeyCipher, PushStore, Storage, WatchStore, insecure_permissions
+from bot.store import KeyCipher, PushStore, Storage, Watch, WatchStore, insecure_permissions
 from bot.watch.runner import WatchRunner
 from bot.web.health import Pulse
 from bot.web.instruments import CountingTransport, UpdateMetrics
@@ -112,6 +112,7 @@ class Services:
             clock=clock,
             sleep=sleep,
             gather=settings.batch_gather if gather is None else gather,
+            watch_budget=settings.watch_budget,
         )
         return cls(
             settings=settings,
@@ -183,14 +184,7 @@ def make_dispatcher(services: Services) -> Dispatcher:
     dispatcher.update.outer_middleware(CallerMiddleware())
     dispatcher.update.outer_middleware(ChatBound(clock=services.clock))
     dispatcher["in_flight"] = in_flight
-    dispatcher["watch_runner"] = WatchRunner(
-        WatchStore(services.storage),
-        services.fetcher.batches.picture,
-        services.pushed,
-        lambda account: services.push_keys.get(account) is not None,
-        clock=services.clock,
-        sleep=services.sleep,
-    )
+    dispatcher["watch_runner"] = watch_runner(services)
     dispatcher.startup.register(start_watching)
     dispatcher.shutdown.register(stop_watching)
     dispatcher.include_routers(
@@ -203,6 +197,31 @@ def make_dispatcher(services: Services) -> Dispatcher:
         errors.make_router(services.clock),
     )
     return dispatcher
+
+
+def watch_runner(services: Services) -> WatchRunner:
+    """The watches' runner: without pushes it fetches within ``WATCH_BUDGET``
+    (``Fetcher.watch``), and every message it sends is counted in the metrics."""
+    fetcher, storage = services.fetcher, services.storage
+
+    async def feed(watch: Watch) -> Lookup[Any] | None:
+        account = await storage.get_account(watch.account_name)
+        if account is None or account.key_id != watch.key_id:
+            return None  # removed or re-keyed since: the next look sees the new key
+        return await fetcher.watch(account)
+
+    budget = services.settings.watch_budget
+    return WatchRunner(
+        WatchStore(storage),
+        fetcher.batches.picture,
+        services.pushed,
+        lambda account: services.push_keys.get(account) is not None,
+        clock=services.clock,
+        sleep=services.sleep,
+        feed=feed if budget > 0 else None,
+        patience=fetcher.watch_pace.interval if budget > 0 else 0.0,
+        sent=services.metrics.watch_sent,
+    )
 
 
 def update_types(dispatcher: Dispatcher) -> list[str]:

@@ -61,7 +61,9 @@ The rules, in the order a lookup meets them:
    ``HeldBack.BUDGET`` and the time a fresh request is possible, or ``QuotaExhausted``.
    ``status.php`` is free of the budget but waits out a back-off too. **The hour is shared by
    purpose** (``budget.Purpose``): lookups keep half of it, ``/failed`` and ``/recent`` a
-   fifth, watches a fifth, each while it was asked for in the last hour; what one does not use,
+   fifth, watches ``WATCH_BUDGET`` (default 6; ``Fetcher.watch`` fetches the window for
+   them at most that often, evenly spaced, ``watching.WatchPace``), each while it was asked
+   for in the last hour; what one does not use,
    the others may, so one person alone may use the whole hour. Past its minimum, ``/failed``'s
    window is refreshed at most every five minutes (``ACCOUNT_FRESH``), and once its newest
    request is that old the others leave one request of the hour free for it: a busy hour's

@@ -41,13 +41,13 @@ class Purpose(StrEnum):
 
     LOOKUP = "lookup"  # /last (batches), /history and its pages: questions about a number
     ACCOUNT = "account"  # /failed and /recent: the account-wide window and its pages
-    WATCH = "watch"  # the on-call watch (PRODUCT.md §10; not built yet)
+    WATCH = "watch"  # the on-call watch without status pushes (PRODUCT.md §10)
 
 
 # The minimum share of the hourly budget each purpose keeps while it is in demand (asked for
 # in the last hour). What a purpose does not use, the others may: a purpose nobody asked for in
 # the hour keeps nothing, so one person alone may use the whole hour. At 30 an hour: lookups
-# keep 15, /failed and /recent 6, watches 6.
+# keep 15, /failed and /recent 6, watches 6 (``WATCH_BUDGET`` when set: ``watch_share``).
 MIN_SHARE: dict[Purpose, float] = {
     Purpose.LOOKUP: 1 / 2,
     Purpose.ACCOUNT: 1 / 5,
@@ -99,9 +99,11 @@ class AccountBudget:
         clock: Callable[[], float] = time.time,
         reserve: int | None = None,
         max_in_flight: int = 2,
+        watch_share: int | None = None,
     ) -> None:
         self._ledger = ledger
         self.limit = limit
+        self._watch_share = watch_share  # WATCH_BUDGET: the watches' minimum, in requests
         self.reserve = reserve if reserve is not None else max(1, limit // RESERVE_SHARE)
         warm = limit - self.reserve
         self.warm_burst = max(1, min(WARM_BURST, warm * 2 // 5))  # at most two fifths of warm
@@ -138,6 +140,8 @@ class AccountBudget:
 
     def minimum(self, purpose: Purpose) -> int:
         """Requests of the hour ``purpose`` keeps while it is in demand."""
+        if purpose is Purpose.WATCH and self._watch_share is not None:
+            return self._watch_share
         return int(self.limit * MIN_SHARE[purpose])
 
     async def spent(self, key_id: str, purpose: Purpose) -> int:

@@ -39,6 +39,7 @@ from bot.fetch.paging import PAGE_COUNT, page_back
 from bot.fetch.period import WINDOW_DAYS, Period
 from bot.fetch.picture import Held, Newest
 from bot.fetch.refresh import StatusRefresher
+from bot.fetch.watching import WatchPace
 from bot.smsc import (
     HistoryEntry,
     MessageStatus,
@@ -93,6 +94,7 @@ class Fetcher:
         gather: float = GATHER,
         cache_size: int = 4096,
         max_in_flight: int = 2,
+        watch_budget: int | None = None,
     ) -> None:
         self._client = client
         self._ttl = cache_ttl
@@ -101,7 +103,14 @@ class Fetcher:
         self.guard = UserGuard(*user_limit, clock=clock)
         self.shares = UserShare(user_share(hourly_budget), clock=clock)
         self.keys = KeyChecks(client, clock=clock)
-        self.budget = AccountBudget(ledger, hourly_budget, clock=clock, max_in_flight=max_in_flight)
+        self.budget = AccountBudget(
+            ledger, hourly_budget, clock=clock, max_in_flight=max_in_flight,
+            watch_share=watch_budget,
+        )  # fmt: skip
+        self.watch_pace = WatchPace(
+            watch_budget if watch_budget is not None else self.budget.minimum(Purpose.WATCH),
+            clock=clock,
+        )
         self.answers = HeldAnswers(
             self.budget, self.shares, ttl=cache_ttl, clock=clock, cache_size=cache_size
         )
@@ -270,6 +279,29 @@ class Fetcher:
 
         return lookup.map(cut)
 
+    async def watch(self, account: Account) -> Lookup[list[HistoryEntry]] | None:
+        """The account's newest messages for its on-call watches, into the picture (so they
+        answer lookups too), when ``watch_pace`` says a fetch is due and the watches' hour is
+        not spent: at most ``WATCH_BUDGET`` history requests an hour, evenly spaced, as
+        ``Purpose.WATCH``. None: not due. Raises ``SmscError`` (unreachable, key refused) and
+        ``QuotaExhausted`` (the account's hour is spent)."""
+        key_id = account.key_id
+        if not self.watch_pace.due(key_id):
+            return None
+        if await self.budget.spent(key_id, Purpose.WATCH) >= self.watch_pace.per_hour:
+            return None
+        asking = _ASKING.set(None)  # nobody's share: the watches'
+        try:
+            lookup = await self._window(account, purpose=Purpose.WATCH)
+        except SmscError:
+            self.watch_pace.took(key_id)
+            raise
+        finally:
+            _ASKING.reset(asking)
+        if lookup.origin is Origin.FRESH or lookup.held_back is HeldBack.UPSTREAM:
+            self.watch_pace.took(key_id)  # a request went (or failed: try again next slot)
+        return lookup
+
     async def _page(
         self, account: Account, anchor: int, start: date
     ) -> tuple[list[HistoryEntry], float] | None:
@@ -383,20 +415,22 @@ class Fetcher:
             )  # fmt: skip
         return lookup
 
-    async def _window(self, account: Account) -> Lookup[list[HistoryEntry]]:
+    async def _window(
+        self, account: Account, *, purpose: Purpose = Purpose.ACCOUNT
+    ) -> Lookup[list[HistoryEntry]]:
         """The account's newest 1000 messages. Not paced by the bucket that paces batches:
-        ``Purpose.ACCOUNT``'s share of the hour is its pace, so /failed is never answered from
-        a window the batches' pace held back for many minutes."""
+        ``purpose``'s share of the hour is its pace, so /failed is never answered from a window
+        the batches' pace held back for many minutes (the watches have ``WatchPace``)."""
         start = self._period.days_back(WINDOW_DAYS)
         # Past its minimum share of the hour, the window is refreshed at most every
         # ACCOUNT_FRESH (five minutes): a busy hour's /failed stays at most that old to the end.
-        spent = await self.budget.spent(account.key_id, Purpose.ACCOUNT)
-        past_minimum = spent >= self.budget.minimum(Purpose.ACCOUNT)
+        spent = await self.budget.spent(account.key_id, purpose)
+        past_minimum = purpose is Purpose.ACCOUNT and spent >= self.budget.minimum(purpose)
         lookup = await self._cached(
             account,
             _WINDOW,
             cold=True,
-            purpose=Purpose.ACCOUNT,
+            purpose=purpose,
             fresh_for=max(self._ttl, ACCOUNT_FRESH) if past_minimum else None,
             fetch=lambda: self._client.get_messages(account.apikey, cnt=WINDOW_COUNT, start=start),
         )

@@ -66,6 +66,15 @@ def render_alert(alert: Alert, rule: Rule, account: str, view: View) -> str:
             name=escape(account), time=moment(alert.started_at, view), percent=rule.percent
         ),
     ]
+    if counts.until - counts.since < rule.period - 60:  # a busy account: part of the period
+        lines.append(
+            texts.ALERT_COVERS(lang).format(
+                since=moment(counts.since, view),
+                until=moment(counts.until, view),
+                minutes=max(1, round((counts.until - counts.since) / 60)),
+                period=rule.minutes,
+            )
+        )
     if counts.in_progress:
         lines.append(texts.ALERT_IN_PROGRESS(lang).format(n=counts.in_progress))
     return "\n".join(lines) + "\n\n" + _breakdown(counts, lang)

@@ -67,6 +67,12 @@ ALERT_ACCOUNT = Text(
     "Account <b>{name}</b> · failing since {time} · threshold {percent} %",
     "Аккаунт <b>{name}</b> · недоставки с {time} · порог {percent} %",
 )
+ALERT_COVERS = Text(
+    "Counted only {since}–{until}, {minutes} of the {period} min: the newest messages the "
+    "watch could fetch reach back no further.",
+    "Учтено только {since}–{until}, {minutes} из {period} мин: последние сообщения, которые "
+    "удалось загрузить, не уходят дальше.",
+)
 ALERT_IN_PROGRESS = Text(
     "Still on their way, not counted: {n}",
     "Ещё в пути, не в счёт: {n}",

@@ -10,9 +10,12 @@ and stores the new state. The state is stored after the events were sent: a send
 what is not worth retrying (a chat the bot was removed from).
 
 Where the data is current: with status pushes, now (a push comes within moments of the
-status); without them, the end of the picture's account-wide span (what ``/failed`` and
-``/recent`` fetched). A watch of an account without pushes that nobody fetches for goes blind
-after a period and says so: fetching within ``WATCH_BUDGET`` is not built yet.
+status); without them, the end of the picture's account-wide span. Without pushes, each tick
+first asks ``feed`` once per watched account (``Fetcher.watch``: the account's newest messages
+into the picture, at most ``WATCH_BUDGET`` requests an hour for all its watches, evenly
+spaced), and the watch may be as old as that spacing before it is blind (``patience``). With
+pushes nothing is fetched for a watch. When a fetch fails the watch knows why it cannot see
+(``Sight.problem``: ``PROBLEM_SMSC``, ``PROBLEM_KEY``), and says it once it is blind.
 """
 
 from __future__ import annotations
@@ -22,9 +25,11 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
+from bot.fetch import HeldBack, Lookup, QuotaExhausted
 from bot.fetch.picture import AccountPicture, digits
+from bot.smsc import SmscBadCredentials, SmscError
 from bot.store import StoredIncident, Watch, WatchStore
 from bot.watch.evaluator import (
     Event,
@@ -42,6 +47,9 @@ logger = logging.getLogger(__name__)
 
 #: Seconds between two looks: "resolved" within a minute, an alert within a minute of a push.
 LOOK_INTERVAL = 30.0
+#: Why a watch cannot see (``Sight.problem``; worded in ``bot.text.alerts``).
+PROBLEM_SMSC = "smsc"  # SMS Center unreachable (or answering garbage)
+PROBLEM_KEY = "key"  # SMS Center refused the account's key
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +70,10 @@ class PushSource(Protocol):
 
 
 Notify = Callable[[Watch, Rule, Event], Awaitable[None]]
+# Fetch the newest messages of a watch's account when due (``Fetcher.watch``); None: not due.
+Feed = Callable[[Watch], Awaitable[Lookup[Any] | None]]
+# Told of every event sent (the metrics count them).
+Sent = Callable[[Watch, Event], None]
 
 
 class WatchRunner:
@@ -77,6 +89,9 @@ class WatchRunner:
         clock: Callable[[], float],
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         interval: float = LOOK_INTERVAL,
+        feed: Feed | None = None,
+        patience: float = 0.0,
+        sent: Sent | None = None,
     ) -> None:
         self.store = store  # the chat side pauses and silences through it too
         self._pictures = pictures
@@ -85,6 +100,11 @@ class WatchRunner:
         self._clock = clock
         self._sleep = sleep
         self._interval = interval
+        self._feed = feed
+        # How old fetched data may be before a watch is blind: the feed's spacing and a look.
+        self._patience = patience + interval if feed is not None else 0.0
+        self._sent = sent
+        self._problems: dict[str, str] = {}  # key_id → why its last fetch failed
         self._task: asyncio.Task[None] | None = None
         self.notify: Notify | None = None  # set when a chat to send to exists (``start``)
 
@@ -92,15 +112,50 @@ class WatchRunner:
         """What ``watch`` sees of its account: its period up to where the data is current."""
         period = watch.minutes * 60.0
         current = self._current(watch, period)
+        problem = self._problems.get(watch.key_id, "")
         if current is None:  # no data at all: as old as the watch
-            return Sight(self._outcomes(watch, watch.created_at - period), watch.created_at)
+            outcomes = self._outcomes(watch, watch.created_at - period)
+            return Sight(outcomes, watch.created_at, problem=problem)
         as_of, covered_since = current
-        return Sight(self._outcomes(watch, as_of - period), as_of, covered_since)
+        return Sight(self._outcomes(watch, as_of - period), as_of, covered_since, problem)
 
     def data_as_of(self, watch: Watch) -> float | None:
         """Until when ``watch``'s data is current (None: it has none yet)."""
         current = self._current(watch, watch.minutes * 60.0)
         return None if current is None else current[0]
+
+    def patience(self, watch: Watch) -> float:
+        """How old ``watch``'s data may be before it is blind, when longer than its period:
+        without pushes, the spacing of the watches' fetches (0: the period alone)."""
+        return 0.0 if self._has_pushes(watch.account_name) else self._patience
+
+    def current(self, watch: Watch) -> bool:
+        """Whether ``watch``'s data is current (``/watches``, ``/healthz``)."""
+        as_of = self.data_as_of(watch)
+        limit = max(watch.minutes * 60.0, self.patience(watch))
+        return as_of is not None and self._clock() - as_of <= limit
+
+    async def fetch(self, watch: Watch) -> None:
+        """Without pushes, the account's newest messages when due (``feed``), and why the
+        watch cannot see when that fails; with pushes, nothing."""
+        key_id = watch.key_id
+        if self._feed is None or self._has_pushes(watch.account_name):
+            self._problems.pop(key_id, None)  # pushes on since: a fetch's fault is no reason
+            return
+        try:
+            lookup = await self._feed(watch)
+        except SmscBadCredentials:
+            self._problems[key_id] = PROBLEM_KEY
+            return
+        except SmscError:
+            self._problems[key_id] = PROBLEM_SMSC
+            return
+        except QuotaExhausted:
+            return  # the hour is spent: no data, and no fault of SMS Center's
+        if lookup is None:
+            return
+        upstream = lookup.held_back is HeldBack.UPSTREAM
+        self._problems[key_id] = PROBLEM_SMSC if upstream else ""
 
     def details(self, watch: Watch, since: float) -> Tally:
         """The counts of ``watch``'s account from ``since`` to now (the "Details" button)."""
@@ -155,10 +210,12 @@ class WatchRunner:
             blind_since=watch.blind_since,
             silenced_until=watch.silenced_until,
         )
-        verdict = evaluate(rule, state, self.sight(watch), now)
+        verdict = evaluate(rule, state, self.sight(watch), now, patience=self.patience(watch))
         for event in verdict.events:
             if self.notify is not None:
                 await self.notify(watch, rule, event)
+                if self._sent is not None:
+                    self._sent(watch, event)
         new = verdict.state
         if new.incident != state.incident:
             if new.incident is not None:
@@ -175,9 +232,17 @@ class WatchRunner:
         """One look at every watch that is not paused; how many events were sent. A watch
         whose look fails is logged and looked at again next time."""
         sent = 0
-        for watch in await self.store.all_watches():
-            if watch.paused_at is not None:
+        watches = [w for w in await self.store.all_watches() if w.paused_at is None]
+        fetched: set[str] = set()
+        for watch in watches:  # one fetch per account, for all its watches
+            if watch.key_id in fetched:
                 continue
+            fetched.add(watch.key_id)
+            try:
+                await self.fetch(watch)
+            except Exception:
+                logger.exception("the watches of %s failed a fetch", watch.account_name)
+        for watch in watches:
             try:
                 sent += len(await self.look(watch))
             except Exception:

@@ -17,7 +17,9 @@ the bot, and a container restarted for them would only lose its waiting answers.
                                       "refused": {"bad_signature": 2},
                                       "last_refused": "…", "last_refusal": "bad_signature"}}},
      "refused_pushes_for_no_account": {"unknown_account": 3},
-     "watches": []}
+     "watches": [{"id": 1, "account": "main", "every": "20 % in 15 min",
+                  "data_as_of": "…", "current": true, "blind_since": null,
+                  "paused_since": null}]}
 
 Times are ISO 8601 in ``TIMEZONE``, or null when nothing was seen yet. ``smsc`` is SMS Center's
 last answer to the process (any call: the transport that sees it does not know accounts, and a
@@ -27,8 +29,10 @@ malformed body shows only under ``smsc``). Per account also: the history request
 hour, and the error it
 is backing off after (e.g. ``SmscRateLimited``), or null, and its status pushes (null when it
 has none): a wrong guess about the signature shows at once as ``bad_signature`` refusals.
-``watches`` stays empty until watches exist (§10). An account appears by its name; no key,
-fingerprint, secret or phone number is shown.
+``watches``: per on-call watch (§10), until when its data is current and whether that is
+recent enough (within its period, or the spacing of its fetches without pushes), since when it
+is blind and since when it is paused (the chat it alerts is not shown). An account appears by
+its name; no key, fingerprint, secret or phone number is shown.
 """
 
 from __future__ import annotations
@@ -43,7 +47,8 @@ from typing import Any
 from aiohttp import web
 
 from bot.fetch import Fetcher
-from bot.store import Storage, StorageError
+from bot.store import Storage, StorageError, WatchStore
+from bot.watch.runner import WatchRunner
 from bot.web.pushes import PushKeys, PushTally
 
 HEALTH_PATH = "/healthz"
@@ -81,6 +86,7 @@ class Health:
         *,
         tz: tzinfo,
         clock: Callable[[], float] = time.time,
+        watch_runner: WatchRunner | None = None,
     ) -> None:
         self._storage = storage
         self._fetcher = fetcher
@@ -89,6 +95,7 @@ class Health:
         self._push_tally = push_tally
         self._tz = tz
         self._clock = clock
+        self._runner = watch_runner
 
     async def report(self) -> tuple[int, dict[str, Any]]:
         """The HTTP status and the JSON body."""
@@ -115,7 +122,7 @@ class Health:
             },
             "accounts": await self._accounts(),
             "refused_pushes_for_no_account": dict(self._push_tally.of("").refused),
-            "watches": [],
+            "watches": await self._watches(),
         }
         return (503 if failing else 200), body
 
@@ -136,6 +143,27 @@ class Health:
                 "pushes": self._pushes(account.name),
             }
         return report
+
+    async def _watches(self) -> list[dict[str, Any]] | None:
+        runner = self._runner
+        if runner is None:
+            return []
+        try:
+            watches = await WatchStore(self._storage).all_watches()
+        except StorageError:
+            return None  # said under "database"
+        return [
+            {
+                "id": watch.id,
+                "account": watch.account_name,
+                "every": f"{watch.percent} % in {watch.minutes} min",
+                "data_as_of": self._moment(runner.data_as_of(watch)),
+                "current": runner.current(watch),
+                "blind_since": self._moment(watch.blind_since),
+                "paused_since": self._moment(watch.paused_at),
+            }
+            for watch in watches
+        ]
 
     def _pushes(self, account: str) -> dict[str, Any] | None:
         if self._push_keys.get(account) is None:

@@ -25,7 +25,11 @@ is never a label or a value. What each metric counts:
   (``unknown_account``, ``unsigned``, ``bad_signature``, ``too_large``); ``account`` is empty
   for a request naming no known account (the path's name is never a label: anyone can make
   one up); ``smsbot_relays_total{account, outcome}``: verified pushes passed on to another
-  system (``ok``, ``failed`` after the retries, ``bad_url``).
+  system (``ok``, ``failed`` after the retries, ``bad_url``);
+- ``smsbot_watches{account}``: on-call watches not paused, and ``smsbot_incidents_open{account}``:
+  their incidents still open (both read when scraped); ``smsbot_watch_messages_total{account,
+  kind}``: what the watches sent to their chats (``alert``, ``repeat``, ``resolved``, ``blind``,
+  ``seeing``).
 """
 
 from __future__ import annotations
@@ -37,7 +41,8 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, gene
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 from bot.fetch import Fetcher
-from bot.store import Storage, StorageError
+from bot.store import Storage, StorageError, Watch, WatchStore
+from bot.watch import Alert, Blind, Event, Resolved
 
 METRICS_PATH = "/metrics"
 
@@ -100,6 +105,27 @@ class Metrics:
             registry=r,
         )  # fmt: skip
 
+        self.watches = Gauge(
+            "smsbot_watches", "On-call watches not paused", ["account"], registry=r
+        )
+        self.incidents_open = Gauge(
+            "smsbot_incidents_open", "Open incidents of on-call watches", ["account"], registry=r
+        )
+        self.watch_messages = Counter(
+            "smsbot_watch_messages", "Messages the on-call watches sent", ["account", "kind"],
+            registry=r,
+        )  # fmt: skip
+
+    def watch_sent(self, watch: Watch, event: Event) -> None:
+        """A watch sent ``event`` to its chat (``bot.watch.runner.Sent``)."""
+        if isinstance(event, Alert):
+            kind = "repeat" if event.repeat else "alert"
+        elif isinstance(event, Resolved):
+            kind = "resolved"
+        else:
+            kind = "blind" if isinstance(event, Blind) else "seeing"
+        self.watch_messages.labels(account=watch.account_name, kind=kind).inc()
+
     def render(self) -> bytes:
         """The Prometheus text exposition of every metric."""
         return generate_latest(self.registry)
@@ -116,8 +142,31 @@ def metrics_route(metrics: Metrics, storage: Storage, fetcher: Fetcher) -> web.R
         metrics.budget_left.clear()
         for account, _ in accounts:
             metrics.budget_left.labels(account=account.name).set(await fetcher.quota_left(account))
+        await _count_watches(metrics, WatchStore(storage))
 
     return web.get(METRICS_PATH, _handler(metrics, refresh))
+
+
+async def _count_watches(metrics: Metrics, store: WatchStore) -> None:
+    """The watches not paused and their open incidents, by account."""
+    try:
+        watches = await store.all_watches()
+        watching: dict[str, int] = {}
+        incidents: dict[str, int] = {}
+        for watch in watches:
+            if watch.paused_at is not None:
+                continue
+            name = watch.account_name
+            watching[name] = watching.get(name, 0) + 1
+            opened = await store.open_incident(watch.id) is not None
+            incidents[name] = incidents.get(name, 0) + opened
+    except StorageError:
+        return
+    metrics.watches.clear()
+    metrics.incidents_open.clear()
+    for name, count in watching.items():
+        metrics.watches.labels(account=name).set(count)
+        metrics.incidents_open.labels(account=name).set(incidents[name])
 
 
 def _handler(
