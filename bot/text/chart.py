@@ -27,9 +27,13 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
+from bot.fetch import Lookup, Window
 from bot.smsc import HistoryEntry
 from bot.text import catalogue_answers as phrases
 from bot.text.codes import FAILURE_STATUSES
+from bot.text.fitting import fit
+from bot.text.freshness import as_of_phrase
+from bot.text.moments import span_hours
 from bot.text.phrases import Lang
 from bot.text.render import reason_label
 from bot.text.view import View
@@ -41,10 +45,13 @@ __all__ = [
     "Series",
     "bin_width",
     "chart_data",
+    "failed_chart",
     "failures_of",
     "render_png",
 ]
 
+#: Telegram's limit for a photo's caption (characters after parsing).
+MAX_CAPTION: Final = 1024
 #: Reasons drawn by name; the rest are one "other" band.
 MAX_REASONS: Final = 5
 #: Bin widths that read well on a clock (seconds), smallest first.
@@ -146,6 +153,29 @@ def chart_data(
     ticks = tuple(datetime.fromtimestamp(edge, view.tz).strftime("%H:%M") for edge in edges[:-1])
     series = tuple(Series(label, tuple(c)) for label, c in zip(labels, counts, strict=True))
     return ChartData(title, edges, ticks, series)
+
+
+def failed_chart(lookup: Lookup[Window], hours: float, view: View) -> tuple[ChartData, str] | None:
+    """``/failed``'s chart of ``lookup`` (the same window, the same failures) and its caption
+    (``/failed``'s header and how fresh the data is); None when nothing failed."""
+    lang = view.lang
+    window = lookup.value
+    failures = failures_of(window.entries)
+    if not failures:
+        return None
+    span = span_hours(hours, lang)
+    data = chart_data(
+        failures,
+        window.since,
+        lookup.fetched_at,
+        view,
+        span=phrases.CHART_SPAN_HOURS(lang).format(hours=span),
+    )
+    head = phrases.FAILED_HEAD(lang).format(
+        hours=span, failed=len(failures), total=len(window.entries)
+    )
+    caption = f"📈 <b>{head}</b>\n<i>{as_of_phrase(lookup.fetched_at, view)}</i>"
+    return data, fit([caption], limit=MAX_CAPTION, lang=lang)
 
 
 def render_png(data: ChartData, lang: Lang) -> bytes:
