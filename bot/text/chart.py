@@ -37,12 +37,15 @@ from bot.text.moments import span_hours
 from bot.text.phrases import Lang
 from bot.text.render import reason_label
 from bot.text.view import View
+from bot.watch import Alert, Rule
 
 __all__ = [
+    "MAX_CAPTION",
     "MAX_REASONS",
     "ChartData",
     "Failure",
     "Series",
+    "alert_chart",
     "bin_width",
     "chart_data",
     "failed_chart",
@@ -176,6 +179,13 @@ def failed_chart(lookup: Lookup[Window], hours: float, view: View) -> tuple[Char
     )
     caption = f"📈 <b>{head}</b>\n<i>{as_of_phrase(lookup.fetched_at, view)}</i>"
     return data, fit([caption], limit=MAX_CAPTION, lang=lang)
+
+
+def alert_chart(alert: Alert, rule: Rule, view: View) -> ChartData:
+    """A watch alert's chart: the failures its counts hold, over its period, by status time."""
+    failures = [Failure(o.status_at, o.status, o.err) for o in alert.failures]
+    span = phrases.CHART_SPAN_MINUTES(view.lang).format(minutes=rule.minutes)
+    return chart_data(failures, alert.tally.since, alert.tally.until, view, span=span)
 
 
 def render_png(data: ChartData, lang: Lang) -> bytes:
