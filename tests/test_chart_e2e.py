@@ -12,7 +12,7 @@ from matplotlib.image import imread
 from bot.smsc.simulator import SimulatedSmsc
 from tests.conftest import API_KEY
 from tests.fakes.clock import FakeClock
-from tests.harness import AGENT, STRANGER, Harness
+from tests.harness import ADMIN, AGENT, STRANGER, Harness
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -90,6 +90,22 @@ async def test_a_strangers_or_forged_chart_press_draws_nothing(
     await harness.press(forged, message_id=sent["message_id"], chat_id=AGENT)
     alerts = harness.telegram.calls_of("answerCallbackQuery")
     assert len(alerts) == 2 and all(a.params.get("show_alert") is True for a in alerts)
+    assert not harness.telegram.calls_of("sendPhoto")
+
+
+async def test_a_press_after_access_was_revoked_is_refused(
+    harness: Harness, sim: SimulatedSmsc, clock: FakeClock
+) -> None:
+    add_failures(sim, int(clock()))
+    await harness.grant()
+    await harness.say("/failed")
+    data = chart_button(harness)
+    assert data is not None
+    sent = harness.telegram.messages_in(AGENT)[-1]
+    await harness.say(f"/revoke {AGENT}", user_id=ADMIN)
+    await harness.press(data, message_id=sent["message_id"], chat_id=AGENT)
+    (refusal,) = harness.telegram.calls_of("answerCallbackQuery")
+    assert refusal.params.get("show_alert") is True
     assert not harness.telegram.calls_of("sendPhoto")
 
 

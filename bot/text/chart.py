@@ -207,7 +207,7 @@ def render_png(data: ChartData, lang: Lang) -> bytes:
             label=_wrap(band.label),
         )
         bottom = [b + c for b, c in zip(bottom, band.counts, strict=True)]
-    axes.set_title(_wrap(data.title, 40), fontsize=18)
+    axes.set_title(_wrap(data.title, 40, sep=" · "), fontsize=18)
     axes.set_ylabel(phrases.CHART_Y_LABEL(lang), fontsize=16)
     step = max(1, math.ceil(bins / 6))
     axes.set_xticks(positions[::step], data.ticks[::step], fontsize=14)
@@ -228,12 +228,12 @@ def _plain(label: str) -> str:
     return html.unescape(label)
 
 
-def _wrap(text: str, width: int = 54) -> str:
-    """``text`` in lines of about ``width`` characters, broken at spaces."""
+def _wrap(text: str, width: int = 54, *, sep: str = " ") -> str:
+    """``text`` in lines of about ``width`` characters, broken at ``sep`` (dropped there)."""
     lines: list[str] = []
-    for word in text.split(" "):
-        if lines and len(lines[-1]) + 1 + len(word) <= width:
-            lines[-1] += " " + word
+    for word in text.split(sep):
+        if lines and len(lines[-1]) + len(sep) + len(word) <= width:
+            lines[-1] += sep + word
         else:
             lines.append(word)
     return "\n".join(lines)
