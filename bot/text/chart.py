@@ -17,6 +17,7 @@ from __future__ import annotations
 import html
 import io
 import math
+import threading
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -63,6 +64,8 @@ _MIN_WIDTH: Final = 60
 # Colour-blind-safe (Okabe-Ito), then grey for "other".
 _COLOURS: Final = ("#D55E00", "#0072B2", "#E69F00", "#009E73", "#CC79A7")
 _OTHER_COLOUR: Final = "#999999"
+# matplotlib promises no thread safety: drawings in worker threads take turns (they are rare).
+_DRAWING: Final = threading.Lock()
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,6 +193,11 @@ def alert_chart(alert: Alert, rule: Rule, view: View) -> ChartData:
 
 def render_png(data: ChartData, lang: Lang) -> bytes:
     """``data`` drawn as stacked bars (PNG bytes): slow, call it off the event loop."""
+    with _DRAWING:
+        return _draw(data, lang)
+
+
+def _draw(data: ChartData, lang: Lang) -> bytes:
     figure = Figure(figsize=(8, 7.5), dpi=100, layout="constrained")
     FigureCanvasAgg(figure)
     axes = figure.add_subplot()
