@@ -32,6 +32,7 @@ from bot.chat.queries import (
     HISTORY_DEFAULT,
     RECENT_DEFAULT,
     RECENT_MAX,
+    ChartButton,
     Kind,
     LookupButton,
     Query,
@@ -60,6 +61,7 @@ from bot.text import (
     with_pushed,
 )
 from bot.text import catalogue as texts
+from bot.text.codes import FAILURE_STATUSES
 
 # "typing…" shows only when an answer takes longer than this: a cached answer needs no
 # indicator, and an extra Bot API call per lookup would cost more than it tells.
@@ -375,15 +377,21 @@ class Lookups:
         async with ChatActionSender.typing(bot=bot, chat_id=chat_id, initial_sleep=TYPING_AFTER):
             if query.kind is Kind.LAST:
                 return await self._last(query, caller, account, chat_type, markup)
-            text, origin, older_than, fetched_at = await self._run(
+            text, origin, older_than, fetched_at, charted = await self._run(
                 query, caller, account, chat_type
             )
-        markup = self._buttons(query, caller, account, older_than=older_than)
+        markup = self._buttons(query, caller, account, older_than=older_than, chart=charted)
         as_of = as_of_phrase(fetched_at, self._view(caller, chat_type))
         return Reply(text, markup, str(origin), as_of=as_of)
 
     def _buttons(
-        self, query: Query, caller: Caller, account: Account, *, older_than: int | None
+        self,
+        query: Query,
+        caller: Caller,
+        account: Account,
+        *,
+        older_than: int | None,
+        chart: bool = False,
     ) -> InlineKeyboardMarkup:
         user_id = caller.user_id
         refresh = LookupButton(kind=query.kind, phone=query.phone, n=query.n, before=query.before,
@@ -398,6 +406,9 @@ class Lookups:
             row.append(
                 InlineKeyboardButton(text=texts.BUTTON_OLDER(lang), callback_data=pack(older))
             )
+        if chart:
+            data = ChartButton(hours=query.n, owner=user_id, account=account.id).pack()
+            row.append(InlineKeyboardButton(text=texts.BUTTON_CHART(lang), callback_data=data))
         return InlineKeyboardMarkup(inline_keyboard=[row])
 
     def _view(self, caller: Caller, chat_type: str) -> View:
@@ -458,7 +469,7 @@ class Lookups:
 
     async def _run(
         self, query: Query, caller: Caller, account: Account, chat_type: str
-    ) -> tuple[str, str, int | None, float]:
+    ) -> tuple[str, str, int | None, float, bool]:
         fetcher, user_id = self._fetcher, caller.user_id
         view = self._view(caller, chat_type)
         if query.kind is Kind.HISTORY:
@@ -470,17 +481,18 @@ class Lookups:
                 entries, query.phone, view, older=before is not None, first=query.at
             )
             page = with_pushed(page, self._pushed(account, entries.value), view)
-            return page, entries.origin, more, entries.fetched_at
+            return page, entries.origin, more, entries.fetched_at, False
         if query.kind is Kind.RECENT:
             recent = await fetcher.recent(user_id, account, query.n)
             text = with_pushed(
                 render_recent(recent, view), self._pushed(account, recent.value), view
             )
-            return text, recent.origin, None, recent.fetched_at
+            return text, recent.origin, None, recent.fetched_at, False
         if query.kind is Kind.FAILED:
             window = await fetcher.failed(user_id, account, query.n)
             text = render_failed(window, query.n, view)
             text = with_pushed(text, self._pushed(account, window.value.entries), view)
-            return text, window.origin, None, window.fetched_at
+            charted = any(e.status in FAILURE_STATUSES for e in window.value.entries)
+            return text, window.origin, None, window.fetched_at, charted
         status = await fetcher.status(user_id, account, query.phone, query.n)
-        return render_status(status, view), status.origin, None, status.fetched_at
+        return render_status(status, view), status.origin, None, status.fetched_at, False

@@ -159,6 +159,30 @@ async def test_typing_a_button_number_presses_it(settings: Settings) -> None:
     assert set(entries.findall(older)).isdisjoint(entries.findall(first))
 
 
+async def test_a_chart_shows_as_one_line_naming_the_photo_then_its_caption(
+    settings: Settings,
+) -> None:
+    """`/failed 2` lists failures with a Chart button; pressing it shows the photo the console
+    cannot draw as "[photo: chart.png, N KB]" and its caption."""
+    clock = FakeClock()
+    stdout = io.StringIO()
+    stdin = TypedLines("/failed 2\n2\n", clock, pause=1)
+
+    code = await run_shell(
+        settings, user_id=CONSOLE_USER_ID, demo=True, stdin=stdin, stdout=stdout, clock=clock
+    )
+
+    out = stdout.getvalue()
+    assert code == 0
+    assert f"[1] {texts.BUTTON_REFRESH(Lang.EN)}  [2] {texts.BUTTON_CHART(Lang.EN)}" in out
+    pressed = out.split("> 2\n", 1)[1]
+    assert re.match(
+        r"📈 Drawing the chart…\n\[photo: chart\.png, \d+ KB\]\n📈 Undelivered in the last 2 h: "
+        r"\d+ of \d+ sent\n",
+        pressed,
+    ), pressed
+
+
 async def test_other_user_is_not_admin_and_makes_no_request(settings: Settings) -> None:
     """`--user 42` (not in ADMIN_IDS, not granted) is refused lookups and admin commands
     without any SMS Center request; a granted user gets answers through the same console."""

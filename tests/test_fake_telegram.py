@@ -26,6 +26,7 @@ from aiogram.types import (
     BotCommand,
     BotCommandScopeChat,
     BotCommandScopeDefault,
+    BufferedInputFile,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     Message,
@@ -548,6 +549,39 @@ async def test_the_in_process_session_answers_as_the_server_does() -> None:
         ("getMe", 401),
     ]
     assert [m["message_id"] for m in api.messages_in(CHAT)] == [sent.message_id]
+
+
+# -- photos ------------------------------------------------------------------------------------
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 64
+
+
+async def test_send_photo_over_http_and_in_process_keeps_the_upload(
+    bot: Bot, telegram: FakeTelegramServer
+) -> None:
+    """sendPhoto as multipart over HTTP and in-process: the bytes uploaded, the caption parsed,
+    a caption over 1024 characters and a file that is no image refused as Telegram does."""
+    api = FakeBotApi(clock=FakeClock())
+    local = Bot(api.token, session=api.session())
+    for sender, fake in ((bot, telegram), (local, api)):
+        sent = await sender.send_photo(
+            CHAT,
+            BufferedInputFile(PNG, "chart.png"),
+            caption="<b>7</b> failed",
+            parse_mode="HTML",
+            reply_markup=keyboard(),
+        )
+        assert sent.caption == "7 failed" and sent.photo
+        (call,) = fake.calls_of("sendPhoto")
+        assert call.params["photo"] == PNG
+        assert call.params["reply_markup"] == keyboard().model_dump(exclude_none=True)
+        with pytest.raises(TelegramBadRequest, match="caption is too long"):
+            await sender.send_photo(CHAT, BufferedInputFile(PNG, "c.png"), caption="x" * 1025)
+        with pytest.raises(TelegramBadRequest, match="IMAGE_PROCESS_FAILED"):
+            await sender.send_photo(CHAT, BufferedInputFile(b"GIF89a", "c.gif"))
+        with pytest.raises(TelegramBadRequest, match="no photo"):
+            await sender.send_photo(CHAT, "")
+    await close_quickly(local)
 
 
 # -- update builders ---------------------------------------------------------------------------

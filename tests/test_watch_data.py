@@ -31,7 +31,10 @@ def runner_of(harness: Harness, clock: FakeClock) -> WatchRunner:
 
 
 def chat_texts(harness: Harness, after: int = 0) -> list[str]:
-    return [m.get("text") or "" for m in harness.telegram.messages_in(CHAT)[after:]]
+    # An alert is a photo (its chart) with the alert as its caption.
+    return [
+        m.get("text") or m.get("caption") or "" for m in harness.telegram.messages_in(CHAT)[after:]
+    ]
 
 
 async def test_without_pushes_an_hour_spends_at_most_watch_budget_history_requests(

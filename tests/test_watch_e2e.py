@@ -90,7 +90,8 @@ def group_messages(harness: Harness) -> list[dict[str, Any]]:
 
 
 def bot_texts(harness: Harness, after: int) -> list[str]:
-    return [m.get("text") or "" for m in group_messages(harness)[after:]]
+    # An alert is a photo (its chart) with the alert as its caption.
+    return [m.get("text") or m.get("caption") or "" for m in group_messages(harness)[after:]]
 
 
 async def test_one_alert_per_incident_then_one_resolved(
@@ -108,7 +109,9 @@ async def test_one_alert_per_incident_then_one_resolved(
     # In the language of the member who set the watch; the pushed messages' operator unknown.
     assert alert.startswith("⚠️ Недоставки SMS 60 % (6 из 10) за 1 мин · ошибка 255\n")
     assert "• оператор неизвестен — 6" in alert
-    markup = harness.telegram.calls_of("sendMessage")[-1].params["reply_markup"]
+    (photo,) = harness.telegram.calls_of("sendPhoto")  # the alert carries its chart
+    assert photo.params["photo"].startswith(b"\x89PNG\r\n\x1a\n")
+    markup = photo.params["reply_markup"]
     buttons = [button["text"] for button in markup["inline_keyboard"][0]]
     assert buttons == ["🔕 Тишина 1 ч", "📋 Подробнее"]
 
@@ -283,7 +286,7 @@ async def test_a_chat_that_answers_403_pauses_its_watch(
     harness, pushes, runner = watched
     await harness.say("/watch 20 1", **GROUP)
     await pushes.send(6, status=20, err=255)
-    harness.telegram.fail_next("sendMessage", status=403)
+    harness.telegram.fail_next("sendPhoto", status=403)  # the alert, with its chart
     await runner.tick()
     (watch,) = await WatchStore(harness.services.storage).all_watches()
     assert watch.paused_at == clock()
@@ -302,7 +305,7 @@ async def test_without_pushes_a_watch_sees_what_failed_fetched_with_its_operator
     runner.notify = AlertSender(harness.bot, harness.settings, clock, runner.store)
     assert await runner.tick() == 1  # the watch fetched the window itself (no pushes)
     fetched = sim.count("get")
-    alert = group_messages(harness)[-1]["text"]
+    alert = group_messages(harness)[-1]["caption"]
     # What the watch fetched answers /failed too, without another request.
     assert "6 of 10" in await harness.say("/failed", chat_type="private")
     assert sim.count("get") == fetched

@@ -31,7 +31,7 @@ from bot.web.metrics import Metrics
 from bot.web.push_writer import PushWriter
 from bot.web.pushes import PushedIndex, PushKeys, PushTally
 from bot.web.relay import Relay
-from handlers import account, admin, chats, errors, lookup, push, watch
+from handlers import account, admin, chart, chats, errors, lookup, push, watch
 from handlers.menu import register_menu
 from handlers.middleware import EditsAsNew, InFlight
 
@@ -193,6 +193,7 @@ def make_dispatcher(services: Services) -> Dispatcher:
         push.make_router(),
         chats.make_router(),
         watch.make_router(),  # before lookup, whose hints take every message left
+        chart.make_router(),  # before lookup, whose stray handler takes every press left
         lookup.make_router(),
         errors.make_router(services.clock),
     )

@@ -2,7 +2,10 @@
 
 ``AlertSender`` is the runner's ``notify`` (``bot.watch.runner``): it renders an event in the
 language of the member who set the watch (``bot.text.alerts``) and sends it as a new message —
-an edit would not notify. An alert carries two buttons, "Silence 1 h" and "Details"
+an edit would not notify. An alert carries its chart (``bot.text.chart``, drawn off the event
+loop): one photo with the alert as its caption when that fits Telegram's 1024 characters, else
+the text and then the photo; a chart that cannot be drawn leaves the text alone. It carries two
+buttons, "Silence 1 h" and "Details"
 (``WatchPress``); whoever presses them needs membership of the watch's account, checked on the
 press (``handlers.watch``). A chat the bot can no longer write to (removed, blocked: 403)
 pauses its watches (``pause_watches``), and the member who set each is told once, in private,
@@ -11,6 +14,7 @@ where the bot can reach them (logged where it cannot).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from enum import StrEnum
@@ -18,7 +22,7 @@ from enum import StrEnum
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError, TelegramForbiddenError
 from aiogram.filters.callback_data import CallbackData
-from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+from aiogram.types import BufferedInputFile, InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.chat.escaping import fill_html
 from bot.settings import Settings
@@ -26,10 +30,15 @@ from bot.store import Watch, WatchStore
 from bot.text import Lang, View
 from bot.text import catalogue_watch as texts
 from bot.text.alerts import render_alert, render_blind, render_resolved, render_seeing
+from bot.text.chart import MAX_CAPTION, alert_chart, render_png
+from bot.text.fitting import size
 from bot.watch import Alert, Blind, Event, Resolved, Rule, Seeing
 from bot.watch.runner import WatchRunner
 
 logger = logging.getLogger(__name__)
+
+#: The file name an alert's chart is sent under.
+CHART_FILE = "chart.png"
 
 
 class PressAction(StrEnum):
@@ -100,7 +109,14 @@ class AlertSender:
         elif isinstance(event, Seeing):
             text = render_seeing(event, name, view)
         try:
-            await self._bot.send_message(watch.chat_id, text, reply_markup=markup)
+            chart = await self._chart(event, rule, view) if isinstance(event, Alert) else None
+            if chart is None:
+                await self._bot.send_message(watch.chat_id, text, reply_markup=markup)
+            elif size(text) <= MAX_CAPTION:
+                await self._bot.send_photo(watch.chat_id, chart, caption=text, reply_markup=markup)
+            else:
+                await self._bot.send_message(watch.chat_id, text, reply_markup=markup)
+                await self._bot.send_photo(watch.chat_id, chart, disable_notification=True)
         except TelegramForbiddenError as exc:
             logger.warning(
                 "the watch %d of %s cannot write to chat %d (%s): its watches pause",
@@ -112,6 +128,16 @@ class AlertSender:
             await pause_watches(
                 self._bot, self._store, self._settings, watch.chat_id, "", now=self._clock()
             )
+
+    async def _chart(self, alert: Alert, rule: Rule, view: View) -> BufferedInputFile | None:
+        """``alert``'s chart as a PNG upload, drawn off the event loop; None when it cannot be
+        drawn (logged: the alert goes without it)."""
+        try:
+            png = await asyncio.to_thread(render_png, alert_chart(alert, rule, view), view.lang)
+        except Exception:
+            logger.exception("an alert's chart could not be drawn; the alert goes without it")
+            return None
+        return BufferedInputFile(png, CHART_FILE)
 
 
 async def pause_watches(

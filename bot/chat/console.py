@@ -97,6 +97,7 @@ _HOW = texts.CONSOLE_HOW
 _TRY = texts.CONSOLE_TRY
 _NO_ACCESS = texts.CONSOLE_NO_ACCESS
 _KEY_HIDDEN = texts.CONSOLE_KEY_HIDDEN
+_PHOTO = texts.CONSOLE_PHOTO
 
 
 class Printer:
@@ -134,7 +135,14 @@ class Printer:
 
     def _show(self, message: dict[str, Any]) -> None:
         """Print a message and number its buttons; those become the ones a number presses."""
-        lines = [with_link_addresses(message["text"], message.get("entities", []))]
+        lines = []
+        for photo in message.get("photo", [])[-1:]:
+            kb = max(1, round(int(photo.get("file_size", 0)) / 1024))
+            lines.append(_PHOTO(self.lang).format(name=photo.get("file_id", ""), kb=kb))
+        if "text" in message or "caption" in message:
+            text = message.get("text", message.get("caption", ""))
+            entities = message.get("entities", message.get("caption_entities", []))
+            lines.append(with_link_addresses(text, entities))
         rows = message.get("reply_markup", {}).get("inline_keyboard", [])
         buttons: list[Press] = []
         for row in rows:

@@ -1,7 +1,8 @@
 """A lookup query as the commands accept it, and the button that carries it back.
 
 ``Query`` is what a lookup command parsed; ``LookupButton`` is a "Refresh", "Older" or
-"Look up" button's callback data (who asked, with which account, and the query);
+"Look up" button's callback data (who asked, with which account, and the query), ``ChartButton``
+a ``/failed`` answer's "📈 Chart";
 ``button_query`` turns pressed data back into a ``Query`` only when a command could have made
 it, since callback data comes from the client and can be forged. The limits of each command's
 argument live here too, for the commands and the buttons to agree.
@@ -23,6 +24,7 @@ __all__ = [
     "HISTORY_DEFAULT",
     "RECENT_DEFAULT",
     "RECENT_MAX",
+    "ChartButton",
     "Kind",
     "LookupButton",
     "Query",
@@ -61,6 +63,19 @@ class LookupButton(CallbackData, prefix="q"):
     account: int
     older: bool = False
     at: int = 0
+
+
+class ChartButton(CallbackData, prefix="c"):
+    """A "📈 Chart" button under a ``/failed`` answer: its hours, who asked, with which account
+    (checked on the press like a ``LookupButton``'s)."""
+
+    hours: int
+    owner: int
+    account: int
+
+    def valid(self) -> bool:
+        """Whether ``/failed`` could have made it (callback data can be forged)."""
+        return 1 <= self.hours <= FAILED_MAX
 
 
 @dataclass(frozen=True, slots=True)

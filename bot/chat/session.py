@@ -31,10 +31,11 @@ from aiogram.methods import (
     EditMessageText,
     GetMe,
     SendMessage,
+    SendPhoto,
     TelegramMethod,
 )
 from aiogram.methods.base import TelegramType
-from aiogram.types import InlineKeyboardMarkup
+from aiogram.types import BufferedInputFile, InlineKeyboardMarkup
 
 from bot.chat.telegram_html import HtmlParseError, parse_html, utf16_length
 
@@ -42,8 +43,10 @@ __all__ = ["BotApiError", "ChatSession", "ChatView", "LocalSession"]
 
 JsonDict = dict[str, Any]
 
-# Telegram's limit for a message text, in UTF-16 code units after entity parsing.
+# Telegram's limits for a message text and a photo's caption, in UTF-16 code units after
+# entity parsing.
 _MESSAGE_LIMIT: Final = 4096
+_CAPTION_LIMIT: Final = 1024
 _NOT_MODIFIED: Final = (
     "Bad Request: message is not modified: specified new message content and reply markup are "
     "exactly the same as a current content and reply markup of the message"
@@ -149,7 +152,8 @@ class ChatView(Protocol):
 class ChatSession(LocalSession):
     """One private chat with ``user_id``, answered in memory like Telegram (module docstring).
 
-    ``sendMessage``, ``editMessageText``, ``editMessageReplyMarkup``, ``deleteMessage``,
+    ``sendMessage``, ``sendPhoto`` (an upload, kept as its name and size), ``editMessageText``,
+    ``editMessageReplyMarkup``, ``deleteMessage``,
     ``answerCallbackQuery`` and ``getMe`` are served; every other method answers ``True`` when
     it returns a bool (``sendChatAction``, ``setMyCommands``: nothing a chat shows) and is
     refused with a 400 when it must return an object this chat does not have.
@@ -180,6 +184,8 @@ class ChatSession(LocalSession):
         """Serve ``method`` (see the class docstring)."""
         if isinstance(method, SendMessage):
             return self._send(bot, method)
+        if isinstance(method, SendPhoto):
+            return self._send_photo(bot, method)
         if isinstance(method, EditMessageText):
             return self._edit(bot, method)
         if isinstance(method, EditMessageReplyMarkup):
@@ -206,6 +212,34 @@ class ChatSession(LocalSession):
             "chat": self.chat,
             "from": self._bot_user(bot),
             **text,
+        }
+        self._set_markup(message, method.reply_markup)
+        self.messages[message["message_id"]] = message
+        self._view.sent(message)
+        return message
+
+    def _send_photo(self, bot: Bot, method: SendPhoto) -> JsonDict:
+        """An uploaded photo: kept as its file name and size (a chat in text shows no
+        pixels), with its caption."""
+        upload = method.photo
+        if not isinstance(upload, BufferedInputFile):
+            raise BotApiError(400, "Bad Request: there is no photo in the request")
+        caption: JsonDict = {}
+        if method.caption:
+            parsed = self._text(bot, method.caption, method.parse_mode)
+            if utf16_length(parsed["text"]) > _CAPTION_LIMIT:
+                raise BotApiError(400, "Bad Request: message caption is too long")
+            caption = {"caption": parsed["text"]}
+            if "entities" in parsed:
+                caption["caption_entities"] = parsed["entities"]
+        name = upload.filename or "photo"
+        message: JsonDict = {
+            "message_id": self._next_message_id(),
+            "date": int(self._clock()),
+            "chat": self.chat,
+            "from": self._bot_user(bot),
+            "photo": [_photo_size(name, upload.data)],
+            **caption,
         }
         self._set_markup(message, method.reply_markup)
         self.messages[message["message_id"]] = message
@@ -270,3 +304,17 @@ class ChatSession(LocalSession):
             "first_name": self._bot_name,
             "username": self._bot_username,
         }
+
+
+def _photo_size(name: str, data: bytes) -> JsonDict:
+    """A Bot API ``PhotoSize`` of an upload: its size in pixels read from a PNG's header
+    (0 for anything else), ``name`` for its file id."""
+    png = data.startswith(b"\x89PNG\r\n\x1a\n") and len(data) >= 24
+    width, height = (int.from_bytes(data[16:20]), int.from_bytes(data[20:24])) if png else (0, 0)
+    return {
+        "file_id": name,
+        "file_unique_id": name,
+        "width": width,
+        "height": height,
+        "file_size": len(data),
+    }

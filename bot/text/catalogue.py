@@ -464,6 +464,13 @@ BUTTON_REFRESH = Text("🔄 Refresh", "🔄 Обновить")
 # A refresh whose data is what the answer already shows: the press says so (a toast).
 NO_NEWER = Text("No newer data · {as_of}", "Новых данных нет · {as_of}")
 BUTTON_OLDER = Text("⬅️ Older", "⬅️ Раньше")
+BUTTON_CHART = Text("📈 Chart", "📈 График")
+# A "Chart" press is answered at once (the photo follows) or, with nothing failed now, says so.
+CHART_COMING = Text("📈 Drawing the chart…", "📈 Рисую график…")
+CHART_NOTHING = Text(
+    "Nothing failed in the last {hours} h: no chart to draw.",
+    "За последние {hours} ч недоставленных нет: графика не будет.",
+)
 
 
 # --- the console (python -m bot shell) ------------------------------------------------------
@@ -497,6 +504,8 @@ CONSOLE_NO_ACCESS = Text(
     "без --user и выполните /grant {user_id} {account}.",
 )
 CONSOLE_KEY_HIDDEN = Text("‹key hidden›", "‹ключ скрыт›")
+# What the console prints for a photo it cannot show.
+CONSOLE_PHOTO = Text("[photo: {name}, {kb} KB]", "[фото: {name}, {kb} КБ]")
 
 # --- phone numbers: ten digits without a country code, /history's count -------------------
 

@@ -213,3 +213,14 @@ OPERATOR_MISSING = Text("operator not given", "оператор не указа�
 OTHERS = Text("other — <b>{n}</b>", "прочие — <b>{n}</b>")
 # The last line of an answer cut to Telegram's limit: how many blocks did not fit.
 MORE = Text("… {n} more", "… ещё {n}")
+
+# --- charts (bot.text.chart) ----------------------------------------------------------------
+
+CHART_TITLE = Text(
+    "Undelivered SMS by reason · last {span} · {tz}",
+    "Недоставленные SMS по причинам · за {span} · {tz}",
+)
+CHART_SPAN_HOURS = Text("{hours} h", "{hours} ч")
+CHART_SPAN_MINUTES = Text("{minutes} min", "{minutes} мин")
+CHART_Y_LABEL = Text("failed messages", "недоставленные сообщения")
+CHART_OTHER = Text("other reasons", "прочие причины")

@@ -166,11 +166,13 @@ class WatchState:
 
 @dataclass(frozen=True, slots=True)
 class Alert:
-    """Tell the chat: failures are up (``repeat``: again, for the same incident)."""
+    """Tell the chat: failures are up (``repeat``: again, for the same incident); ``failures``
+    are the failed outcomes ``tally`` counts (what its chart draws)."""
 
     tally: Tally
     started_at: float
     repeat: bool
+    failures: tuple[Outcome, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -239,7 +241,9 @@ def evaluate(
             incident = Incident(started_at=start)
         incident = dataclasses.replace(incident, quiet_since=None)
         if not silenced and _due(incident, counts, now):
-            events.append(Alert(counts, incident.started_at, incident.alerted_at is not None))
+            failures = _failures(sight.outcomes, counts)
+            repeat = incident.alerted_at is not None
+            events.append(Alert(counts, incident.started_at, repeat, failures))
             incident = dataclasses.replace(incident, alerted_at=now, alerted_failures=counts.failed)
     elif incident is not None:
         if incident.quiet_since is None:
@@ -249,6 +253,17 @@ def evaluate(
                 events.append(Resolved(counts, incident.started_at, now))
             incident = None
     return Verdict(dataclasses.replace(state, incident=incident), tuple(events), counts)
+
+
+def _failures(outcomes: Iterable[Outcome], counts: Tally) -> tuple[Outcome, ...]:
+    """The failed ``outcomes`` ``counts`` counted (status time within its period)."""
+    return tuple(
+        outcome
+        for outcome in outcomes
+        if outcome.status in FAILURE_STATUSES
+        and outcome.status_at is not None
+        and counts.since <= outcome.status_at <= counts.until
+    )
 
 
 def _due(incident: Incident, counts: Tally, now: float) -> bool:

@@ -15,6 +15,7 @@ from typing import Any, Final
 from aiogram import Bot
 from aiogram.client.session.base import BaseSession
 from aiogram.methods import TelegramMethod
+from aiogram.types import BufferedInputFile
 from aiohttp import web
 
 from bot.chat.session import BotApiError
@@ -182,13 +183,17 @@ def inline_markup(params: JsonDict) -> JsonDict | None:
 def method_params(session: BaseSession, bot: Bot, method: TelegramMethod[Any]) -> JsonDict:
     """The parameters `method` reaches the Bot API with: each field encoded as aiogram
     encodes a form field (`BaseSession.prepare_value`; empty ones left out), then decoded by
-    `decode_field`. Files are not served in-process."""
+    `decode_field`; an in-memory upload (`BufferedInputFile`) becomes a field of its own, as
+    over HTTP."""
     files: dict[str, Any] = {}
     params: JsonDict = {}
     for key, value in method.model_dump(warnings=False).items():
         prepared = session.prepare_value(value, bot=bot, files=files)
         if prepared:
             params[key] = decode_field(key, prepared)
-    if files:
-        raise NotImplementedError("the in-process fake Bot API takes no files; use the server")
+    for key, file in files.items():
+        # An upload reaches the server as a form field of its own (``attach://key``).
+        if not isinstance(file, BufferedInputFile):
+            raise NotImplementedError("the in-process fake Bot API takes in-memory files only")
+        params[key] = file.data
     return params

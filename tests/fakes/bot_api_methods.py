@@ -33,6 +33,10 @@ logger = logging.getLogger(__name__)
 JsonDict = dict[str, Any]
 
 MESSAGE_MAX_LENGTH: Final = 4096
+CAPTION_MAX_LENGTH: Final = 1024
+PHOTO_MAX_BYTES: Final = 10 * 1024 * 1024
+PNG_MAGIC: Final = b"\x89PNG\r\n\x1a\n"
+JPEG_MAGIC: Final = b"\xff\xd8\xff"
 CALLBACK_ANSWER_MAX_LENGTH: Final = 200
 COMMANDS_MAX: Final = 100
 
@@ -94,6 +98,7 @@ class BotApiMethods:
         self.methods: dict[str, Callable[[JsonDict], Any]] = {
             "getMe": self._get_me,
             "sendMessage": self._send_message,
+            "sendPhoto": self._send_photo,
             "editMessageText": self._edit_message_text,
             "editMessageReplyMarkup": self._edit_message_reply_markup,
             "deleteMessage": self._delete_message,
@@ -237,6 +242,48 @@ class BotApiMethods:
         reply_to = self._reply_target(params, chat_id)
         if reply_to is not None:
             message["reply_to_message"] = reply_to
+        self._remember(message, by_bot=True)
+        return message
+
+    def _send_photo(self, params: JsonDict) -> JsonDict:
+        """A photo uploaded (bytes, in the field itself or ``attach://`` another field) with
+        an optional caption of at most 1024 characters after parsing; the upload is kept in
+        ``params["photo"]`` as bytes, so a test reads what was sent."""
+        chat = self._chat(params)
+        photo = params.get("photo")
+        if isinstance(photo, str) and photo.startswith("attach://"):
+            photo = params.get(photo.removeprefix("attach://"))
+        if not isinstance(photo, bytes):
+            raise BotApiError(400, "Bad Request: there is no photo in the request")
+        if not photo.startswith((PNG_MAGIC, JPEG_MAGIC)) or len(photo) > PHOTO_MAX_BYTES:
+            raise BotApiError(400, "Bad Request: IMAGE_PROCESS_FAILED")
+        params["photo"] = photo
+        chat_id = int(chat["id"])
+        message: JsonDict = {
+            "message_id": self._next_message_id(chat_id),
+            "from": self._bot_user(),
+            "chat": copy.deepcopy(chat),
+            "date": int(self._clock()),
+            "photo": [
+                {
+                    "file_id": f"photo-{chat_id}-{len(photo)}",
+                    "file_unique_id": "p",
+                    "width": 800,
+                    "height": 750,
+                    "file_size": len(photo),
+                }
+            ],
+        }
+        if params.get("caption"):
+            caption, entities = self._formatted_text({**params, "text": params["caption"]})
+            if len(caption) > CAPTION_MAX_LENGTH:
+                raise BotApiError(400, "Bad Request: message caption is too long")
+            message["caption"] = caption
+            if entities:
+                message["caption_entities"] = entities
+        markup = inline_markup(params)
+        if markup is not None:
+            message["reply_markup"] = markup
         self._remember(message, by_bot=True)
         return message
 
