@@ -33,7 +33,14 @@ from bot.chat.caller import Caller, NotAuthorized, PrivateChatOnly
 from bot.chat.escaping import Html, fill_html
 from bot.chat.keys import KeyRefused, KeyUnchecked
 from bot.chat.press import PressAnswered
-from bot.fetch import HeldBack, KeyChecksPaused, QuotaExhausted, UserRateLimited, user_share
+from bot.fetch import (
+    HeldBack,
+    KeyChecksPaused,
+    NumberNotReached,
+    QuotaExhausted,
+    UserRateLimited,
+    user_share,
+)
 from bot.settings import Settings
 from bot.smsc import (
     SmscApiError,
@@ -173,6 +180,7 @@ ERROR_WORDS: Mapping[type[BaseException], Words] = {
     SmscMalformedResponse: _line(texts.SMSC_MALFORMED),
     SmscApiError: _smsc_api,
     SmscBadParameters: _line(texts.SMSC_BAD_PARAMETERS),
+    NumberNotReached: _line(texts.NUMBER_NOT_REACHED),
     SmscBadCredentials: _line(texts.SMSC_BAD_CREDENTIALS),
     SmscNotFound: _line(texts.SMSC_NOT_FOUND),
     SmscIPBlocked: _line(texts.SMSC_IP_BLOCKED),

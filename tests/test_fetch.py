@@ -24,6 +24,7 @@ from bot.fetch import (
     QuotaExhausted,
     UserRateLimited,
 )
+from bot.fetch.batcher import NumberNotReached
 from bot.fetch.budget import ACCOUNT_FRESH, AccountBudget, Purpose
 from bot.smsc import (
     SmscBadCredentials,
@@ -569,3 +570,14 @@ async def test_the_watches_keep_watch_budget_of_the_hour_while_they_are_in_deman
     for _ in range(3):
         assert await budget.try_spend("k", cold=True, purpose=Purpose.WATCH)
     assert not await budget.try_spend("k", cold=True, purpose=Purpose.WATCH)
+
+
+async def test_a_number_no_answer_reached_is_said_so_not_called_a_malformed_answer(
+    client: SmscClient, storage: Storage, account: Account, clock: FakeClock
+) -> None:
+    # Its batches landed (three in a row, filled by busier numbers) and nothing is held.
+    fetcher = make_fetcher(client, storage, clock)
+    landed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+    landed.set_result(None)
+    with pytest.raises(NumberNotReached):
+        await fetcher._newest_when_asked(landed, account, "79160000000", None)

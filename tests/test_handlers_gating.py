@@ -16,7 +16,7 @@ from aiogram.exceptions import TelegramBadRequest
 from bot.chat.arguments import BadArgument
 from bot.chat.caller import NotAuthorized, PrivateChatOnly
 from bot.chat.keys import KeyRefused, KeyUnchecked
-from bot.fetch import HeldBack, KeyChecksPaused, QuotaExhausted, UserRateLimited
+from bot.fetch import HeldBack, KeyChecksPaused, NumberNotReached, QuotaExhausted, UserRateLimited
 from bot.settings import load_settings
 from bot.smsc import (
     SmscApiError,
@@ -92,6 +92,7 @@ _EXAMPLES: list[BaseException] = [
     QuotaExhausted(3600.0, HeldBack.SHARE),
     QuotaExhausted(3600.0, HeldBack.BACKOFF),
     KeyChecksPaused(1800.0),
+    NumberNotReached("x"),
     SmscError("x"),
     SmscConnectError("x"),
     SmscTimeout("x"),

@@ -136,6 +136,18 @@ async def test_blind_because_the_key_is_refused(
     assert not runner.current(watch)  # what /healthz says of it
 
 
+async def test_blind_because_sms_center_asks_to_slow_down(
+    harness: Harness, sim: FaultySmsc, clock: FakeClock
+) -> None:
+    await harness.grant()
+    await harness.say("/watch 20 1", **GROUP)
+    sim.faults = Faults(error_code=9, only="get")
+    runner = runner_of(harness, clock)
+    (blind,) = await blind_after(harness, runner, clock)
+    assert "SMS Center asked the bot to slow down" in blind
+    assert "does not answer" not in blind
+
+
 async def test_on_a_busy_account_the_alert_says_which_part_of_the_period_it_counts(
     harness: Harness, sim: FaultySmsc, clock: FakeClock
 ) -> None:

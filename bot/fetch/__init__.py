@@ -100,7 +100,7 @@ May import: ``bot.smsc`` (the protocol) and the standard library, cachetools. Ne
 ``bot.store`` (the ledger is a protocol it is handed), ``bot.text`` or anything above.
 """
 
-from bot.fetch.batcher import BotStopping, NumberRefused
+from bot.fetch.batcher import BotStopping, NumberNotReached, NumberRefused
 from bot.fetch.budget import RESERVE_SHARE
 from bot.fetch.fetcher import (
     PHONE_HISTORY_COUNT,
@@ -135,6 +135,7 @@ __all__ = [
     "HeldBack",
     "KeyChecksPaused",
     "Lookup",
+    "NumberNotReached",
     "NumberRefused",
     "Origin",
     "QuotaExhausted",

@@ -35,7 +35,7 @@ from bot.smsc import (
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["BATCH_COUNT", "Batcher", "BotStopping", "NumberRefused"]
+__all__ = ["BATCH_COUNT", "Batcher", "BotStopping", "NumberNotReached", "NumberRefused"]
 
 # Batches are paced like refreshes of held data (``cold=False``): the budget's bucket saves a
 # burst in quiet spells and then allows one request per interval, so the hour lasts the hour
@@ -65,6 +65,11 @@ TIMELY = 60.0
 
 class NumberRefused(SmscBadParameters):
     """SMS Center refused this one number with error 1 (found by splitting the batch)."""
+
+
+class NumberNotReached(Exception):
+    """Every answer that named this number was filled by other numbers' messages before reaching
+    it (``MAX_TRIES`` in a row), and nothing about it is held: ask again later."""
 
 
 class BotStopping(Exception):

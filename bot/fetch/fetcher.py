@@ -16,7 +16,7 @@ from datetime import date, datetime, tzinfo
 from decimal import Decimal
 from typing import TypeVar
 
-from bot.fetch.batcher import GATHER, Batcher
+from bot.fetch.batcher import GATHER, Batcher, NumberNotReached
 from bot.fetch.budget import ACCOUNT_FRESH, AccountBudget, Purpose
 from bot.fetch.held import HeldAnswers, Snapshot
 from bot.fetch.keycheck import KeyChecks
@@ -47,7 +47,6 @@ from bot.smsc import (
     SmscClient,
     SmscError,
     SmscIPBlocked,
-    SmscMalformedResponse,
     SmscRateLimited,
     SmscTransportError,
 )
@@ -463,7 +462,7 @@ class Fetcher:
         if newest is None:
             # Answers cut short by busier numbers never reached this one: what is held.
             if held is None:
-                raise SmscMalformedResponse("SMS Center's answers did not reach this number")
+                raise NumberNotReached("SMS Center's answers did not reach this number")
             return Lookup(held.value, Origin.STALE, held.fetched_at, HeldBack.UPSTREAM)
         return Lookup(_entry(newest), Origin.FRESH, newest.as_of, status_at=_status_at(newest))
 

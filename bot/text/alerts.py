@@ -25,7 +25,11 @@ HEADLINE_LIMIT = 100
 #: Lines per list (reasons, operators) before the rest is summed into "other".
 LIST_LINES = 5
 #: Why a watch is blind, as the runner says it (``Sight.problem``); anything else: no data.
-PROBLEMS: dict[str, Text] = {"smsc": texts.BLIND_SMSC, "key": texts.BLIND_KEY}
+PROBLEMS: dict[str, Text] = {
+    "smsc": texts.BLIND_SMSC,
+    "key": texts.BLIND_KEY,
+    "slow": texts.BLIND_SLOW,
+}
 _SEP = " · "
 _COUNT_LINE = "• {label} — <b>{n}</b>"  # no words: the same in every language
 

@@ -151,6 +151,13 @@ SMSC_HTTP = Text(
     "SMS Center is having trouble (HTTP {status}) — try again in a few minutes.",
     "У SMS Center сбой (HTTP {status}) — попробуйте через несколько минут.",
 )
+# A /last whose number three answers in a row did not reach (other numbers filled them).
+NUMBER_NOT_REACHED = Text(
+    "SMS Center's answers were filled by messages to other numbers before reaching this one — "
+    "ask again in a few minutes.",
+    "Ответы SMS Center заполнились сообщениями на другие номера и не дошли до этого — "
+    "спросите ещё раз через несколько минут.",
+)
 SMSC_MALFORMED = Text(
     "SMS Center sent an answer the bot cannot read — "
     "try again later; if it repeats, tell an admin.",
@@ -405,6 +412,9 @@ AUDIT_OUTCOMES: dict[str, Text] = {
     "SmscConnectError": Text("SMS Center unreachable", "SMS Center недоступен"),
     "SmscTimeout": Text("SMS Center did not answer in time", "SMS Center не ответил вовремя"),
     "SmscHTTPError": Text("SMS Center failed (HTTP error)", "сбой SMS Center (ошибка HTTP)"),
+    "NumberNotReached": Text(
+        "SMS Center's answers did not reach the number", "ответы SMS Center не дошли до номера"
+    ),
     "SmscMalformedResponse": Text(
         "SMS Center's answer could not be read", "ответ SMS Center не удалось разобрать"
     ),

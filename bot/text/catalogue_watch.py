@@ -100,6 +100,10 @@ BLIND_NO_DATA = Text(
 )
 BLIND_SMSC = Text("SMS Center does not answer", "SMS Center не отвечает")
 BLIND_KEY = Text("SMS Center refused the account's key", "SMS Center отклонил ключ аккаунта")
+BLIND_SLOW = Text(
+    "SMS Center asked the bot to slow down (too many requests, or the IP is blocked)",
+    "SMS Center попросил бота сбавить темп (слишком много запросов или IP заблокирован)",
+)
 BUTTON_SILENCE = Text("🔕 Silence 1 h", "🔕 Тишина 1 ч")
 BUTTON_DETAILS = Text("📋 Details", "📋 Подробнее")
 SILENCED = Text(

@@ -29,7 +29,7 @@ from typing import Any, Protocol
 
 from bot.fetch import HeldBack, Lookup, QuotaExhausted
 from bot.fetch.picture import AccountPicture, digits
-from bot.smsc import SmscBadCredentials, SmscError
+from bot.smsc import SmscBadCredentials, SmscError, SmscIPBlocked, SmscRateLimited
 from bot.store import StoredIncident, Watch, WatchStore
 from bot.watch.evaluator import (
     Event,
@@ -50,6 +50,7 @@ LOOK_INTERVAL = 30.0
 #: Why a watch cannot see (``Sight.problem``; worded in ``bot.text.alerts``).
 PROBLEM_SMSC = "smsc"  # SMS Center unreachable (or answering garbage)
 PROBLEM_KEY = "key"  # SMS Center refused the account's key
+PROBLEM_SLOW = "slow"  # SMS Center asked to slow down (error 9) or blocked the IP (error 4)
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,6 +147,9 @@ class WatchRunner:
             lookup = await self._feed(watch)
         except SmscBadCredentials:
             self._problems[key_id] = PROBLEM_KEY
+            return
+        except (SmscRateLimited, SmscIPBlocked):
+            self._problems[key_id] = PROBLEM_SLOW
             return
         except SmscError:
             self._problems[key_id] = PROBLEM_SMSC
