@@ -26,8 +26,8 @@ from bot.chat.keys import CARRIES_KEY, KeyMessages, check_key
 from bot.fetch import Fetcher
 from bot.settings import Settings
 from bot.store import AccountExists, KeyInUse, NoSuchAccount, Storage, key_id
+from bot.text import Lang, commands, money
 from bot.text import catalogue as texts
-from bot.text import commands, money
 from bot.web.pushes import AccountPushes, PushKeys, PushTally
 
 AUDIT_DEFAULT, AUDIT_MAX = 20, 100
@@ -50,12 +50,7 @@ def make_router() -> Router:
         key_deleted: bool = False,
     ) -> None:
         lang = caller.lang
-        if message.chat.type != ChatType.PRIVATE:
-            raise PrivateChatOnly
-        usage = commands.usage("addkey", lang)
-        name_text, key_text = arguments.split_first(command.args)
-        name = arguments.account_name(name_text, usage)
-        apikey = arguments.api_key(key_text, usage, lang)
+        name, apikey = _private_name_and_key("addkey", message, command, lang)
         # Checked before the key is: a taken name or key must not spend a key check.
         if await store.get_account(name) is not None:
             raise AccountExists(name)
@@ -85,12 +80,7 @@ def make_router() -> Router:
         key_deleted: bool = False,
     ) -> None:
         lang = caller.lang
-        if message.chat.type != ChatType.PRIVATE:
-            raise PrivateChatOnly
-        usage = commands.usage("rekey", lang)
-        name_text, key_text = arguments.split_first(command.args)
-        name = arguments.account_name(name_text, usage)
-        apikey = arguments.api_key(key_text, usage, lang)
+        name, apikey = _private_name_and_key("rekey", message, command, lang)
         # Every refusal that needs no SMS Center comes before the key check.
         account = await store.get_account(name)
         if account is None:
@@ -289,3 +279,15 @@ def _pushes(tally: AccountPushes, caller: Caller, settings: Settings) -> str:
             lang, refused, reason=words(lang) if words else tally.last_refusal, at=at
         )
     return text
+
+
+def _private_name_and_key(
+    name: str, message: Message, command: CommandObject, lang: Lang
+) -> tuple[str, str]:
+    """``NAME KEY`` of ``/addkey`` or ``/rekey``, read in a private chat only (``PrivateChatOnly``
+    elsewhere; ``BadArgument`` with the command's usage for what no name or key can be)."""
+    if message.chat.type != ChatType.PRIVATE:
+        raise PrivateChatOnly
+    usage = commands.usage(name, lang)
+    name_text, key_text = arguments.split_first(command.args)
+    return arguments.account_name(name_text, usage), arguments.api_key(key_text, usage, lang)

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import asyncio
 
-from bot.fetch import HeldBack, Origin
+from bot.fetch import Fetcher, HeldBack, Lookup, Origin
 from bot.fetch.budget import AccountBudget
 from bot.fetch.refresh import MULTI_INTERVAL
-from bot.smsc import SmscClient
+from bot.smsc import HistoryEntry, SmscClient
 from bot.smsc.records import SETTLE
 from bot.smsc.simulator import SimulatedSmsc
 from bot.store import Account, Storage
@@ -23,6 +23,19 @@ OTHER = "79167654321"
 
 def requests(sim: SimulatedSmsc, script: str) -> int:
     return sum(1 for request in sim.requests if request.script == script)
+
+
+async def held_with_the_hour_spent(
+    fetcher: Fetcher, account: Account, *phones: str
+) -> list[Lookup[HistoryEntry | None]]:
+    """Ask for ``phones`` (one batch) and wait for their answers, then spend the rest of the
+    hour, so that the next batch waits for the hour: the numbers are held, their batch far."""
+    answers = [await fetcher.ask_last(1, account, phone) for phone in phones]
+    finals = [answer.final for answer in answers]
+    assert all(final is not None for final in finals)
+    landed = await asyncio.wait_for(asyncio.gather(*(f for f in finals if f is not None)), 5)
+    await spend_the_hour(fetcher.budget, account.key_id)
+    return list(landed)
 
 
 async def spend_the_hour(budget: AccountBudget, key_id: str) -> None:
@@ -39,12 +52,9 @@ async def test_a_held_number_passed_to_the_operator_gets_one_status_request_then
         API_KEY, phone=PHONE, status=0, send_timestamp=int(sent), **{SETTLE: (clock() + 30, 1, 0)}
     )
     fetcher = make_fetcher(client, storage, clock)
-    first = await fetcher.ask_last(1, account, PHONE)
-    assert first.final is not None
-    landed = await asyncio.wait_for(first.final, 5)
+    (landed,) = await held_with_the_hour_spent(fetcher, account, PHONE)
     assert landed.value is not None and landed.value.status == 0
     assert (requests(sim, "get"), requests(sim, "status")) == (1, 0)
-    await spend_the_hour(fetcher.budget, account.key_id)
 
     clock.advance(61)  # past CACHE_TTL: delivered meanwhile
     again = await fetcher.ask_last(2, account, PHONE)
@@ -79,10 +89,7 @@ async def test_a_final_status_is_never_refreshed(
 ) -> None:
     sim.add_message(API_KEY, phone=PHONE, status=1, send_timestamp=int(clock() - 600))
     fetcher = make_fetcher(client, storage, clock)
-    first = await fetcher.ask_last(1, account, PHONE)
-    assert first.final is not None
-    await asyncio.wait_for(first.final, 5)
-    await spend_the_hour(fetcher.budget, account.key_id)
+    await held_with_the_hour_spent(fetcher, account, PHONE)
     clock.advance(61)
     again = await fetcher.ask_last(2, account, PHONE)
     assert again.now is not None and again.now.status_at is None
@@ -97,11 +104,7 @@ async def test_several_held_numbers_share_one_multi_message_request_a_minute(
     for phone in phones:
         sim.add_message(API_KEY, phone=phone, status=0, send_timestamp=int(clock() - 600))
     fetcher = make_fetcher(client, storage, clock)
-    answers = [await fetcher.ask_last(1, account, phone) for phone in phones]
-    await asyncio.wait_for(
-        asyncio.gather(*(a.final for a in answers if a.final is not None)), timeout=5
-    )
-    await spend_the_hour(fetcher.budget, account.key_id)
+    await held_with_the_hour_spent(fetcher, account, *phones)
     clock.advance(61)
     refresher = fetcher.refresher
     picture = fetcher.batches.picture(account.key_id)
@@ -153,10 +156,7 @@ async def test_error_4_from_status_php_pauses_every_account(
     sim.add_account("other0key0" + "0" * 22)
     sim.add_message(API_KEY, phone=PHONE, status=0, send_timestamp=int(clock() - 600))
     fetcher = make_fetcher(client, storage, clock)
-    first = await fetcher.ask_last(1, account, PHONE)
-    assert first.final is not None
-    await asyncio.wait_for(first.final, 5)
-    await spend_the_hour(fetcher.budget, account.key_id)
+    await held_with_the_hour_spent(fetcher, account, PHONE)
     clock.advance(61)
     sim.faults = Faults(error_code=4, only="status")
     again = await fetcher.ask_last(1, account, PHONE)
@@ -177,10 +177,7 @@ async def test_status_minus_3_for_a_held_message_changes_nothing_and_is_not_aske
 ) -> None:
     sim.add_message(API_KEY, phone=PHONE, status=0, send_timestamp=int(clock() - 600))
     fetcher = make_fetcher(client, storage, clock)
-    first = await fetcher.ask_last(1, account, PHONE)
-    assert first.final is not None
-    await asyncio.wait_for(first.final, 5)
-    await spend_the_hour(fetcher.budget, account.key_id)
+    await held_with_the_hour_spent(fetcher, account, PHONE)
     sim.add_account(API_KEY)  # SMS Center no longer knows the message: status -3
     clock.advance(61)
     again = await fetcher.ask_last(2, account, PHONE)
@@ -199,9 +196,7 @@ async def test_error_9_from_status_php_pauses_this_accounts_refreshes_and_spends
     for phone in (PHONE, OTHER):
         sim.add_message(API_KEY, phone=phone, status=0, send_timestamp=int(clock() - 600))
     fetcher = make_fetcher(client, storage, clock)
-    answers = [await fetcher.ask_last(1, account, phone) for phone in (PHONE, OTHER)]
-    await asyncio.wait_for(asyncio.gather(*(a.final for a in answers if a.final)), 5)
-    await spend_the_hour(fetcher.budget, account.key_id)
+    await held_with_the_hour_spent(fetcher, account, PHONE, OTHER)
     left = await fetcher.quota_left(account)
     clock.advance(61)
     sim.faults = Faults(error_code=9, only="status")

@@ -56,8 +56,7 @@ class WaitingNumbers:
 
     def first_asked(self, after: float) -> float | None:
         """When the earliest number still waiting that was asked after ``after`` was asked."""
-        times = [w.since for w in self._waiting.values() if w.since > after]
-        return min(times) if times else None
+        return min((since for _, since in self.asked() if since > after), default=None)
 
     def take(self, limit: int = BATCH_LIMIT) -> list[str]:
         """Up to ``limit`` numbers for the next request, round-robin by asker; they stay

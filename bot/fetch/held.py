@@ -219,9 +219,6 @@ class HeldAnswers:
             raise QuotaExhausted(at, reason)
         return Lookup(held.value, Origin.STALE, held.fetched_at, reason, at)
 
-    def _is_fresh(self, snapshot: Snapshot[Any]) -> bool:
-        return self._clock() - snapshot.fetched_at < self._ttl
-
 
 def _never_sent(exc: SmscTransportError) -> bool:
     """A failed connection never reached SMS Center, so it spent nothing of the budget."""
