@@ -10,7 +10,7 @@ from unittest.mock import patch
 
 import pytest
 
-from bot.fetch.batcher import Batcher, NumberRefused
+from bot.fetch.batcher import LAST_HOLD, SPARE, STALE_WAIT, TIMELY, Batcher, NumberRefused
 from bot.fetch.budget import AccountBudget
 from bot.smsc import SmscClient, SmscTransportError
 from bot.smsc.simulator import SimulatedSmsc
@@ -91,6 +91,55 @@ async def test_a_spent_budget_holds_the_batch_until_the_next_request_it_allows(
     assert not future.done() and history_requests(sim) == []
     await settle(clock, 1201, [future])
     assert future.done() and len(history_requests(sim)) == 1
+
+
+async def test_questions_past_their_minute_leave_the_last_saved_request_for_the_next_one(
+    sim: SimulatedSmsc, client: SmscClient, storage: Storage, account: Account, clock: FakeClock
+) -> None:
+    budget = AccountBudget(storage, 30, clock=clock)
+    batcher = Batcher(
+        client, budget, clock=clock, sleep=clock.sleep, start=lambda: six_months(clock), gather=1.0
+    )
+    try:
+        for _ in range(budget.warm_burst):  # a busy spell spent every request saved up
+            assert await budget.try_spend(account.key_id, cold=False)
+        started = clock()
+        late, late_due = await batcher.wait_for(account, NUMBERS[0], asker=1)
+        # The next request is saved an interval on, when this question is past its minute: it
+        # is told the later of "SPARE saved" and STALE_WAIT, not the interval.
+        assert budget.warm_interval > TIMELY
+        assert late_due == pytest.approx(started + min(SPARE * budget.warm_interval, STALE_WAIT))
+        await settle(clock, budget.warm_interval + 10, [])
+        assert history_requests(sim) == [] and not late.done()  # the saved request is kept
+        asked = clock()
+        soon, soon_due = await batcher.wait_for(account, NUMBERS[1], asker=2)
+        assert soon_due <= asked + TIMELY
+        await settle(clock, LAST_HOLD, [late, soon])  # the new question wakes the loop
+        requests = history_requests(sim)
+        assert len(requests) == 1  # one request carries both
+        assert sorted(requests[0]["phone"].split(",")) == sorted(NUMBERS[:2])
+        assert clock() - asked <= TIMELY and clock() <= late_due
+    finally:
+        await batcher.close()
+
+
+async def test_questions_past_their_minute_are_asked_for_by_the_time_they_were_told(
+    sim: SimulatedSmsc, client: SmscClient, storage: Storage, account: Account, clock: FakeClock
+) -> None:
+    budget = AccountBudget(storage, 30, clock=clock)
+    batcher = Batcher(
+        client, budget, clock=clock, sleep=clock.sleep, start=lambda: six_months(clock), gather=1.0
+    )
+    try:
+        for _ in range(budget.warm_burst):
+            assert await budget.try_spend(account.key_id, cold=False)
+        late, due = await batcher.wait_for(account, NUMBERS[0], asker=1)
+        await settle(clock, due - clock() - 1, [])
+        assert history_requests(sim) == []  # nobody else asked: it waits as it was told
+        await settle(clock, 1, [late])
+        assert late.done() and len(history_requests(sim)) == 1
+    finally:
+        await batcher.close()
 
 
 async def test_error_1_splits_the_batch_to_find_the_refused_number(

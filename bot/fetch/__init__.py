@@ -34,13 +34,17 @@ The rules, in the order a lookup meets them:
    yet, and a final ``Lookup`` to await. The account's batch loop (``batcher.Batcher``) holds
    the request for the questions of the same moment (``BATCH_GATHER``, 20 s; when the request is
    the last the budget has saved, until the earliest question still answerable within a minute
-   has waited 50 s, so that it carries that whole minute), waits for the budget, and asks once
-   for every waiting number with a comma-separated ``phone`` list (``cnt`` 1000, six months back; at
-   most 50 numbers, round-robin by asker when more wait). The answer goes into the picture,
-   judged complete under either reading of ``cnt``; a number it cannot vouch for waits for the
-   next request; error 1 splits the list to find the refused number; any other failure
-   reaches every waiter (held data marked ``UPSTREAM``, or the error). A number is asked for
-   directly — never after a window that cannot hold it — so a cold ``/last`` costs one request.
+   has waited 55 s, so that it carries that whole minute; when every question waiting is past
+   its minute, not on the last two saved requests, which are kept for the next questions that
+   can still be answered within one: they go when three are saved, after five minutes, or at
+   the time promised to them, whichever is first; a new question wakes the wait), waits for
+   the budget, and asks once for every waiting number with a comma-separated ``phone`` list
+   (``cnt`` 1000, six months back; at most 50 numbers, round-robin by asker when more wait).
+   The answer goes into the picture, judged complete under either reading of ``cnt``; a
+   number it cannot vouch for waits for the next request; error 1 splits the list to find the
+   refused number; any other failure reaches every waiter (held data marked ``UPSTREAM``, or
+   the error). A number is asked for directly — never after a window that cannot hold it — so
+   a cold ``/last`` costs one request.
 5. **Held answer** (the other lookups) — the newest answer per account and query is held for
    24 hours; younger than ``CACHE_TTL`` it is served as is (``CACHE``).
 6. **Single-flight** — a lookup identical to one under way joins it and gets its answer (a
@@ -53,10 +57,11 @@ The rules, in the order a lookup meets them:
    batch serves everyone waiting: round-robin keeps one person from filling it.
 9. **Account budget and back-off** — ``AccountBudget`` counts history requests per account in a
    sliding hour (``SMSC_HOURLY_BUDGET``, default 30, kept in the database so a restart does not
-   reset it). Batches and refreshes of held data are paced by a token bucket (up to 10 saved
-   in quiet spells, then one more every 240 s at the default budget), so the hour lasts the
-   hour and waiting numbers go together; a sixth of the hour is kept for single cold requests
-   (``/history``, ``/recent``, ``/failed`` with nothing held). No request is made while a
+   reset it). Batches and refreshes of held data are paced by a token bucket (up to 5 saved
+   in quiet spells, then one more every 150 s at the default budget), so the hour lasts the
+   hour and waiting numbers go together; one request of the 30 is kept for a single cold
+   request (``/history`` with nothing held; ``/failed`` and ``/recent`` have their share). No
+   request is made while a
    back-off runs. Refused: held data, ``STALE`` with ``HeldBack.BACKOFF`` or
    ``HeldBack.BUDGET`` and the time a fresh request is possible, or ``QuotaExhausted``.
    ``status.php`` is free of the budget but waits out a back-off too. **The hour is shared by

@@ -26,6 +26,7 @@ class _Waiting:
     askers: list[int] = field(default_factory=list)
     tries: int = 0  # requests that answered the batch without vouching for this number
     since: float = 0.0  # when the number was first asked (the clock of ``add``)
+    promised: float = float("inf")  # the earliest answer time told to anyone waiting for it
 
 
 class WaitingNumbers:
@@ -57,6 +58,16 @@ class WaitingNumbers:
     def first_asked(self, after: float) -> float | None:
         """When the earliest number still waiting that was asked after ``after`` was asked."""
         return min((since for _, since in self.asked() if since > after), default=None)
+
+    def promise(self, phone: str, at: float) -> None:
+        """Someone waiting for ``phone`` was told its answer comes by ``at``."""
+        waiting = self._waiting.get(phone)
+        if waiting is not None:
+            waiting.promised = min(waiting.promised, at)
+
+    def promised(self) -> float:
+        """The earliest answer time told to anyone waiting (inf: none was told)."""
+        return min((waiting.promised for waiting in self._waiting.values()), default=float("inf"))
 
     def take(self, limit: int = BATCH_LIMIT) -> list[str]:
         """Up to ``limit`` numbers for the next request, round-robin by asker; they stay
@@ -96,6 +107,7 @@ class WaitingNumbers:
         if waiting is None:
             return 0
         waiting.tries += 1
+        waiting.promised = float("inf")  # its time came; the next request is judged afresh
         self._waiting.move_to_end(phone, last=False)
         return waiting.tries
 

@@ -21,11 +21,15 @@ from bot.smsc import SmscApiError, SmscIPBlocked, SmscRateLimited
 
 logger = logging.getLogger(__name__)
 
-# Share of the hourly budget kept for cold questions (the rest refreshes data already held).
-RESERVE_SHARE = 6
+# Share of the hourly budget that paced requests (batches, refreshes of held data) leave for a
+# cold question (/history of a number nothing is held for): one request at SMS Center's 30. The
+# purposes' minimum shares keep the rest for /failed, /recent and watches (``MIN_SHARE``). It was
+# a sixth (5 of 30) before the shares existed; those 4 requests, mostly unused, left lookups
+# without a request for the last minutes of a busy hour (BENCHMARKS.md, "correct answers").
+RESERVE_SHARE = 30
 # Requests (batches and refreshes of held data) a quiet account may save up and spend in a row
 # when a wave of questions comes; the rest of the paced part of the hour comes one per interval
-# (at 30 an hour: 5 saved, then one every 180 s). A bigger burst makes the interval longer and
+# (at 30 an hour: 5 saved, then one every 150 s). A bigger burst makes the interval longer and
 # the waits of the next waves too. BENCHMARKS.md ("correct answers") measures the choice.
 WARM_BURST = 5
 # Back-off after SMS Center refuses: error 9 doubles from a minute up to an hour; error 4 (IP
@@ -83,12 +87,12 @@ class AccountBudget:
     """SMS Center's per-account history limit, mirrored: ``limit`` requests per sliding hour.
 
     The count is kept in ``ledger`` so it survives a restart. ``reserve`` requests of each hour
-    (a sixth) are kept for questions the bot holds no data for (``cold``). Refreshes of data it
+    (one of 30) are kept for questions the bot holds no data for (``cold``). Refreshes of data it
     holds (warm) take a token from a bucket that holds at most ``warm_burst`` and gains one every
     ``warm_interval``: a wave of questions may spend what a quiet spell saved, and a steady flood
     gets one refresh per ``warm_interval`` all hour long instead of spending the hour in its
     first minutes. The bucket admits at most ``warm_burst + HOUR / warm_interval`` warm requests
-    in any hour, which is ``limit - reserve`` (at 30: 10 + 15 = 25, one per 240 s, reserve 5).
+    in any hour, which is ``limit - reserve`` (at 30: 5 + 24 = 29, one per 150 s, reserve 1).
     """
 
     def __init__(
@@ -192,6 +196,18 @@ class AccountBudget:
         """Paced requests saved up now (the warm bucket's tokens)."""
         state = await self._state(key_id)
         return self._warm_tokens(state, self._clock())
+
+    async def saved_at(self, key_id: str, count: float) -> float:
+        """When ``count`` paced requests will be saved up if none is spent meanwhile (now, if
+        they are; never, past the bucket's size)."""
+        state = await self._state(key_id)
+        now = self._clock()
+        tokens = self._warm_tokens(state, now)
+        if tokens >= count:
+            return now
+        if count > self.warm_burst:
+            return float("inf")
+        return now + (count - tokens) * self.warm_interval
 
     async def try_spend(
         self, key_id: str, *, cold: bool, purpose: Purpose = Purpose.LOOKUP
