@@ -58,9 +58,9 @@ The rules, in the order a lookup meets them:
 9. **Account budget and back-off** — ``AccountBudget`` counts history requests per account in a
    sliding hour (``SMSC_HOURLY_BUDGET``, default 30, kept in the database so a restart does not
    reset it). Batches and refreshes of held data are paced by a token bucket (up to 5 saved
-   in quiet spells, then one more every 150 s at the default budget), so the hour lasts the
-   hour and waiting numbers go together; one request of the 30 is kept for a single cold
-   request (``/history`` with nothing held; ``/failed`` and ``/recent`` have their share). No
+   in quiet spells, then one more every 164 s at the default budget), so the hour lasts the
+   hour and waiting numbers go together; three requests of the 30 are kept for single cold
+   requests (``/history``, ``/recent``, ``/failed`` with nothing held). No
    request is made while a
    back-off runs. Refused: held data, ``STALE`` with ``HeldBack.BACKOFF`` or
    ``HeldBack.BUDGET`` and the time a fresh request is possible, or ``QuotaExhausted``.

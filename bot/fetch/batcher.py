@@ -65,8 +65,9 @@ TIMELY = 60.0
 # are kept for the next questions that can still be answered within a minute (their request
 # carries the older ones too). They go when SPARE are saved, when the earliest of them has
 # waited STALE_WAIT, or when the time promised to someone waiting comes, whichever is first.
-# On the busy account of BENCHMARKS.md this took the answers right within a minute from 45 % to
-# 56 % over eight seeds (2 and 4 gave 55 % and 57 %); the final answers stay as right.
+# On the busy account of BENCHMARKS.md (1×, seeds 1-8, a reserve of one) this took the answers
+# right within a minute from 45 to 55-57 % (SPARE 2, 3 and 4 within two points of each other);
+# the final answers stay as right.
 SPARE = 3.0
 STALE_WAIT = 300.0
 

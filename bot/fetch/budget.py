@@ -21,15 +21,16 @@ from bot.smsc import SmscApiError, SmscIPBlocked, SmscRateLimited
 
 logger = logging.getLogger(__name__)
 
-# Share of the hourly budget that paced requests (batches, refreshes of held data) leave for a
-# cold question (/history of a number nothing is held for): one request at SMS Center's 30. The
-# purposes' minimum shares keep the rest for /failed, /recent and watches (``MIN_SHARE``). It was
-# a sixth (5 of 30) before the shares existed; those 4 requests, mostly unused, left lookups
-# without a request for the last minutes of a busy hour (BENCHMARKS.md, "correct answers").
-RESERVE_SHARE = 30
+# Share of the hourly budget that paced requests (batches, refreshes of held data) leave for
+# single cold requests (/history of a number nothing is held for, /failed's window when due):
+# three requests at SMS Center's 30. It was a sixth (5 of 30); a tenth lets lookups answer more
+# questions within a minute (BENCHMARKS.md, "correct answers": 50.7 → 53.3 % at 1× on the busy
+# account, seeds 1-4). One of 30 gave 57.5 %, but then the batches' pace took the hour's last
+# requests from /failed, whose busy-hour data grew 20 minutes old at 5× load.
+RESERVE_SHARE = 10
 # Requests (batches and refreshes of held data) a quiet account may save up and spend in a row
 # when a wave of questions comes; the rest of the paced part of the hour comes one per interval
-# (at 30 an hour: 5 saved, then one every 150 s). A bigger burst makes the interval longer and
+# (at 30 an hour: 5 saved, then one every 164 s). A bigger burst makes the interval longer and
 # the waits of the next waves too. BENCHMARKS.md ("correct answers") measures the choice.
 WARM_BURST = 5
 # Back-off after SMS Center refuses: error 9 doubles from a minute up to an hour; error 4 (IP
@@ -87,12 +88,12 @@ class AccountBudget:
     """SMS Center's per-account history limit, mirrored: ``limit`` requests per sliding hour.
 
     The count is kept in ``ledger`` so it survives a restart. ``reserve`` requests of each hour
-    (one of 30) are kept for questions the bot holds no data for (``cold``). Refreshes of data it
+    (three of 30) are kept for questions the bot holds no data for (``cold``). Refreshes of data it
     holds (warm) take a token from a bucket that holds at most ``warm_burst`` and gains one every
     ``warm_interval``: a wave of questions may spend what a quiet spell saved, and a steady flood
     gets one refresh per ``warm_interval`` all hour long instead of spending the hour in its
     first minutes. The bucket admits at most ``warm_burst + HOUR / warm_interval`` warm requests
-    in any hour, which is ``limit - reserve`` (at 30: 5 + 24 = 29, one per 150 s, reserve 1).
+    in any hour, which is ``limit - reserve`` (at 30: 5 + 22 = 27, one per 164 s, reserve 3).
     """
 
     def __init__(
