@@ -60,9 +60,8 @@ The rules, in the order a lookup meets them:
    reset it). Batches and refreshes of held data are paced by a token bucket (up to 5 saved
    in quiet spells, then one more every 164 s at the default budget), so the hour lasts the
    hour and waiting numbers go together; three requests of the 30 are kept for single cold
-   requests (``/history``, ``/recent``, ``/failed`` with nothing held). No
-   request is made while a
-   back-off runs. Refused: held data, ``STALE`` with ``HeldBack.BACKOFF`` or
+   requests (``/history``, ``/recent``, ``/failed`` with nothing held). No request is made
+   while a back-off runs. Refused: held data, ``STALE`` with ``HeldBack.BACKOFF`` or
    ``HeldBack.BUDGET`` and the time a fresh request is possible, or ``QuotaExhausted``.
    ``status.php`` is free of the budget but waits out a back-off too. **The hour is shared by
    purpose** (``budget.Purpose``): lookups keep half of it, ``/failed`` and ``/recent`` a

@@ -90,8 +90,6 @@ class Budget(Protocol):
 
     async def next_request_at(self, key_id: str, *, cold: bool = True) -> float: ...
 
-    async def saved(self, key_id: str) -> float: ...
-
     async def saved_at(self, key_id: str, count: float) -> float: ...
 
     async def try_spend(self, key_id: str, *, cold: bool) -> bool: ...
@@ -144,9 +142,9 @@ class Batcher:
         self._loops: dict[str, asyncio.Task[None]] = {}
         self._stopping = False
         self._asking: set[str] = set()  # accounts whose request is on its way
-        # A question arriving wakes its account's loop from a wait computed without it.
-        self._arrivals: dict[str, int] = {}
-        self._wakes: dict[str, asyncio.Event] = {}
+        # Set when a question arrives: it wakes its account's loop from a wait computed without
+        # it (the loop clears it before computing the wait).
+        self._arrived: dict[str, asyncio.Event] = {}
 
     def picture(self, key_id: str) -> AccountPicture:
         """The account's picture (created empty on first use)."""
@@ -204,10 +202,7 @@ class Batcher:
         # Any request under way is already counted: the next one the budget allows is ours.
         due = max(await self._fire_at(account.key_id, queue), now + self._gather)
         queue.promise(phone, due)
-        self._arrivals[account.key_id] = self._arrivals.get(account.key_id, 0) + 1
-        wake = self._wakes.get(account.key_id)
-        if wake is not None:
-            wake.set()
+        self._arrived.setdefault(account.key_id, asyncio.Event()).set()
         loop = self._loops.get(account.key_id)
         if loop is None or loop.done():
             self._loops[account.key_id] = asyncio.create_task(
@@ -240,12 +235,13 @@ class Batcher:
 
     async def _run(self, account: BatchAccount) -> None:
         queue = self._waiting[account.key_id]
+        arrived = self._arrived.setdefault(account.key_id, asyncio.Event())
         try:
             while len(queue) and not self._stopping:
-                arrivals = self._arrivals.get(account.key_id, 0)
+                arrived.clear()
                 at = await self._fire_at(account.key_id, queue)
                 if at > self._clock():
-                    await self._nap(account.key_id, at - self._clock(), arrivals)
+                    await self._nap(at - self._clock(), arrived)
                     continue
                 if not await self._budget.try_spend(account.key_id, cold=PACED):
                     continue
@@ -257,43 +253,40 @@ class Batcher:
             logger.exception("batch loop of account %s failed", account.key_id[:8])
             queue.fail_all(exc)
 
-    async def _nap(self, key_id: str, seconds: float, arrivals: int) -> None:
-        """Sleep ``seconds``, or until a question arrives after the ``arrivals``-th."""
-        if self._arrivals.get(key_id, 0) != arrivals:
-            return  # one came while the wait was computed
-        wake = self._wakes[key_id] = asyncio.Event()
+    async def _nap(self, seconds: float, arrived: asyncio.Event) -> None:
+        """Sleep ``seconds``, or until ``arrived`` is set (at once if it already is: a question
+        came while the wait was computed)."""
+        if arrived.is_set():
+            return
         sleeping = asyncio.ensure_future(self._sleep(seconds))
-        woken = asyncio.ensure_future(wake.wait())
+        woken = asyncio.ensure_future(arrived.wait())
         try:
             await asyncio.wait({sleeping, woken}, return_when=asyncio.FIRST_COMPLETED)
         finally:
             for task in (sleeping, woken):
                 task.cancel()
-            if self._wakes.get(key_id) is wake:
-                del self._wakes[key_id]
 
     async def _fire_at(self, key_id: str, queue: WaitingNumbers) -> float:
         """When the account's next request goes, if no other question comes meanwhile: when the
         budget allows one, and not before the earliest question still answerable within the
         minute has been held (``LAST_HOLD``); when by then every question waiting is past its
-        minute, not on the last saved request (``SPARE``, ``STALE_WAIT``). Never later than the
+        minute, not on the last saved requests (``SPARE``, ``STALE_WAIT``). Never later than the
         time promised to someone waiting, unless the budget says no until then."""
         now = self._clock()
         at = await self._budget.next_request_at(key_id, cold=PACED)
         asked = [since for _, since in queue.asked()]
         if not asked:
             return max(at, now + self._gather)
+        spare = await self._budget.saved_at(key_id, SPARE)  # now, when SPARE are saved already
         timely = [since for since in asked if since > now - TIMELY]
         fire: float | None = None
         if timely:
-            saved = await self._budget.saved(key_id)
-            hold = self._gather if saved >= SPARE else self._last_hold
+            hold = self._gather if spare <= now else self._last_hold
             fire = max(at, min(timely) + hold)
             if fire > max(timely) + TIMELY:
                 fire = None  # every question waiting is past its minute by then
         if fire is None:
             oldest = min(asked)
-            spare = await self._budget.saved_at(key_id, SPARE)
             fire = max(at, oldest + self._gather, min(spare, oldest + STALE_WAIT))
         return max(at, min(fire, queue.promised()))
 

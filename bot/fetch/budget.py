@@ -193,11 +193,6 @@ class AccountBudget:
                 at = max(at, now + (1.0 - tokens) * self.warm_interval)
         return max(at, state.backoff_until, self._host_until)
 
-    async def saved(self, key_id: str) -> float:
-        """Paced requests saved up now (the warm bucket's tokens)."""
-        state = await self._state(key_id)
-        return self._warm_tokens(state, self._clock())
-
     async def saved_at(self, key_id: str, count: float) -> float:
         """When ``count`` paced requests will be saved up if none is spent meanwhile (now, if
         they are; never, past the bucket's size)."""
