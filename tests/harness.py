@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import socket
 import sys
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -20,14 +21,15 @@ from typing import Any
 from aiogram import Bot, Dispatcher
 from aiogram.client.session.base import BaseSession
 
-from bot.app import Services, make_dispatcher
+from bot.app import Endpoint, Services, make_dispatcher, make_endpoint
 from bot.chat.followups import EDIT_INTERVAL, FollowUps
 from bot.chat.retry import RetryMiddleware
 from bot.chat.telegram import make_bot
-from bot.settings import Settings, load_settings
+from bot.settings import Listen, Settings, load_settings
 from bot.smsc.simulator import SimulatedSmsc
 from bot.store import Storage
 from bot.web.instruments import TelegramCallMetrics
+from bot.web.server import bind
 from tests.fakes.bot_api import FakeBotApi
 from tests.fakes.clock import FakeClock
 from tests.fakes.telegram import FakeTelegramServer, close_quickly
@@ -231,3 +233,25 @@ async def start_polling(
         stdin=asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
+
+
+def free_listen() -> tuple[socket.socket, str]:
+    """A socket bound to a free port on 127.0.0.1 (the caller closes it) and its address."""
+    sock = bind(Listen("127.0.0.1", 0))
+    return sock, f"127.0.0.1:{sock.getsockname()[1]}"
+
+
+@asynccontextmanager
+async def serving(
+    h: Harness, *, sock: socket.socket | None = None, webhook_secret: str | None = None
+) -> AsyncIterator[Endpoint]:
+    """The bot's HTTP server for harness ``h``, as ``run_bot`` builds it, on ``sock`` (a free
+    port when None)."""
+    if sock is None:
+        sock, _ = free_listen()
+    endpoint = make_endpoint(sock, h.services, h.dispatcher, h.bot, webhook_secret=webhook_secret)
+    await endpoint.server.start()
+    try:
+        yield endpoint
+    finally:
+        await endpoint.server.close()

@@ -10,9 +10,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import socket
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from io import StringIO
 from pathlib import Path
 from typing import Any
@@ -24,10 +21,10 @@ from aiogram.filters import Command
 from aiogram.types import Message
 from prometheus_client.parser import text_string_to_metric_families
 
-from bot.app import Endpoint, StartError, make_endpoint, run_bot, run_shell
-from bot.settings import Listen, load_settings
+from bot.app import StartError, run_bot, run_shell
+from bot.settings import load_settings
 from bot.store import KeyCipher
-from bot.web.server import HttpServer, bind
+from bot.web.server import HttpServer
 from bot.web.webhook import TelegramWebhook
 from tests.conftest import API_KEY
 from tests.fakes.bot_api import FakeBotApi
@@ -36,30 +33,12 @@ from tests.fakes.smsc_faults import Faults, FaultySmsc
 from tests.fakes.sqlite import DISK_FULL, open_failing
 from tests.fakes.telegram import FakeTelegramServer
 from tests.fakes.updates import message_update
-from tests.harness import ADMIN, Harness, running_bot
+from tests.harness import ADMIN, Harness, free_listen, running_bot, serving
 
 PHONE = "79161234567"
 SECRET = "s3cret-token_for-this-test"
 
 OTHER_KEY = "other0account0key0" + "0" * 14  # a second simulator account, not a secret
-
-
-def free_listen() -> tuple[socket.socket, str]:
-    """A socket bound to a free port on 127.0.0.1 (the caller closes it) and its address."""
-    sock = bind(Listen("127.0.0.1", 0))
-    return sock, f"127.0.0.1:{sock.getsockname()[1]}"
-
-
-@asynccontextmanager
-async def serving(h: Harness, *, webhook_secret: str | None = None) -> AsyncIterator[Endpoint]:
-    """The bot's HTTP server for harness ``h``, as ``run_bot`` builds it, on a free port."""
-    sock, _ = free_listen()
-    endpoint = make_endpoint(sock, h.services, h.dispatcher, h.bot, webhook_secret=webhook_secret)
-    await endpoint.server.start()
-    try:
-        yield endpoint
-    finally:
-        await endpoint.server.close()
 
 
 async def get(url: str) -> tuple[int, str]:

@@ -14,14 +14,11 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from bot.app import make_endpoint
-from bot.settings import Listen
 from bot.smsc.push import Verdict, parse_fields, signed_fields, split_handler_url, verify
 from bot.store import PushStore
-from bot.web.server import bind
 from tests.fakes.clock import FakeClock
 from tests.fakes.smsc_faults import FaultySmsc
-from tests.harness import ADMIN, AGENT, Harness, running_bot
+from tests.harness import ADMIN, AGENT, Harness, free_listen, running_bot, serving
 
 PHONE = "79161234567"
 URL_PATTERN = re.compile(r"<code>(http://[^<]+)</code>")
@@ -32,19 +29,12 @@ async def pushing(
     tmp_path: Path, sim: FaultySmsc, clock: FakeClock
 ) -> AsyncIterator[tuple[Harness, str]]:
     """A bot with PUBLIC_URL and its HTTP server on a free port, account "main" granted."""
-    sock = bind(Listen("127.0.0.1", 0))
-    base = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    async with running_bot(
-        tmp_path, sim, clock, public_url=base, http_listen=base.removeprefix("http://")
-    ) as harness:
+    sock, listen = free_listen()
+    base = f"http://{listen}"
+    async with running_bot(tmp_path, sim, clock, public_url=base, http_listen=listen) as harness:
         await harness.grant()
-        endpoint = make_endpoint(sock, harness.services, harness.dispatcher, harness.bot,
-                                 webhook_secret=None)  # fmt: skip
-        await endpoint.server.start()
-        try:
+        async with serving(harness, sock=sock):
             yield harness, base
-        finally:
-            await endpoint.server.close()
 
 
 async def post(url: str, fields: dict[str, str]) -> int:

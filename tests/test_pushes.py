@@ -15,17 +15,14 @@ from typing import Any
 import aiohttp
 import pytest
 
-from bot.app import make_endpoint
-from bot.settings import Listen
 from bot.smsc.push import Push, Verdict, parse_fields, signed_fields, verify
 from bot.smsc.pusher import StatusPusher, history_of
 from bot.store import PushedStatus, PushStore
 from bot.web.pushes import REFUSALS_PER_MINUTE
-from bot.web.server import bind
 from tests.conftest import API_KEY
 from tests.fakes.clock import FakeClock
 from tests.fakes.smsc_faults import FaultySmsc
-from tests.harness import ADMIN, Harness, running_bot
+from tests.harness import ADMIN, Harness, running_bot, serving
 
 PHONE = "79161234567"
 SECRET = "push-secret-0123456789abcdef"
@@ -36,13 +33,8 @@ async def pushes_on(h: Harness, *, secret: str = SECRET) -> AsyncIterator[str]:
     """Account "main" gets push ``secret``; yields the base URL of the bot's HTTP server."""
     await PushStore(h.services.storage).set_secret("main", secret, now=h.clock())
     await h.services.push_keys.reload()
-    sock = bind(Listen("127.0.0.1", 0))
-    endpoint = make_endpoint(sock, h.services, h.dispatcher, h.bot, webhook_secret=None)
-    await endpoint.server.start()
-    try:
+    async with serving(h) as endpoint:
         yield endpoint.server.base_url
-    finally:
-        await endpoint.server.close()
 
 
 async def push(url: str, fields: dict[str, str], *, method: str = "POST") -> tuple[int, str]:

@@ -16,19 +16,25 @@ from typing import Any
 import aiohttp
 import pytest
 
-from bot.app import make_endpoint
 from bot.chat.alerts import AlertSender
 from bot.fetch.picture import AccountPicture
-from bot.settings import Listen
 from bot.smsc.push import signed_fields, split_handler_url
 from bot.store import PushStore, WatchStore
 from bot.watch.runner import WatchRunner
 from bot.web.pushes import PushedIndex
-from bot.web.server import bind
 from tests.fakes.clock import FakeClock
 from tests.fakes.smsc_faults import FaultySmsc
 from tests.fakes.updates import bot_user_json, next_message_id, next_update_id, user_json
-from tests.harness import ADMIN, AGENT, API_KEY, STRANGER, Harness, running_bot
+from tests.harness import (
+    ADMIN,
+    AGENT,
+    API_KEY,
+    STRANGER,
+    Harness,
+    free_listen,
+    running_bot,
+    serving,
+)
 
 CHAT = -4242
 GROUP: dict[str, Any] = {"chat_id": CHAT, "chat_type": "supergroup"}
@@ -65,24 +71,17 @@ async def watched(
 ) -> AsyncIterator[tuple[Harness, Pushes, WatchRunner]]:
     """A bot with its push endpoint on a free port, account "main" granted to AGENT with
     pushes on, and its watch runner sending with the harness's Bot (looked at by hand)."""
-    sock = bind(Listen("127.0.0.1", 0))
-    base = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    async with running_bot(
-        tmp_path, sim, clock, public_url=base, http_listen=base.removeprefix("http://")
-    ) as harness:
+    sock, listen = free_listen()
+    base = f"http://{listen}"
+    async with running_bot(tmp_path, sim, clock, public_url=base, http_listen=listen) as harness:
         await harness.grant()
-        endpoint = make_endpoint(sock, harness.services, harness.dispatcher, harness.bot,
-                                 webhook_secret=None)  # fmt: skip
-        await endpoint.server.start()
-        try:
+        async with serving(harness, sock=sock):
             found = URL_PATTERN.search(await harness.say("/push main", user_id=ADMIN))
             assert found is not None
             pushes = Pushes(found.group(1).replace("&amp;", "&"), clock)
             runner: WatchRunner = harness.dispatcher["watch_runner"]
             runner.notify = AlertSender(harness.bot, harness.settings, clock, runner.store)
             yield harness, pushes, runner
-        finally:
-            await endpoint.server.close()
 
 
 def group_messages(harness: Harness) -> list[dict[str, Any]]:
