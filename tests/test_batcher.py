@@ -10,7 +10,15 @@ from unittest.mock import patch
 
 import pytest
 
-from bot.fetch.batcher import LAST_HOLD, SPARE, STALE_WAIT, TIMELY, Batcher, NumberRefused
+from bot.fetch.batcher import (
+    LAST_HOLD,
+    SPARE,
+    STALE_WAIT,
+    TIMELY,
+    WORTH,
+    Batcher,
+    NumberRefused,
+)
 from bot.fetch.budget import AccountBudget
 from bot.smsc import SmscClient, SmscTransportError
 from bot.smsc.simulator import SimulatedSmsc
@@ -20,6 +28,7 @@ from tests.fakes.clock import FakeClock
 from tests.fakes.smsc_faults import FaultySmsc
 
 NUMBERS = [f"7916111000{n}" for n in range(5)]
+assert len(NUMBERS) > WORTH  # a late one and WORTH new ones
 
 
 def history_requests(sim: SimulatedSmsc) -> list[dict[str, str]]:
@@ -112,13 +121,44 @@ async def test_questions_past_their_minute_leave_the_last_saved_request_for_the_
         await settle(clock, budget.warm_interval + 10, [])
         assert history_requests(sim) == [] and not late.done()  # the saved request is kept
         asked = clock()
-        soon, soon_due = await batcher.wait_for(account, NUMBERS[1], asker=2)
+        new = NUMBERS[1 : 1 + WORTH]  # enough questions within their minute for a request
+        futures = [late]
+        for n, phone in enumerate(new):
+            future, soon_due = await batcher.wait_for(account, phone, asker=2 + n)
+            futures.append(future)
         assert soon_due <= asked + TIMELY
-        await settle(clock, LAST_HOLD, [late, soon])  # the new question wakes the loop
+        await settle(clock, LAST_HOLD, futures)  # the new questions wake the loop
         requests = history_requests(sim)
-        assert len(requests) == 1  # one request carries both
-        assert sorted(requests[0]["phone"].split(",")) == sorted(NUMBERS[:2])
+        assert len(requests) == 1  # one request carries them all
+        assert sorted(requests[0]["phone"].split(",")) == sorted([NUMBERS[0], *new])
         assert clock() - asked <= TIMELY and clock() <= late_due
+    finally:
+        await batcher.close()
+
+
+async def test_a_lone_question_waits_for_others_rather_than_take_the_last_saved_requests(
+    sim: SimulatedSmsc, client: SmscClient, storage: Storage, account: Account, clock: FakeClock
+) -> None:
+    budget = AccountBudget(storage, 30, clock=clock)
+    batcher = Batcher(
+        client, budget, clock=clock, sleep=clock.sleep, start=lambda: six_months(clock), gather=1.0
+    )
+    try:
+        for _ in range(budget.warm_burst - 1):  # one request saved, fewer than SPARE
+            assert await budget.try_spend(account.key_id, cold=False)
+        first = clock()
+        lone, due = await batcher.wait_for(account, NUMBERS[0], asker=1)
+        assert due > first + TIMELY  # told the time of a question past its minute
+        await settle(clock, 30, [])
+        assert history_requests(sim) == []  # one question does not spend the last saved one
+        futures = [lone]
+        for n, phone in enumerate(NUMBERS[1:WORTH]):  # colleagues ask within its minute
+            future, _ = await batcher.wait_for(account, phone, asker=2 + n)
+            futures.append(future)
+        await settle(clock, first + LAST_HOLD - clock(), futures)
+        requests = history_requests(sim)
+        assert len(requests) == 1 and len(requests[0]["phone"].split(",")) == WORTH
+        assert clock() - first <= TIMELY  # the first question too is answered within its minute
     finally:
         await batcher.close()
 

@@ -35,9 +35,11 @@ The rules, in the order a lookup meets them:
    the request for the questions of the same moment (``BATCH_GATHER``, 20 s; when the request is
    the last the budget has saved, until the earliest question still answerable within a minute
    has waited 55 s, so that it carries that whole minute; when every question waiting is past
-   its minute, not on the last two saved requests, which are kept for the next questions that
-   can still be answered within one: they go when three are saved, after five minutes, or at
-   the time promised to them, whichever is first; a new question wakes the wait), waits for
+   its minute, or fewer than three are within theirs, not on the last two saved requests,
+   which are kept for the next questions that can still be answered within one: they go when
+   three are saved, after five minutes, or at the time promised to them, whichever is first;
+   a new question wakes the wait; with ``gather`` 0, the console's, none of this holds a
+   request back), waits for
    the budget, and asks once for every waiting number with a comma-separated ``phone`` list
    (``cnt`` 1000, six months back; at most 50 numbers, round-robin by asker when more wait).
    The answer goes into the picture, judged complete under either reading of ``cnt``; a

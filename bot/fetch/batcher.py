@@ -70,6 +70,13 @@ TIMELY = 60.0
 # the final answers stay as right.
 SPARE = 3.0
 STALE_WAIT = 300.0
+# Nor does a request that would carry fewer than WORTH questions still answerable within their
+# minute: it waits as they do, so that a lone question in a quiet spell does not spend what the
+# next wave's first questions need; a second and third question within the minute wake it.
+# Busy account, 1×: 53 → 63 % right within a minute over seeds 1-8 (WORTH 2: 56 %, 4: 63 %).
+# With no gathering (``gather`` 0: the console, one person, nobody else's question to wait for)
+# neither this nor the rule above holds a request back.
+WORTH = 3
 
 
 class NumberRefused(SmscBadParameters):
@@ -270,7 +277,8 @@ class Batcher:
         """When the account's next request goes, if no other question comes meanwhile: when the
         budget allows one, and not before the earliest question still answerable within the
         minute has been held (``LAST_HOLD``); when by then every question waiting is past its
-        minute, not on the last saved requests (``SPARE``, ``STALE_WAIT``). Never later than the
+        minute, or fewer than ``WORTH`` are within theirs, not on the last saved requests
+        (``SPARE``, ``STALE_WAIT``). Never later than the
         time promised to someone waiting, unless the budget says no until then."""
         now = self._clock()
         at = await self._budget.next_request_at(key_id, cold=PACED)
@@ -285,9 +293,12 @@ class Batcher:
             fire = max(at, min(timely) + hold)
             if fire > max(timely) + TIMELY:
                 fire = None  # every question waiting is past its minute by then
+            elif self._gather > 0 and len(timely) < WORTH and spare > fire:
+                fire = None  # too few for one of the last saved requests
         if fire is None:
             oldest = min(asked)
-            fire = max(at, oldest + self._gather, min(spare, oldest + STALE_WAIT))
+            kept = min(spare, oldest + STALE_WAIT) if self._gather > 0 else at
+            fire = max(at, oldest + self._gather, kept)
         return max(at, min(fire, queue.promised()))
 
     async def _wait_for_budget(self, account: BatchAccount) -> None:
