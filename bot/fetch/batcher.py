@@ -73,7 +73,7 @@ STALE_WAIT = 300.0
 # Nor does a request that would carry fewer than WORTH questions still answerable within their
 # minute: it waits as they do, so that a lone question in a quiet spell does not spend what the
 # next wave's first questions need; a second and third question within the minute wake it.
-# Busy account, 1×: 53 → 63 % right within a minute over seeds 1-8 (WORTH 2: 56 %, 4: 63 %).
+# Busy account, 1×: 51 → 63 % right within a minute over seeds 1-8 (WORTH 2: 56 %, 4: 63 %).
 # With no gathering (``gather`` 0: the console, one person, nobody else's question to wait for)
 # neither this nor the rule above holds a request back.
 WORTH = 3
