@@ -55,10 +55,6 @@ class WaitingNumbers:
             self._turn.append(asker)
         return waiting.future
 
-    def first_asked(self, after: float) -> float | None:
-        """When the earliest number still waiting that was asked after ``after`` was asked."""
-        return min((since for _, since in self.asked() if since > after), default=None)
-
     def promise(self, phone: str, at: float) -> None:
         """Someone waiting for ``phone`` was told its answer comes by ``at``."""
         waiting = self._waiting.get(phone)

@@ -278,8 +278,8 @@ class Batcher:
         budget allows one, and not before the earliest question still answerable within the
         minute has been held (``LAST_HOLD``); when by then every question waiting is past its
         minute, or fewer than ``WORTH`` are within theirs, not on the last saved requests
-        (``SPARE``, ``STALE_WAIT``). Never later than the
-        time promised to someone waiting, unless the budget says no until then."""
+        (``SPARE``, ``STALE_WAIT``). Never later than the time promised to someone waiting,
+        unless the budget says no until then."""
         now = self._clock()
         at = await self._budget.next_request_at(key_id, cold=PACED)
         asked = [since for _, since in queue.asked()]
